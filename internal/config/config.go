@@ -1,0 +1,209 @@
+// Package config owns the hotline's configuration: the YAML schema (decoded
+// strictly, unknown keys are errors), its defaults, the HOTLINE_* environment
+// overrides (environment wins over the file) and Validate, whose messages name
+// the offending key and value.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of a hotline process.
+type Config struct {
+	Database Database          `yaml:"database"`
+	ARI      ARI               `yaml:"ari"`
+	HTTP     HTTP              `yaml:"http"`
+	Log      Log               `yaml:"log"`
+	Trunks   map[string]string `yaml:"trunks"` // carrier (or "default") → dial template
+	Call     Call              `yaml:"call"`
+	Prompts  Prompts           `yaml:"prompts"`
+}
+
+// Database is where the directory and the call records live.
+type Database struct {
+	URL string `yaml:"url"` // postgres://…; secret: never logged
+	// SpoolDir keeps call records that could not be written yet.
+	SpoolDir string `yaml:"spool_dir"`
+}
+
+// ARI is how to reach Asterisk.
+type ARI struct {
+	URL      string `yaml:"url"` // http(s)://host:8088
+	User     string `yaml:"user"`
+	Password string `yaml:"password"` // secret: never logged
+	App      string `yaml:"app"`
+	// Node names this Asterisk server in logs and metrics.
+	Node string `yaml:"node"`
+}
+
+// HTTP is the process's own HTTP server (/metrics, /healthz, /readyz, board).
+type HTTP struct {
+	Addr string `yaml:"addr"`
+	// BoardToken protects the live board when Addr is not loopback.
+	BoardToken string `yaml:"board_token"` // secret: never logged
+}
+
+// Log selects the slog handler.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Call holds the call flow's timings and numbers.
+type Call struct {
+	// CallerID is the number the called technician sees (the hotline's number).
+	CallerID string `yaml:"caller_id"`
+	// Ring is how long each role's phone rings before the next target.
+	Ring RingTimes `yaml:"ring"`
+	// ConfirmTimeout is how long an answering person has to press 1.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
+	// MaxCall is the hard limit of a bridged call.
+	MaxCall time.Duration `yaml:"max_call"`
+	// MaxLeg is the hard limit of any outgoing leg, whatever its state.
+	MaxLeg time.Duration `yaml:"max_leg"`
+	// Hold is what the caller hears while targets ring: "ringing" or "moh".
+	Hold     string `yaml:"hold"`
+	MOHClass string `yaml:"moh_class"`
+	// DTMF collection of the café code.
+	CodeFirstDigit time.Duration `yaml:"code_first_digit"`
+	CodeInterDigit time.Duration `yaml:"code_inter_digit"`
+	CodeOverall    time.Duration `yaml:"code_overall"`
+	CodeTries      int           `yaml:"code_tries"`
+	// Voicemail recording limits.
+	VoicemailMax time.Duration `yaml:"voicemail_max"`
+	// RatingTimeout is how long the caller has to rate the call.
+	RatingTimeout time.Duration `yaml:"rating_timeout"`
+	// Drain is how long SIGTERM waits for live calls.
+	Drain time.Duration `yaml:"drain"`
+	// TetDaysBefore/After widen the computed Tết holiday around lunar 1/1.
+	TetDaysBefore int `yaml:"tet_days_before"`
+	TetDaysAfter  int `yaml:"tet_days_after"`
+}
+
+// RingTimes is the ring timeout per role.
+type RingTimes struct {
+	Technician      time.Duration `yaml:"technician"`
+	AreaManager     time.Duration `yaml:"area_manager"`
+	RegionalManager time.Duration `yaml:"regional_manager"`
+	Operator        time.Duration `yaml:"operator"`
+}
+
+// Prompts names the sound files played (Asterisk media URIs without "sound:"),
+// so a company can replace the generated voices with recorded ones.
+type Prompts struct {
+	Greeting    string `yaml:"greeting"`
+	EnterCode   string `yaml:"enter_code"`
+	Connecting  string `yaml:"connecting"`
+	Announce    string `yaml:"announce"` // to the called person: "hotline call from café"
+	Province    string `yaml:"province"` // "in province" (followed by the province prompt)
+	PressOne    string `yaml:"press_one"`
+	Rate        string `yaml:"rate"`
+	Thanks      string `yaml:"thanks"`
+	Voicemail   string `yaml:"voicemail"`
+	Goodbye     string `yaml:"goodbye"`
+	DigitPrefix string `yaml:"digit_prefix"` // digits are DigitPrefix+"0".."9"
+}
+
+// Default returns the configuration used where neither file nor environment
+// says otherwise.
+func Default() Config {
+	return Config{
+		Database: Database{SpoolDir: "spool"},
+		ARI:      ARI{App: "hotline", Node: "asterisk"},
+		HTTP:     HTTP{Addr: "127.0.0.1:9480"},
+		Log:      Log{Level: "info", Format: "text"},
+		Trunks:   map[string]string{},
+		Call: Call{
+			CallerID: "19001000",
+			Ring: RingTimes{
+				Technician:      25 * time.Second,
+				AreaManager:     25 * time.Second,
+				RegionalManager: 25 * time.Second,
+				Operator:        30 * time.Second,
+			},
+			ConfirmTimeout: 8 * time.Second,
+			MaxCall:        60 * time.Minute,
+			MaxLeg:         2 * time.Minute,
+			Hold:           "ringing",
+			MOHClass:       "default",
+			CodeFirstDigit: 8 * time.Second,
+			CodeInterDigit: 4 * time.Second,
+			CodeOverall:    20 * time.Second,
+			CodeTries:      2,
+			VoicemailMax:   2 * time.Minute,
+			RatingTimeout:  8 * time.Second,
+			Drain:          5 * time.Minute,
+			TetDaysBefore:  1,
+			TetDaysAfter:   4,
+		},
+		Prompts: Prompts{
+			Greeting:    "vi/greeting",
+			EnterCode:   "vi/enter-code",
+			Connecting:  "vi/connecting",
+			Announce:    "vi/announce",
+			Province:    "vi/province",
+			PressOne:    "vi/press-one",
+			Rate:        "vi/rate",
+			Thanks:      "vi/thanks",
+			Voicemail:   "vi/voicemail",
+			Goodbye:     "vi/goodbye",
+			DigitPrefix: "vi/digit-",
+		},
+	}
+}
+
+// Load parses YAML text over the defaults, strictly: unknown keys are errors.
+// It does not read the environment and does not validate.
+func Load(text string) (Config, error) {
+	cfg := Default()
+	if err := decode(bytes.NewBufferString(text), &cfg); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// LoadFile reads the YAML file at path (none when path is ""), applies the
+// HOTLINE_* variables of environ ("KEY=value" pairs; os.Environ() when nil) and
+// validates the result.
+func LoadFile(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := decode(f, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if environ == nil {
+		environ = os.Environ()
+	}
+	if err := cfg.ApplyEnv(environ); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func decode(r io.Reader, cfg *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("yaml: %w", err)
+	}
+	if cfg.Trunks == nil {
+		cfg.Trunks = map[string]string{}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// valid is the smallest environment that makes the defaults valid.
+var valid = []string{
+	"HOTLINE_DATABASE_URL=postgres://hotline:dbsecret@127.0.0.1:5432/hotline",
+	"HOTLINE_ARI_URL=http://127.0.0.1:8088",
+	"HOTLINE_ARI_USER=hotline",
+	"HOTLINE_ARI_PASSWORD=arisecret",
+}
+
+func TestLoadFileDefaultsAndEnv(t *testing.T) {
+	cfg, err := LoadFile("", append(valid,
+		"HOTLINE_TRUNK_VIETTEL=PJSIP/{number}@gw-viettel",
+		"HOTLINE_TRUNK_DEFAULT=PJSIP/{e164}@gw-any",
+		"HOTLINE_HTTP_ADDR=0.0.0.0:9999",
+		"HOTLINE_TEST_ARI_URL=http://ignored",
+		"PATH=/usr/bin",
+	))
+	require.NoError(t, err)
+	require.Equal(t, "hotline", cfg.ARI.App)
+	require.Equal(t, "0.0.0.0:9999", cfg.HTTP.Addr)
+	require.Equal(t, map[string]string{"viettel": "PJSIP/{number}@gw-viettel", "default": "PJSIP/{e164}@gw-any"}, cfg.Trunks)
+	require.Equal(t, 25*time.Second, cfg.Call.Ring.Technician)
+	require.Equal(t, 60*time.Minute, cfg.Call.MaxCall)
+}
+
+func TestEnvWinsOverFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hotline.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+ari:
+  url: http://file:8088
+  app: fromfile
+trunks:
+  vinaphone: PJSIP/{number}@gw-vinaphone
+call:
+  ring:
+    technician: 20s
+  hold: moh
+`), 0o600))
+	cfg, err := LoadFile(path, append(valid, "HOTLINE_ARI_APP=fromenv"))
+	require.NoError(t, err)
+	require.Equal(t, "fromenv", cfg.ARI.App)
+	require.Equal(t, "http://127.0.0.1:8088", cfg.ARI.URL, "env wins over file")
+	require.Equal(t, 20*time.Second, cfg.Call.Ring.Technician)
+	require.Equal(t, "moh", cfg.Call.Hold)
+	require.Equal(t, "PJSIP/{number}@gw-vinaphone", cfg.Trunks["vinaphone"])
+}
+
+func TestLoadIsStrict(t *testing.T) {
+	_, err := Load("ari:\n  urll: http://x\n")
+	require.ErrorContains(t, err, "field urll not found")
+	_, err = Load("call:\n  max_call: soon\n")
+	require.Error(t, err)
+}
+
+func TestUnknownHotlineVariable(t *testing.T) {
+	_, err := LoadFile("", append(valid, "HOTLINE_ARI_PASWORD=typo"))
+	require.EqualError(t, err, "config: unknown environment variable HOTLINE_ARI_PASWORD")
+}
+
+func TestValidateMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  []string
+		want string
+	}{
+		{"bad ari scheme", "", []string{"HOTLINE_ARI_URL=htp://x"}, `ari.url: "htp://x" is not an http(s) URL`},
+		{"ari url without host", "", []string{"HOTLINE_ARI_URL=http://"}, `ari.url: "http://" is not an http(s) URL`},
+		{"db url not postgres", "", []string{"HOTLINE_DATABASE_URL=mysql://u:pw@h/db"}, `database.url: "mysql://u:xxxxx@h/db" is not a postgres:// URL`},
+		{"http addr", "", []string{"HOTLINE_HTTP_ADDR=9480"}, `http.addr: "9480" is not host:port`},
+		{"trunk without number", "trunks:\n  viettel: PJSIP/gw-viettel\n", nil, `trunks.viettel: "PJSIP/gw-viettel" has neither {number} nor {e164}`},
+		{"trunk not a dial string", "", []string{"HOTLINE_TRUNK_VIETTEL={number}"}, `trunks.viettel: "{number}" is not a dial string like PJSIP/{number}@gw-viettel`},
+		{"trunk unknown placeholder", "", []string{"HOTLINE_TRUNK_DEFAULT=PJSIP/{num}{number}@x"}, `trunks.default: "PJSIP/{num}{number}@x" has an unknown placeholder (only {number} and {e164})`},
+		{"negative ring", "call:\n  ring:\n    operator: -1s\n", nil, "call.ring.operator: -1s must be positive"},
+		{"ring longer than leg", "call:\n  ring:\n    technician: 3m\n", nil, "call.ring.technician: 3m0s must be shorter than call.max_leg (2m0s)"},
+		{"hold", "call:\n  hold: silence\n", nil, `call.hold: "silence" is not ringing or moh`},
+		{"caller id", "", []string{"HOTLINE_CALLER_ID=1900-1000"}, `call.caller_id: "1900-1000" must be digits`},
+		{"tries", "call:\n  code_tries: 0\n", nil, "call.code_tries: 0 must be between 1 and 5"},
+		{"log level", "log:\n  level: loud\n", nil, `log.level: "loud" is not one of debug, info, warn, error`},
+		{"prompt", "prompts:\n  greeting: \"a b\"\n", nil, `prompts.greeting: "a b" must be a sound name without spaces or commas`},
+		{"app", "", []string{"HOTLINE_ARI_APP=hot line"}, `ari.app: "hot line" must be letters, digits, '_' or '-'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(tt.yaml)
+			require.NoError(t, err)
+			require.NoError(t, cfg.ApplyEnv(append(append([]string{}, valid...), tt.env...)))
+			err = cfg.Validate()
+			require.Error(t, err)
+			require.Contains(t, strings.Split(err.Error(), "\n"), tt.want)
+		})
+	}
+}
+
+func TestValidateRequired(t *testing.T) {
+	err := Default().Validate()
+	require.Error(t, err)
+	for _, want := range []string{
+		"database.url: is required (or set HOTLINE_DATABASE_URL)",
+		"ari.url: is required (or set HOTLINE_ARI_URL)",
+		"ari.user: is required (or set HOTLINE_ARI_USER)",
+		"ari.password: is required (or set HOTLINE_ARI_PASSWORD)",
+	} {
+		require.Contains(t, strings.Split(err.Error(), "\n"), want)
+	}
+}
+
+func TestLogValueHidesSecrets(t *testing.T) {
+	cfg, err := LoadFile("", append(valid, "HOTLINE_BOARD_TOKEN=boardsecret"))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "cfg", cfg)
+	out := buf.String()
+	for _, secret := range []string{"dbsecret", "arisecret", "boardsecret"} {
+		require.NotContains(t, out, secret)
+	}
+	require.Contains(t, out, "ari.password=(set)")
+	require.Contains(t, out, "ari.user=hotline")
+}

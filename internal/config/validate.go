@@ -1,0 +1,161 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Validate checks the whole configuration and reports every problem, one per
+// line, each naming the key: `ari.url: "htp://x" is not an http(s) URL`.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Database.URL == "" {
+		bad("database.url: is required (or set %s)", EnvDatabaseURL)
+	} else if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("database.url: %q is not a postgres:// URL", redactURL(c.Database.URL))
+	}
+	if c.Database.SpoolDir == "" {
+		bad("database.spool_dir: is required")
+	}
+
+	if c.ARI.URL == "" {
+		bad("ari.url: is required (or set %s)", EnvARIURL)
+	} else if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("ari.url: %q is not an http(s) URL", redactURL(c.ARI.URL))
+	}
+	if c.ARI.User == "" {
+		bad("ari.user: is required (or set %s)", EnvARIUser)
+	}
+	if c.ARI.Password == "" {
+		bad("ari.password: is required (or set %s)", EnvARIPassword)
+	}
+	if !appName.MatchString(c.ARI.App) {
+		bad("ari.app: %q must be letters, digits, '_' or '-'", c.ARI.App)
+	}
+	if c.ARI.Node == "" {
+		bad("ari.node: is required")
+	}
+
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		bad("http.addr: %q is not host:port", c.HTTP.Addr)
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format: %q is not text or json", c.Log.Format)
+	}
+
+	for carrier, tmpl := range c.Trunks {
+		if err := CheckDialTemplate(tmpl); err != nil {
+			bad("trunks.%s: %v", carrier, err)
+		}
+	}
+
+	k := c.Call
+	if !digits.MatchString(k.CallerID) {
+		bad("call.caller_id: %q must be digits", k.CallerID)
+	}
+	positive := []struct {
+		key string
+		d   time.Duration
+	}{
+		{"call.ring.technician", k.Ring.Technician},
+		{"call.ring.area_manager", k.Ring.AreaManager},
+		{"call.ring.regional_manager", k.Ring.RegionalManager},
+		{"call.ring.operator", k.Ring.Operator},
+		{"call.confirm_timeout", k.ConfirmTimeout},
+		{"call.max_call", k.MaxCall},
+		{"call.max_leg", k.MaxLeg},
+		{"call.code_first_digit", k.CodeFirstDigit},
+		{"call.code_inter_digit", k.CodeInterDigit},
+		{"call.code_overall", k.CodeOverall},
+		{"call.voicemail_max", k.VoicemailMax},
+		{"call.rating_timeout", k.RatingTimeout},
+		{"call.drain", k.Drain},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			bad("%s: %s must be positive", p.key, p.d)
+		}
+	}
+	for _, r := range []struct {
+		key string
+		d   time.Duration
+	}{{"call.ring.technician", k.Ring.Technician}, {"call.ring.area_manager", k.Ring.AreaManager},
+		{"call.ring.regional_manager", k.Ring.RegionalManager}, {"call.ring.operator", k.Ring.Operator}} {
+		if r.d > 0 && k.MaxLeg > 0 && r.d >= k.MaxLeg {
+			bad("%s: %s must be shorter than call.max_leg (%s)", r.key, r.d, k.MaxLeg)
+		}
+	}
+	if k.Hold != "ringing" && k.Hold != "moh" {
+		bad("call.hold: %q is not ringing or moh", k.Hold)
+	}
+	if k.CodeTries < 1 || k.CodeTries > 5 {
+		bad("call.code_tries: %d must be between 1 and 5", k.CodeTries)
+	}
+	if k.TetDaysBefore < 0 || k.TetDaysBefore > 10 {
+		bad("call.tet_days_before: %d must be between 0 and 10", k.TetDaysBefore)
+	}
+	if k.TetDaysAfter < 0 || k.TetDaysAfter > 10 {
+		bad("call.tet_days_after: %d must be between 0 and 10", k.TetDaysAfter)
+	}
+	for key, v := range map[string]string{
+		"prompts.greeting": c.Prompts.Greeting, "prompts.enter_code": c.Prompts.EnterCode,
+		"prompts.connecting": c.Prompts.Connecting, "prompts.announce": c.Prompts.Announce,
+		"prompts.province": c.Prompts.Province, "prompts.press_one": c.Prompts.PressOne,
+		"prompts.rate": c.Prompts.Rate, "prompts.thanks": c.Prompts.Thanks,
+		"prompts.voicemail": c.Prompts.Voicemail, "prompts.goodbye": c.Prompts.Goodbye,
+		"prompts.digit_prefix": c.Prompts.DigitPrefix,
+	} {
+		if v == "" || strings.ContainsAny(v, " \t,") {
+			bad("%s: %q must be a sound name without spaces or commas", key, v)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+var (
+	appName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	digits  = regexp.MustCompile(`^[0-9]+$`)
+	dialTpl = regexp.MustCompile(`^[A-Za-z0-9]+/\S+$`)
+)
+
+// CheckDialTemplate reports whether tmpl is a usable Asterisk dial string
+// template: TECH/resource with {number} (national form) or {e164}.
+func CheckDialTemplate(tmpl string) error {
+	if !dialTpl.MatchString(tmpl) {
+		return fmt.Errorf("%q is not a dial string like PJSIP/{number}@gw-viettel", tmpl)
+	}
+	if !strings.Contains(tmpl, "{number}") && !strings.Contains(tmpl, "{e164}") {
+		return fmt.Errorf("%q has neither {number} nor {e164}", tmpl)
+	}
+	rest := strings.NewReplacer("{number}", "", "{e164}", "").Replace(tmpl)
+	if strings.ContainsAny(rest, "{}") {
+		return fmt.Errorf("%q has an unknown placeholder (only {number} and {e164})", tmpl)
+	}
+	return nil
+}
+
+// redactURL hides a password in a URL so it can appear in an error.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
