@@ -169,9 +169,10 @@ func Load(text string) (Config, error) {
 	return cfg, nil
 }
 
-// LoadFile reads the YAML file at path (none when path is ""), applies the
-// HOTLINE_* variables of environ ("KEY=value" pairs; os.Environ() when nil) and
-// validates the result.
+// LoadFile reads the YAML file at path (none when path is ""), and applies the
+// HOTLINE_* variables of environ ("KEY=value" pairs; os.Environ() when nil).
+// The caller validates with Validate or ValidateOffline, depending on what
+// the command needs.
 func LoadFile(path string, environ []string) (Config, error) {
 	cfg := Default()
 	if path != "" {
@@ -188,9 +189,6 @@ func LoadFile(path string, environ []string) (Config, error) {
 		environ = os.Environ()
 	}
 	if err := cfg.ApplyEnv(environ); err != nil {
-		return Config{}, err
-	}
-	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil

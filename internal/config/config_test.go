@@ -29,6 +29,7 @@ func TestLoadFileDefaultsAndEnv(t *testing.T) {
 		"PATH=/usr/bin",
 	))
 	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
 	require.Equal(t, "hotline", cfg.ARI.App)
 	require.Equal(t, "0.0.0.0:9999", cfg.HTTP.Addr)
 	require.Equal(t, map[string]string{"viettel": "PJSIP/{number}@gw-viettel", "default": "PJSIP/{e164}@gw-any"}, cfg.Trunks)
@@ -116,6 +117,13 @@ func TestValidateRequired(t *testing.T) {
 	} {
 		require.Contains(t, strings.Split(err.Error(), "\n"), want)
 	}
+}
+
+func TestValidateOfflineNeedsNoAsterisk(t *testing.T) {
+	cfg, err := LoadFile("", []string{"HOTLINE_DATABASE_URL=postgres://127.0.0.1/hotline"})
+	require.NoError(t, err)
+	require.NoError(t, cfg.ValidateOffline())
+	require.ErrorContains(t, cfg.Validate(), "ari.url: is required")
 }
 
 func TestLogValueHidesSecrets(t *testing.T) {

@@ -13,7 +13,13 @@ import (
 
 // Validate checks the whole configuration and reports every problem, one per
 // line, each naming the key: `ari.url: "htp://x" is not an http(s) URL`.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.validate(true) }
+
+// ValidateOffline checks what the commands that do not talk to Asterisk
+// (migrate, import, route) need: everything but the ari and http sections.
+func (c Config) ValidateOffline() error { return c.validate(false) }
+
+func (c Config) validate(online bool) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -26,26 +32,8 @@ func (c Config) Validate() error {
 		bad("database.spool_dir: is required")
 	}
 
-	if c.ARI.URL == "" {
-		bad("ari.url: is required (or set %s)", EnvARIURL)
-	} else if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("ari.url: %q is not an http(s) URL", redactURL(c.ARI.URL))
-	}
-	if c.ARI.User == "" {
-		bad("ari.user: is required (or set %s)", EnvARIUser)
-	}
-	if c.ARI.Password == "" {
-		bad("ari.password: is required (or set %s)", EnvARIPassword)
-	}
-	if !appName.MatchString(c.ARI.App) {
-		bad("ari.app: %q must be letters, digits, '_' or '-'", c.ARI.App)
-	}
-	if c.ARI.Node == "" {
-		bad("ari.node: is required")
-	}
-
-	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
-		bad("http.addr: %q is not host:port", c.HTTP.Addr)
+	if online {
+		c.validateOnline(bad)
 	}
 
 	switch c.Log.Level {
@@ -158,4 +146,28 @@ func redactURL(s string) string {
 		return s
 	}
 	return u.Redacted()
+}
+
+func (c Config) validateOnline(bad func(string, ...any)) {
+	if c.ARI.URL == "" {
+		bad("ari.url: is required (or set %s)", EnvARIURL)
+	} else if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("ari.url: %q is not an http(s) URL", redactURL(c.ARI.URL))
+	}
+	if c.ARI.User == "" {
+		bad("ari.user: is required (or set %s)", EnvARIUser)
+	}
+	if c.ARI.Password == "" {
+		bad("ari.password: is required (or set %s)", EnvARIPassword)
+	}
+	if !appName.MatchString(c.ARI.App) {
+		bad("ari.app: %q must be letters, digits, '_' or '-'", c.ARI.App)
+	}
+	if c.ARI.Node == "" {
+		bad("ari.node: is required")
+	}
+
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		bad("http.addr: %q is not host:port", c.HTTP.Addr)
+	}
 }
