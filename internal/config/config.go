@@ -98,17 +98,19 @@ type RingTimes struct {
 // Prompts names the sound files played (Asterisk media URIs without "sound:"),
 // so a company can replace the generated voices with recorded ones.
 type Prompts struct {
-	Greeting    string `yaml:"greeting"`
-	EnterCode   string `yaml:"enter_code"`
-	Connecting  string `yaml:"connecting"`
-	Announce    string `yaml:"announce"` // to the called person: "hotline call from café"
-	Province    string `yaml:"province"` // "in province" (followed by the province prompt)
-	PressOne    string `yaml:"press_one"`
-	Rate        string `yaml:"rate"`
-	Thanks      string `yaml:"thanks"`
-	Voicemail   string `yaml:"voicemail"`
-	Goodbye     string `yaml:"goodbye"`
-	DigitPrefix string `yaml:"digit_prefix"` // digits are DigitPrefix+"0".."9"
+	Greeting   string `yaml:"greeting"`
+	EnterCode  string `yaml:"enter_code"`
+	Connecting string `yaml:"connecting"`
+	Announce   string `yaml:"announce"` // to the called person: "hotline call from café"
+	Province   string `yaml:"province"` // "in province" (followed by the province's name)
+	// ProvincePrefix + area code names a province ("vi/province-0297").
+	ProvincePrefix string `yaml:"province_prefix"`
+	PressOne       string `yaml:"press_one"`
+	Rate           string `yaml:"rate"`
+	Thanks         string `yaml:"thanks"`
+	Voicemail      string `yaml:"voicemail"`
+	Goodbye        string `yaml:"goodbye"`
+	DigitPrefix    string `yaml:"digit_prefix"` // digits are DigitPrefix+"0".."9"
 }
 
 // Default returns the configuration used where neither file nor environment
@@ -144,17 +146,18 @@ func Default() Config {
 			TetDaysAfter:   4,
 		},
 		Prompts: Prompts{
-			Greeting:    "vi/greeting",
-			EnterCode:   "vi/enter-code",
-			Connecting:  "vi/connecting",
-			Announce:    "vi/announce",
-			Province:    "vi/province",
-			PressOne:    "vi/press-one",
-			Rate:        "vi/rate",
-			Thanks:      "vi/thanks",
-			Voicemail:   "vi/voicemail",
-			Goodbye:     "vi/goodbye",
-			DigitPrefix: "vi/digit-",
+			Greeting:       "vi/greeting",
+			EnterCode:      "vi/enter-code",
+			Connecting:     "vi/connecting",
+			Announce:       "vi/announce",
+			Province:       "vi/province",
+			ProvincePrefix: "vi/province-",
+			PressOne:       "vi/press-one",
+			Rate:           "vi/rate",
+			Thanks:         "vi/thanks",
+			Voicemail:      "vi/voicemail",
+			Goodbye:        "vi/goodbye",
+			DigitPrefix:    "vi/digit-",
 		},
 	}
 }

@@ -21,6 +21,8 @@ const (
 	EnvLogFormat   = "HOTLINE_LOG_FORMAT"
 	EnvCallerID    = "HOTLINE_CALLER_ID"
 	EnvTrunkPrefix = "HOTLINE_TRUNK_"
+	// EnvConfig names the YAML file; read by the command line, not here.
+	EnvConfig = "HOTLINE_CONFIG"
 )
 
 // ApplyEnv overrides c with the HOTLINE_* variables found in environ
@@ -58,7 +60,7 @@ func (c *Config) ApplyEnv(environ []string) error {
 			c.Trunks[strings.ToLower(carrier)] = val
 			continue
 		}
-		if strings.HasPrefix(key, "HOTLINE_TEST_") {
+		if key == EnvConfig || strings.HasPrefix(key, "HOTLINE_TEST_") {
 			continue
 		}
 		return fmt.Errorf("config: unknown environment variable %s", key)

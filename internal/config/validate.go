@@ -107,7 +107,7 @@ func (c Config) validate(online bool) error {
 		"prompts.province": c.Prompts.Province, "prompts.press_one": c.Prompts.PressOne,
 		"prompts.rate": c.Prompts.Rate, "prompts.thanks": c.Prompts.Thanks,
 		"prompts.voicemail": c.Prompts.Voicemail, "prompts.goodbye": c.Prompts.Goodbye,
-		"prompts.digit_prefix": c.Prompts.DigitPrefix,
+		"prompts.digit_prefix": c.Prompts.DigitPrefix, "prompts.province_prefix": c.Prompts.ProvincePrefix,
 	} {
 		if v == "" || strings.ContainsAny(v, " \t,") {
 			bad("%s: %q must be a sound name without spaces or commas", key, v)
