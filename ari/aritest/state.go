@@ -1,0 +1,212 @@
+package aritest
+
+import (
+	"sort"
+	"time"
+)
+
+// channel is one live channel. All fields are guarded by Server.mu.
+type channel struct {
+	seq        int
+	id, name   string
+	state      string // Down, Ring, Ringing, Up
+	protocolID string
+	caller     CallerID
+	connected  CallerID
+	dialplan   DialplanCEP
+	created    time.Time
+	tech       string // "PJSIP" or "Local": decides SIP-style or Local-style signalling
+
+	app          string // application subscribed to the channel ("" = none)
+	inStasis     bool
+	fromDialplan bool // entered Stasis from the dialplan (an incoming call)
+	args         []string
+
+	// outgoing legs
+	outgoing     bool
+	target       DialTarget
+	phone        Phone
+	dialed       bool // dial started
+	originate    bool // POST /channels semantics: StasisStart only on answer
+	dialToken    int  // bumped when a dial flow must stop acting
+	answeredOnce bool
+
+	bridge    *bridge
+	vars      map[string]string
+	plays     []*playback // queue; the first one plays
+	moh       string
+	ringing   bool
+	silence   bool
+	recording *recording
+	heard     []Heard
+	call      *Call // set for incoming calls placed with PlaceCall
+	gone      bool
+	endCause  int
+}
+
+func (ch *channel) model() Channel {
+	return Channel{
+		ID:           ch.id,
+		Name:         ch.name,
+		State:        ch.state,
+		ProtocolID:   ch.protocolID,
+		Caller:       ch.caller,
+		Connected:    ch.connected,
+		AccountCode:  "",
+		Dialplan:     ch.dialplan,
+		CreationTime: ch.created.In(time.UTC).Format(TimeLayout),
+		Language:     "en",
+	}
+}
+
+func (ch *channel) modelp() *Channel {
+	m := ch.model()
+	return &m
+}
+
+func (ch *channel) hear(kind, detail string) {
+	ch.heard = append(ch.heard, Heard{At: time.Now(), Kind: kind, Detail: detail})
+}
+
+// Heard is one thing a channel's far end was given to hear or receive.
+type Heard struct {
+	At     time.Time
+	Kind   string // playback, playback-stopped, moh, moh-stop, ringing, ringing-stop, silence, silence-stop, dtmf, bridged, unbridged, recording, answered
+	Detail string // media URI, music class, digit, bridge id…
+}
+
+// bridge is one live bridge.
+type bridge struct {
+	seq      int
+	id       string
+	name     string
+	typ      string
+	created  time.Time
+	channels []*channel
+	apps     map[string]bool // applications subscribed to the bridge
+	plays    []*playback
+	moh      string
+}
+
+func (b *bridge) model() Bridge {
+	ids := make([]string, 0, len(b.channels))
+	for _, c := range b.channels {
+		ids = append(ids, c.id)
+	}
+	tech := "simple_bridge"
+	if b.typ == "holding" {
+		tech = "holding_bridge"
+	} else if len(b.channels) > 2 {
+		tech = "softmix"
+	}
+	return Bridge{
+		ID:           b.id,
+		Technology:   tech,
+		BridgeType:   b.typ,
+		BridgeClass:  "stasis",
+		Creator:      "Stasis",
+		Name:         b.name,
+		Channels:     ids,
+		CreationTime: b.created.In(time.UTC).Format(TimeLayout),
+		VideoMode:    "talker",
+	}
+}
+
+func (b *bridge) modelp() *Bridge {
+	m := b.model()
+	return &m
+}
+
+func (b *bridge) remove(ch *channel) {
+	for i, c := range b.channels {
+		if c == ch {
+			b.channels = append(b.channels[:i], b.channels[i+1:]...)
+			return
+		}
+	}
+}
+
+// playback is one queued or playing playback.
+type playback struct {
+	id    string
+	media []string
+	idx   int
+	lang  string
+	state string // queued, playing, continuing, done, failed
+	ch    *channel
+	br    *bridge
+	token int // bumped to cancel the pending timer
+}
+
+func (p *playback) targetURI() string {
+	if p.br != nil {
+		return "bridge:" + p.br.id
+	}
+	return "channel:" + p.ch.id
+}
+
+func (p *playback) model() *Playback {
+	m := &Playback{ID: p.id, MediaURI: p.media[p.idx], TargetURI: p.targetURI(), Language: p.lang, State: p.state}
+	if p.idx+1 < len(p.media) && (p.state == "playing" || p.state == "continuing") {
+		m.NextMediaURI = p.media[p.idx+1]
+	}
+	return m
+}
+
+// recording is one live recording.
+type recording struct {
+	name        string
+	format      string
+	ch          *channel
+	br          *bridge
+	state       string
+	started     time.Time
+	terminateOn string
+	token       int
+}
+
+func (r *recording) targetURI() string {
+	if r.br != nil {
+		return "bridge:" + r.br.id
+	}
+	return "channel:" + r.ch.id
+}
+
+type storedRec struct {
+	format   string
+	duration time.Duration
+}
+
+// application is a Stasis application known to the fake (registered by a WebSocket).
+type application struct {
+	name         string
+	conn         *wsConn
+	subscribeAll bool
+}
+
+func (s *Server) appModel(a *application) Application {
+	m := Application{
+		Name: a.name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{},
+		DeviceNames: []string{}, EventsAllowed: []any{}, EventsDisallowed: []any{},
+	}
+	for _, c := range s.channelsSorted() {
+		if c.app == a.name && (c.inStasis || c.originate) {
+			m.ChannelIDs = append(m.ChannelIDs, c.id)
+		}
+	}
+	for _, id := range sortedKeys(s.bridges) {
+		if s.bridges[id].apps[a.name] {
+			m.BridgeIDs = append(m.BridgeIDs, id)
+		}
+	}
+	return m
+}
+
+func (s *Server) channelsSorted() []*channel {
+	chs := make([]*channel, 0, len(s.channels))
+	for _, ch := range s.channels {
+		chs = append(chs, ch)
+	}
+	sort.Slice(chs, func(i, j int) bool { return chs[i].seq < chs[j].seq })
+	return chs
+}
