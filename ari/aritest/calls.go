@@ -190,21 +190,25 @@ func (c *Call) Heard() []Heard {
 	return append([]Heard(nil), c.ch.heard...)
 }
 
-// Press sends DTMF digits from the caller, Options.DTMFGap apart. Each arrives
-// as ChannelDtmfReceived with duration_ms.
+// Press sends DTMF digits from the caller. Each arrives as ChannelDtmfReceived
+// when the key is released (duration_ms later), Options.DTMFGap apart.
 func (c *Call) Press(ctx context.Context, digits string) error {
-	for i, r := range digits {
+	for _, r := range digits {
 		if !strings.ContainsRune("0123456789*#ABCD", r) {
 			return fmt.Errorf("aritest: press %q: not a DTMF digit", r)
 		}
+	}
+	for i, r := range digits {
+		wait := c.s.ms(c.s.opts.DTMFDurationMS)
 		if i > 0 {
-			t := time.NewTimer(c.s.opts.DTMFGap)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Errorf("aritest: press: %w", ctx.Err())
-			case <-t.C:
-			}
+			wait += c.s.opts.DTMFGap
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("aritest: press: %w", ctx.Err())
+		case <-t.C:
 		}
 		c.s.mu.Lock()
 		if c.ch.gone {

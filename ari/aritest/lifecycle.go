@@ -33,10 +33,8 @@ func (s *Server) enterStasis(ch *channel, app string, args []string) {
 	ch.dialplan.AppName = "Stasis"
 	ch.dialplan.AppData = strings.Join(append([]string{app}, args...), ",")
 	s.emitVarset(ch, "STASISSTATUS", "")
-	if args == nil {
-		args = []string{}
-	}
-	a := append([]string(nil), args...)
+	a := make([]string, len(args))
+	copy(a, args)
 	s.emitChannel(ch, event{Type: "StasisStart", Args: &a, Channel: ch.modelp()})
 }
 
