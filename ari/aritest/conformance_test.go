@@ -243,7 +243,9 @@ func (d *realDriver) checkClean(t *testing.T, ctx context.Context) {
 
 var confSeq atomic.Int64
 
-func confID(prefix string) string { return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, confSeq.Add(1)) }
+func confID(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e6, confSeq.Add(1))
+}
 
 type confEnv struct {
 	d   confDriver
