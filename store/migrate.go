@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// versionTable is goose's bookkeeping table.
+const versionTable = "goose_db_version"
+
+// Schema version errors returned (wrapped) by CheckSchema.
+var (
+	ErrSchemaOutdated = errors.New("database schema is out of date")
+	ErrSchemaTooNew   = errors.New("database schema is newer than this binary")
+)
+
+// SchemaVersion is the schema version this binary needs: the number of its
+// newest embedded migration.
+func SchemaVersion() int64 {
+	v, err := latestMigration()
+	if err != nil {
+		panic(err) // the embedded files are fixed at build time; a test covers this
+	}
+	return v
+}
+
+func latestMigration() (int64, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return 0, err
+	}
+	var versions []int64
+	for _, n := range names {
+		num, _, ok := strings.Cut(path.Base(n), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil {
+			return 0, fmt.Errorf("store: migration %s: name must start with a number and _", n)
+		}
+		versions = append(versions, v)
+	}
+	if len(versions) == 0 {
+		return 0, errors.New("store: no embedded migrations")
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i] < versions[j] })
+	return versions[len(versions)-1], nil
+}
+
+func newProvider(db *sqlx.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	// A session-level advisory lock: two instances running migrate at once
+	// take turns instead of racing.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub,
+		goose.WithSessionLocker(locker),
+		goose.WithDisableGlobalRegistry(true),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate brings the schema up to SchemaVersion, each migration in its own
+// transaction, then brings the provinces table in line with
+// dialplan.Provinces(). Running it again is a no-op.
+func Migrate(ctx context.Context, db *sqlx.DB) error {
+	return migrateTo(ctx, db, SchemaVersion())
+}
+
+func migrateTo(ctx context.Context, db *sqlx.DB, version int64) error {
+	p, err := newProvider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if err := syncProvinces(ctx, db); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// CurrentSchemaVersion returns the version recorded in the database, 0 for a
+// database that was never migrated.
+func CurrentSchemaVersion(ctx context.Context, db *sqlx.DB) (int64, error) {
+	var exists bool
+	if err := db.GetContext(ctx, &exists, "SELECT to_regclass($1) IS NOT NULL", versionTable); err != nil {
+		return 0, fmt.Errorf("store: read schema version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v int64
+	if err := db.GetContext(ctx, &v, "SELECT coalesce(max(version_id), 0) FROM "+versionTable); err != nil {
+		return 0, fmt.Errorf("store: read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// CheckSchema returns nil when the database schema is exactly the version this
+// binary needs, else an error wrapping ErrSchemaOutdated or ErrSchemaTooNew
+// that tells the operator what to do. It changes nothing.
+func CheckSchema(ctx context.Context, db *sqlx.DB) error {
+	have, err := CurrentSchemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	need := SchemaVersion()
+	switch {
+	case have < need:
+		return fmt.Errorf("%w: database schema is at version %d, this binary needs %d: run \"hotline migrate\"",
+			ErrSchemaOutdated, have, need)
+	case have > need:
+		return fmt.Errorf("%w: database schema is at version %d, this binary knows only up to %d: run a newer hotline",
+			ErrSchemaTooNew, have, need)
+	}
+	return nil
+}
+
+// syncProvinces writes dialplan.Provinces() into the provinces table,
+// touching only rows that differ (so an unchanged run notifies nobody).
+func syncProvinces(ctx context.Context, db *sqlx.DB) error {
+	var have []provinceRow
+	if err := db.SelectContext(ctx, &have,
+		"SELECT code, name, ascii_name, area_code, merged_into FROM provinces"); err != nil {
+		return fmt.Errorf("read provinces: %w", err)
+	}
+	byCode := make(map[string]provinceRow, len(have))
+	for _, p := range have {
+		byCode[p.Code] = p
+	}
+	var changed []provinceRow
+	for _, p := range dialplan.Provinces() {
+		r := provinceRow{Code: p.Code, Name: p.Name, ASCII: p.ASCII, AreaCode: p.AreaCode, MergedInto: p.MergedInto}
+		if old, ok := byCode[r.Code]; !ok || old != r {
+			changed = append(changed, r)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed provinces: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, r := range changed {
+		if _, err := tx.NamedExecContext(ctx, `
+INSERT INTO provinces (code, name, ascii_name, area_code, merged_into)
+VALUES (:code, :name, :ascii_name, :area_code, :merged_into)
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, ascii_name = EXCLUDED.ascii_name,
+	area_code = EXCLUDED.area_code, merged_into = EXCLUDED.merged_into`, r); err != nil {
+			return fmt.Errorf("seed province %s: %w", r.Code, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed provinces: %w", err)
+	}
+	return nil
+}
+
+type provinceRow struct {
+	Code       string `db:"code"`
+	Name       string `db:"name"`
+	ASCII      string `db:"ascii_name"`
+	AreaCode   string `db:"area_code"`
+	MergedInto string `db:"merged_into"`
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/store/pgtest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMigrateFromEmptyAndAgain(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.Open(t)
+	ctx := testCtx(t)
+
+	v, err := CurrentSchemaVersion(ctx, db)
+	require.NoError(t, err)
+	require.Zero(t, v)
+	require.ErrorIs(t, CheckSchema(ctx, db), ErrSchemaOutdated)
+
+	require.NoError(t, Migrate(ctx, db))
+	require.NoError(t, CheckSchema(ctx, db))
+	v, err = CurrentSchemaVersion(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, SchemaVersion(), v)
+
+	var n int
+	require.NoError(t, db.GetContext(ctx, &n, "SELECT count(*) FROM provinces"))
+	require.Equal(t, len(dialplan.Provinces()), n)
+	var name, area string
+	require.NoError(t, db.QueryRowContext(ctx,
+		"SELECT name, area_code FROM provinces WHERE code = 'kien-giang'").Scan(&name, &area))
+	require.Equal(t, "Kiên Giang", name)
+	require.Equal(t, "0297", area)
+
+	// Re-running is a no-op: same version, same provinces, no error.
+	require.NoError(t, Migrate(ctx, db))
+	require.NoError(t, CheckSchema(ctx, db))
+	require.NoError(t, db.GetContext(ctx, &n, "SELECT count(*) FROM provinces"))
+	require.Equal(t, len(dialplan.Provinces()), n)
+
+	// A province edited by hand is put back by the next migrate.
+	_, err = db.ExecContext(ctx, "UPDATE provinces SET name = 'x' WHERE code = 'kien-giang'")
+	require.NoError(t, err)
+	require.NoError(t, Migrate(ctx, db))
+	require.NoError(t, db.GetContext(ctx, &name, "SELECT name FROM provinces WHERE code = 'kien-giang'"))
+	require.Equal(t, "Kiên Giang", name)
+}
+
+func TestCheckSchemaOnOldSchema(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.Open(t)
+	ctx := testCtx(t)
+	require.NoError(t, migrateTo(ctx, db, 2))
+
+	err := CheckSchema(ctx, db)
+	require.ErrorIs(t, err, ErrSchemaOutdated)
+	require.Contains(t, err.Error(),
+		`database schema is at version 2, this binary needs 4: run "hotline migrate"`)
+
+	require.NoError(t, Migrate(ctx, db))
+	require.NoError(t, CheckSchema(ctx, db))
+}
+
+func TestCheckSchemaOnNewerSchema(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	_, err := db.ExecContext(ctx,
+		"INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)", SchemaVersion()+1)
+	require.NoError(t, err)
+	err = CheckSchema(ctx, db)
+	require.True(t, errors.Is(err, ErrSchemaTooNew), "got %v", err)
+	require.Contains(t, err.Error(), "run a newer hotline")
+}
+
+func TestSchemaVersionMatchesEmbeddedFiles(t *testing.T) {
+	require.Equal(t, int64(4), SchemaVersion(), "update TestCheckSchemaOnOldSchema when adding a migration")
+}
+
+func TestCheckConstraintsRejectUnknownVocabulary(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	for _, q := range []string{
+		"INSERT INTO staff (code, name, role) VALUES ('X', 'x', 'boss')",
+		"INSERT INTO staff (code, name, role, status) VALUES ('X', 'x', 'operator', 'sleeping')",
+		"INSERT INTO calls (id, started_at, ended_at, outcome) VALUES ('c', now(), now(), 'lost')",
+		"INSERT INTO calls (id, started_at, ended_at, outcome, matched_by) VALUES ('c', now(), now(), 'failed', 'psychic')",
+	} {
+		_, err := db.ExecContext(ctx, q)
+		require.Error(t, err, q)
+		require.Contains(t, err.Error(), "check constraint", q)
+	}
+}
