@@ -308,3 +308,43 @@ func (s *Server) emitCallerID(ch *channel) {
 	s.emitChannel(ch, event{Type: "ChannelCallerId", CallerPresentation: intp(0),
 		CallerPresentationTxt: "Presentation Allowed, Not Screened", Channel: ch.modelp()})
 }
+
+// snoopChannel creates a Snoop channel on the target, in Stasis in app. It
+// carries no audio in the fake; it ends when the application hangs it up or
+// when the snooped channel ends.
+func (s *Server) snoopChannel(q *req) {
+	app := q.param("app")
+	if app == "" {
+		q.fail(http.StatusBadRequest, "Invalid parameters")
+		return
+	}
+	for _, p := range []string{"spy", "whisper"} {
+		switch q.param(p) {
+		case "", "none", "both", "out", "in":
+		default:
+			q.fail(http.StatusBadRequest, "Invalid parameters")
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := s.channelFor(q)
+	if target == nil {
+		return
+	}
+	id := q.r.PathValue("snoopId")
+	if id == "" {
+		id = q.param("snoopId")
+	}
+	if id != "" && s.channels[id] != nil {
+		q.fail(http.StatusConflict, "Channel with given unique ID already exists")
+		return
+	}
+	sn := s.newChannel(id, "Snoop/"+target.id+"-"+s.newNameSuffix(), "Up", "Snoop")
+	sn.dialplan = DialplanCEP{Context: "default", Exten: "s", Priority: 1}
+	target.snoops = append(target.snoops, sn)
+	resp := sn.model()
+	sn.app = app
+	s.enterStasis(sn, app, splitArgs(q.param("appArgs")))
+	q.ok(http.StatusOK, resp)
+}

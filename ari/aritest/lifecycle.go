@@ -104,6 +104,10 @@ func (s *Server) endChannel(ch *channel, h hangup) {
 	}
 	ch.dialplan.AppName, ch.dialplan.AppData = "", ""
 	s.destroy(ch, h.cause, h.tech)
+	for _, sn := range ch.snoops {
+		s.endChannel(sn, hangup{reqCause: intp(CauseNormal), cause: CauseNormal})
+	}
+	ch.snoops = nil
 }
 
 // destroy sends ChannelDestroyed and forgets the channel. Callers hold s.mu.

@@ -168,9 +168,11 @@ func (s *Server) finishPlayback(p *playback, state string, startNext bool) {
 	p.token++
 	p.state = state
 	delete(s.plays, p.id)
-	queue := &p.ch.plays
+	var queue *[]*playback
 	if p.br != nil {
 		queue = &p.br.plays
+	} else {
+		queue = &p.ch.plays
 	}
 	head := len(*queue) > 0 && (*queue)[0] == p
 	for i, x := range *queue {

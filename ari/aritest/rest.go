@@ -52,6 +52,8 @@ func (s *Server) Handler() http.Handler {
 	h("GET /ari/channels/{id}/variable", s.getChannelVar)
 	h("POST /ari/channels/{id}/variable", s.setChannelVar)
 	h("POST /ari/channels/{id}/record", s.recordChannel)
+	h("POST /ari/channels/{id}/snoop", s.snoopChannel)
+	h("POST /ari/channels/{id}/snoop/{snoopId}", s.snoopChannel)
 	// bridges
 	h("GET /ari/bridges", s.listBridges)
 	h("POST /ari/bridges", s.createBridge)

@@ -40,6 +40,7 @@ type channel struct {
 	recording *recording
 	heard     []Heard
 	call      *Call // set for incoming calls placed with PlaceCall
+	snoops    []*channel
 	gone      bool
 	endCause  int
 }
