@@ -71,10 +71,12 @@ type Recorder struct {
 	done   chan struct{}
 	// drainCtx is the ctx given to Close, read by the writer when it drains.
 	drainCtx context.Context
-	// degraded is true while the spool holds records after a failure: new
-	// records go to the spool (owned by the writer goroutine).
-	degraded bool
 }
+
+// degraded reports whether the spool holds records (after a database failure
+// or a full queue): new records then go to the spool too, behind them, until
+// the next replay empties it.
+func (r *Recorder) degraded() bool { return r.spool.count() > 0 }
 
 // NewRecorder opens (creating if needed) the spool and starts the writer.
 // Records left in the spool by an earlier run are replayed first.
@@ -110,7 +112,6 @@ func NewRecorder(db *sqlx.DB, opts RecorderOptions) (*Recorder, error) {
 	}
 	n := sp.count()
 	obs.SetSpooled(n)
-	r.degraded = n > 0
 	if n > 0 {
 		r.log.Info("spool holds call records from an earlier run", "records", n, "path", opts.SpoolPath)
 	}
@@ -173,7 +174,7 @@ func (r *Recorder) run() {
 	defer close(r.done)
 	t := time.NewTicker(r.opts.RetryInterval)
 	defer t.Stop()
-	if r.degraded {
+	if r.degraded() {
 		r.replay(context.Background())
 	}
 	for {
@@ -181,7 +182,7 @@ func (r *Recorder) run() {
 		case rec := <-r.queue:
 			r.write(context.Background(), rec)
 		case <-t.C:
-			if r.degraded {
+			if r.degraded() {
 				r.replay(context.Background())
 			}
 		case <-r.stop:
@@ -204,7 +205,7 @@ func (r *Recorder) drain() {
 				r.write(ctx, rec)
 			}
 		default:
-			if r.degraded && ctx.Err() == nil {
+			if r.degraded() && ctx.Err() == nil {
 				r.replay(ctx)
 			}
 			return
@@ -216,7 +217,7 @@ func (r *Recorder) drain() {
 // is not empty (the spool is replayed first, so records are not written far
 // out of order and a dead database is not hammered).
 func (r *Recorder) write(ctx context.Context, rec *CallRecord) {
-	if r.degraded {
+	if r.degraded() {
 		r.toSpool(rec)
 		return
 	}
@@ -233,7 +234,6 @@ func (r *Recorder) write(ctx context.Context, rec *CallRecord) {
 		r.obs.DBError("write_call")
 		r.log.Warn("cannot write call record; spooling", "call", rec.ID, "err", err)
 		r.toSpool(rec)
-		r.degraded = true
 	}
 }
 
@@ -286,7 +286,6 @@ func (r *Recorder) replay(ctx context.Context) {
 	}
 	n := r.spool.count()
 	r.obs.SetSpooled(n)
-	r.degraded = n > 0
 	r.log.Info("spool replayed", "records", len(recs), "written", written, "left", n)
 }
 

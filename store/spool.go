@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -85,13 +84,19 @@ func (s *spool) append(rec *CallRecord) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
-		return errors.New("store: spool is closed")
+	f := s.f
+	if f == nil {
+		// After close (a record submitted during shutdown): append through a
+		// short-lived handle; the next Recorder on this path replays it.
+		if f, err = os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640); err != nil {
+			return fmt.Errorf("store: spool: %w", err)
+		}
+		defer f.Close()
 	}
-	if _, err := s.f.Write(append(line, '\n')); err != nil {
+	if _, err := f.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("store: spool: write: %w", err)
 	}
-	if err := s.f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("store: spool: fsync: %w", err)
 	}
 	s.n++
