@@ -154,7 +154,7 @@ func (c *Call) Answered() bool {
 
 // WaitAnswered waits until the application answers the call.
 func (c *Call) WaitAnswered(ctx context.Context) error {
-	err := c.s.WaitFor(ctx, func() bool { return c.ch.state == "Up" || c.ended })
+	err := c.s.waitState(ctx, func() bool { return c.ch.state == "Up" || c.ended })
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (c *Call) WaitAnswered(ctx context.Context) error {
 // Heard.Kind) whose detail contains detail, and returns it.
 func (c *Call) WaitHeard(ctx context.Context, kind, detail string) (Heard, error) {
 	var got Heard
-	err := c.s.WaitFor(ctx, func() bool {
+	err := c.s.waitState(ctx, func() bool {
 		for _, h := range c.ch.heard {
 			if h.Kind == kind && strings.Contains(h.Detail, detail) {
 				got = h

@@ -105,7 +105,7 @@ func (d *fakeDriver) cutEvents(t *testing.T, ctx context.Context, st *stream) {
 	if err := st.waitClosed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.s.WaitFor(ctx, func() bool { return d.s.apps["hotline"].conn == nil }); err != nil {
+	if err := d.s.waitState(ctx, func() bool { return d.s.apps["hotline"].conn == nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -64,10 +64,10 @@ func (s *Server) newOutgoing(id string, t DialTarget, endpoint string) *channel 
 	ch.phone = s.phoneFor(t.Number)
 	ch.dialplan = dp
 	ch.protocolID = protocolID
-	s.dials = append(s.dials, &dialRecord{ch: ch, d: Dialled{
+	s.dials = trimHistory(append(s.dials, &dialRecord{ch: ch, d: Dialled{
 		ChannelID: ch.id, Endpoint: endpoint, Tech: t.Tech, Trunk: t.Trunk, Number: t.Number,
 		Phone: ch.phone, Started: time.Now(),
-	}})
+	}}), s.opts.HistoryLimit)
 	return ch
 }
 

@@ -135,11 +135,30 @@ func TestSlowReaderDoesNotBlock(t *testing.T) {
 	for i := 0; i < 400 && s.Connected("hotline"); i++ {
 		c.must(t, ctx, 204, "POST", "/channels/"+call.ID()+"/variable", "variable", "BIG", "value", big)
 	}
-	if err := s.WaitFor(ctx, func() bool { return s.apps["hotline"].conn == nil }); err != nil {
+	if err := s.waitState(ctx, func() bool { return s.apps["hotline"].conn == nil }); err != nil {
 		t.Fatalf("slow reader was never dropped: %v", err)
 	}
 	// The state machine still works.
 	c.must(t, ctx, 204, "DELETE", "/channels/"+call.ID())
 	<-call.Done()
 	_ = context.Background()
+}
+
+func TestTrimHistory(t *testing.T) {
+	log := []int{}
+	for i := 0; i < 25; i++ {
+		log = trimHistory(append(log, i), 10)
+	}
+	if len(log) > 10 || log[len(log)-1] != 24 {
+		t.Fatalf("log %v", log)
+	}
+}
+
+// WaitFor's condition may call Server methods (it runs without the lock).
+func TestWaitForMayCallServerMethods(t *testing.T) {
+	s, _, _, ctx := setup(t, Options{})
+	go func() { _, _ = s.PlaceCall(CallSpec{Number: "0945551519"}) }()
+	if err := s.WaitFor(ctx, func() bool { return len(s.Channels()) == 1 }); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -61,6 +61,10 @@ type Options struct {
 	// dialplan after Stasis() keeps the caller (e.g. a queue). Default: hang up.
 	ContinueKeepsChannel bool
 
+	// HistoryLimit bounds each of the request, event and dial logs; past it the
+	// oldest half is dropped. Default 100000.
+	HistoryLimit int
+
 	// WriteTimeout bounds one WebSocket write. Default 5 s.
 	WriteTimeout time.Duration
 	// MaxQueue is how many events may wait for a slow WebSocket reader before the
@@ -211,6 +215,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 5 * time.Second
+	}
+	if o.HistoryLimit <= 0 {
+		o.HistoryLimit = 100000
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 10000

@@ -341,7 +341,7 @@ func replay(t *testing.T, name string) {
 		}
 		t.Cleanup(st.close)
 		r.streams[ws] = st
-		if err := s.WaitFor(ctx, func() bool {
+		if err := s.waitState(ctx, func() bool {
 			a := s.apps["hotline"]
 			return a != nil && a.conn != nil && a.conn.n == n
 		}); err != nil {
@@ -394,7 +394,7 @@ func replay(t *testing.T, name string) {
 			open(st.WS)
 		case "ws_close":
 			r.streams[st.WS].close()
-			if err := s.WaitFor(ctx, func() bool { a := s.apps["hotline"]; return a.conn == nil }); err != nil {
+			if err := s.waitState(ctx, func() bool { a := s.apps["hotline"]; return a.conn == nil }); err != nil {
 				t.Fatal(err)
 			}
 		case "request":
@@ -444,7 +444,7 @@ func replay(t *testing.T, name string) {
 		final[ws] = len(r.want[ws])
 	}
 	r.sync(final)
-	if err := s.WaitFor(ctx, func() bool { return len(s.channels) == 0 || call == nil }); err != nil {
+	if err := s.waitState(ctx, func() bool { return len(s.channels) == 0 || call == nil }); err != nil {
 		t.Logf("channels left at the end: %v", s.channelList())
 	}
 	wss := sortedKeys(r.want)

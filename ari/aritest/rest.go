@@ -165,9 +165,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, fn func(*req)
 
 func (s *Server) logRequest(r *http.Request, body []byte, status int) {
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{
+	s.requests = trimHistory(append(s.requests, Request{
 		At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body), Status: status,
-	})
+	}), s.opts.HistoryLimit)
 	s.notify()
 	s.mu.Unlock()
 }

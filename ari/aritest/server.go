@@ -226,7 +226,7 @@ func (s *Server) sendTo(c *wsConn, appName string, ev event) {
 		s.log.Error("marshal event", "type", ev.Type, "err", err)
 		return
 	}
-	s.events = append(s.events, SentEvent{App: appName, Conn: c.n, Type: ev.Type, At: time.Now(), JSON: b})
+	s.events = trimHistory(append(s.events, SentEvent{App: appName, Conn: c.n, Type: ev.Type, At: time.Now(), JSON: b}), s.opts.HistoryLimit)
 	c.push(b, s.opts.MaxQueue)
 	s.notify()
 }
@@ -376,7 +376,7 @@ var ErrNotClean = errors.New("aritest: channels or bridges left behind")
 // CheckClean waits until no channel and no bridge is left, or ctx ends; then it
 // returns ErrNotClean wrapped with the leftovers.
 func (s *Server) CheckClean(ctx context.Context) error {
-	err := s.WaitFor(ctx, func() bool { return len(s.channels) == 0 && len(s.bridges) == 0 })
+	err := s.waitState(ctx, func() bool { return len(s.channels) == 0 && len(s.bridges) == 0 })
 	if err == nil {
 		return nil
 	}
@@ -391,9 +391,28 @@ func (s *Server) CheckClean(ctx context.Context) error {
 	return fmt.Errorf("%w: %v", ErrNotClean, desc)
 }
 
-// WaitFor blocks until cond (evaluated with the state lock held; it must not
-// call Server methods) holds, or ctx ends.
+// WaitFor blocks until cond holds, or ctx ends. cond runs without the state
+// lock (it may call Server and Call methods) each time the fake's state or
+// event log changes.
 func (s *Server) WaitFor(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("aritest: wait: %w", ctx.Err())
+		}
+	}
+}
+
+// waitState is WaitFor with cond evaluated under the state lock, for
+// conditions on the fake's internals.
+func (s *Server) waitState(ctx context.Context, cond func() bool) error {
 	for {
 		s.mu.Lock()
 		ok := cond()
@@ -414,7 +433,7 @@ func (s *Server) WaitFor(ctx context.Context, cond func() bool) error {
 // the first one after the first skip such events (skip counts from zero).
 func (s *Server) WaitEvent(ctx context.Context, app, typ string, skip int) (SentEvent, error) {
 	var found SentEvent
-	err := s.WaitFor(ctx, func() bool {
+	err := s.waitState(ctx, func() bool {
 		n := 0
 		for _, e := range s.events {
 			if e.App == app && e.Type == typ {
@@ -440,8 +459,18 @@ func (s *Server) Connected(app string) bool {
 
 // WaitConnected waits until app has a WebSocket.
 func (s *Server) WaitConnected(ctx context.Context, app string) error {
-	return s.WaitFor(ctx, func() bool {
+	return s.waitState(ctx, func() bool {
 		a := s.apps[app]
 		return a != nil && a.conn != nil
 	})
+}
+
+// trimHistory keeps a log under limit entries by dropping the oldest half, so a
+// long simulation does not grow without bound.
+func trimHistory[T any](log []T, limit int) []T {
+	if len(log) <= limit {
+		return log
+	}
+	keep := log[len(log)-limit/2:]
+	return append(make([]T, 0, len(keep)), keep...)
 }

@@ -429,7 +429,7 @@ func TestAppInactiveReconnectReplaced(t *testing.T) {
 	if err := st.waitClosed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WaitFor(ctx, func() bool { return s.apps["hotline"].conn == nil }); err != nil {
+	if err := s.waitState(ctx, func() bool { return s.apps["hotline"].conn == nil }); err != nil {
 		t.Fatal(err)
 	}
 	// A new call cannot enter Stasis now.
