@@ -1,0 +1,313 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultApp            = "hotline"
+	DefaultRequestTimeout = 10 * time.Second
+	DefaultDialTimeout    = 5 * time.Second
+	DefaultBackoffMin     = 500 * time.Millisecond
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultPingInterval   = 5 * time.Second
+	DefaultPingTimeout    = 5 * time.Second
+	DefaultQueueLimit     = 100_000
+	// maxErrorBody bounds how much of an error body is read.
+	maxErrorBody = 64 << 10
+	// maxResponseBody bounds a successful response body.
+	maxResponseBody = 16 << 20
+)
+
+// Config configures a Client for one Asterisk node.
+type Config struct {
+	// URL is Asterisk's HTTP base, e.g. "http://127.0.0.1:8088". A trailing
+	// "/ari" is accepted. Required.
+	URL string
+	// User and Password are the ARI credentials (ari.conf). Required.
+	User, Password string
+	// App is the Stasis application name; DefaultApp when empty.
+	App string
+	// Node names this Asterisk server in logs, metrics and EventBase.Node;
+	// the URL's host when empty.
+	Node string
+
+	// HTTPClient is used for REST calls; when nil a client with
+	// RequestTimeout and DialTimeout is built. Never pass a client without
+	// timeouts.
+	HTTPClient *http.Client
+	// RequestTimeout bounds each REST call (also applied through the
+	// context when HTTPClient is given). DefaultRequestTimeout when zero.
+	RequestTimeout time.Duration
+	// DialTimeout bounds TCP connects and the WebSocket handshake.
+	DialTimeout time.Duration
+
+	// BackoffMin and BackoffMax bound the delay between WebSocket
+	// reconnects (exponential, with jitter).
+	BackoffMin, BackoffMax time.Duration
+	// PingInterval is how often the WebSocket is pinged; PingTimeout how
+	// long a pong may take before the connection is declared dead.
+	PingInterval, PingTimeout time.Duration
+	// QueueLimit is the hard bound on events waiting for one subscriber.
+	// Reaching it is an error (logged and reported to the Observer).
+	QueueLimit int
+
+	// Logger receives the client's logs; discarded when nil.
+	Logger *slog.Logger
+	// Observer receives measurements; no-op when nil.
+	Observer Observer
+	// Debug logs REST and WebSocket traffic (never the password). Also
+	// enabled by a non-empty ARI_DEBUG environment variable.
+	Debug bool
+}
+
+// Client talks to one Asterisk node: REST calls, and (after Run is started)
+// the events WebSocket. It is safe for concurrent use.
+type Client struct {
+	base     string // http://host:port/ari
+	wsURL    string // ws://host:port/ari/events?app=…
+	user     string
+	password string
+	app      string
+	node     string
+
+	hc             *http.Client
+	wsClient       *http.Client
+	requestTimeout time.Duration
+	dialTimeout    time.Duration
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+	pingInterval   time.Duration
+	pingTimeout    time.Duration
+
+	log   *slog.Logger
+	obs   Observer
+	debug bool
+
+	disp *dispatcher
+
+	stateMu sync.Mutex
+	state   ConnState
+	changed chan struct{} // closed and replaced on every state change
+	running bool          // Run is active; a second Run is refused
+}
+
+// New checks cfg, fills in defaults and returns a Client. It does not
+// connect; call Run to keep the events WebSocket up.
+func New(cfg Config) (*Client, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("ari: Config.URL is required")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("ari: Config.URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("ari: Config.URL %q: scheme must be http or https", cfg.URL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("ari: Config.URL %q: missing host", cfg.URL)
+	}
+	if u.User != nil {
+		return nil, errors.New("ari: Config.URL must not contain credentials; use User and Password")
+	}
+	if cfg.User == "" {
+		return nil, errors.New("ari: Config.User is required")
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/ari")
+	u.RawQuery, u.Fragment = "", ""
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"RequestTimeout", cfg.RequestTimeout}, {"DialTimeout", cfg.DialTimeout},
+		{"BackoffMin", cfg.BackoffMin}, {"BackoffMax", cfg.BackoffMax},
+		{"PingInterval", cfg.PingInterval}, {"PingTimeout", cfg.PingTimeout},
+	} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("ari: Config.%s must not be negative", d.name)
+		}
+	}
+	c := &Client{
+		base:           u.String() + "/ari",
+		user:           cfg.User,
+		password:       cfg.Password,
+		app:            orDefault(cfg.App, DefaultApp),
+		node:           orDefault(cfg.Node, u.Host),
+		requestTimeout: orDuration(cfg.RequestTimeout, DefaultRequestTimeout),
+		dialTimeout:    orDuration(cfg.DialTimeout, DefaultDialTimeout),
+		backoffMin:     orDuration(cfg.BackoffMin, DefaultBackoffMin),
+		backoffMax:     orDuration(cfg.BackoffMax, DefaultBackoffMax),
+		pingInterval:   orDuration(cfg.PingInterval, DefaultPingInterval),
+		pingTimeout:    orDuration(cfg.PingTimeout, DefaultPingTimeout),
+		log:            cfg.Logger,
+		obs:            cfg.Observer,
+		debug:          cfg.Debug || os.Getenv("ARI_DEBUG") != "",
+		changed:        make(chan struct{}),
+	}
+	if c.backoffMax < c.backoffMin {
+		return nil, errors.New("ari: Config.BackoffMax must not be below BackoffMin")
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("component", "ari", "node", c.node)
+	if c.obs == nil {
+		c.obs = NopObserver{}
+	}
+	c.hc = cfg.HTTPClient
+	if c.hc == nil {
+		c.hc = newHTTPClient(c.requestTimeout, c.dialTimeout)
+	}
+	c.wsClient = &http.Client{Timeout: c.dialTimeout, Transport: newTransport(c.dialTimeout)}
+	ws := *u
+	if u.Scheme == "https" {
+		ws.Scheme = "wss"
+	} else {
+		ws.Scheme = "ws"
+	}
+	ws.Path += "/ari/events"
+	ws.RawQuery = url.Values{"app": {c.app}, "subscribeAll": {"false"}}.Encode()
+	c.wsURL = ws.String()
+	limit := cfg.QueueLimit
+	if limit <= 0 {
+		limit = DefaultQueueLimit
+	}
+	c.disp = newDispatcher(c.node, limit, c.log, c.obs)
+	c.state.Node = c.node
+	return c, nil
+}
+
+// Node returns the node name this client serves.
+func (c *Client) Node() string { return c.node }
+
+// App returns the Stasis application name.
+func (c *Client) App() string { return c.app }
+
+func newTransport(dialTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   dialTimeout,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+func newHTTPClient(requestTimeout, dialTimeout time.Duration) *http.Client {
+	t := newTransport(dialTimeout)
+	t.ResponseHeaderTimeout = requestTimeout
+	return &http.Client{Timeout: requestTimeout, Transport: t}
+}
+
+// request is one REST call.
+type request struct {
+	op     string // fixed operation name for metrics, e.g. "channels.answer"
+	method string
+	path   string // below /ari, ids already escaped
+	query  url.Values
+	body   any // JSON-encoded when non-nil
+}
+
+// do performs r and decodes a 2xx body into out (when out is non-nil). The
+// status is checked before anything is decoded.
+func (c *Client) do(ctx context.Context, r request, out any) (err error) {
+	start := time.Now()
+	status := 0
+	defer func() {
+		c.obs.RequestDone(c.node, r.op, status, time.Since(start), err)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	defer cancel()
+
+	full := c.base + r.path
+	if len(r.query) > 0 {
+		full += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	var payload []byte
+	if r.body != nil {
+		payload, err = json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("ari %s: encode body: %w", r.op, err)
+		}
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, full, body)
+	if err != nil {
+		return fmt.Errorf("ari %s: %w", r.op, err)
+	}
+	req.SetBasicAuth(c.user, c.password)
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.debug {
+		c.log.Info("ari wire request", "method", r.method, "url", full, "body", string(payload))
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("ari %s: %s %s: %w", r.op, r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+
+	if status < 200 || status > 299 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if c.debug {
+			c.log.Info("ari wire response", "method", r.method, "path", r.path, "status", status, "body", string(raw))
+		}
+		e := &Error{Op: r.op, Method: r.method, Path: "/ari" + r.path, Status: status, Message: errorMessage(raw)}
+		if errors.Is(e, ErrUnauthorized) {
+			e.User, e.URL = c.user, c.base+r.path
+		}
+		return e
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return fmt.Errorf("ari %s: %s %s: read body: %w", r.op, r.method, r.path, err)
+	}
+	if c.debug {
+		c.log.Info("ari wire response", "method", r.method, "path", r.path, "status", status, "body", string(raw))
+	}
+	if out == nil || status == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("ari %s: %s %s: decode %d response: %w", r.op, r.method, r.path, status, err)
+	}
+	return nil
+}
+
+// seg escapes one path segment (ids may contain ';', '/', '@').
+func seg(s string) string { return url.PathEscape(s) }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
