@@ -44,7 +44,12 @@ func (c *wsConn) push(b []byte, max int) {
 func (c *wsConn) kill() {
 	c.killed.Do(func() {
 		close(c.done)
-		_ = c.c.CloseNow()
+		c.mu.Lock()
+		wc := c.c
+		c.mu.Unlock()
+		if wc != nil {
+			_ = wc.CloseNow()
+		}
 	})
 }
 
@@ -90,18 +95,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	subAll := r.URL.Query().Get("subscribeAll") == "true"
-	wc, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
-	if err != nil {
-		s.log.Debug("websocket accept", "err", err)
-		return
-	}
-	wc.SetReadLimit(1 << 20)
-	c := &wsConn{apps: names, c: wc, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &wsConn{apps: names, wake: make(chan struct{}, 1), done: make(chan struct{})}
 
+	// Register before the handshake completes, so that once a client sees its
+	// socket open the application is active (events queue until the writer runs).
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		_ = wc.CloseNow()
+		writeErr(w, http.StatusServiceUnavailable, "Shutting down")
 		return
 	}
 	s.connSeq++
@@ -124,8 +125,28 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.notify()
 	s.wg.Add(1)
 	s.mu.Unlock()
+	defer s.wg.Done()
+
+	wc, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}, InsecureSkipVerify: true})
+	if err != nil {
+		s.log.Debug("websocket accept", "err", err)
+		s.unregister(c)
+		return
+	}
+	wc.SetReadLimit(1 << 20)
+	c.mu.Lock()
+	c.c = wc
+	c.mu.Unlock()
+	select {
+	case <-c.done: // cut or closed while handshaking
+		_ = wc.CloseNow()
+		s.unregister(c)
+		return
+	default:
+	}
 	s.log.Debug("websocket connected", "apps", names, "conn", c.n)
 
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		c.writer(s.opts.WriteTimeout)
@@ -138,16 +159,21 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.kill()
+	s.unregister(c)
+	s.log.Debug("websocket gone", "apps", names, "conn", c.n)
+}
+
+// unregister forgets a connection and deactivates the apps it served.
+func (s *Server) unregister(c *wsConn) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.conns, c)
-	for _, n := range names {
+	for _, n := range c.apps {
 		if a := s.apps[n]; a != nil && a.conn == c {
 			a.conn = nil
 		}
 	}
 	s.notify()
-	s.mu.Unlock()
-	s.log.Debug("websocket gone", "apps", names, "conn", c.n)
 }
 
 // CutWebSocket closes app's WebSocket abruptly from the server side (no close
