@@ -1,0 +1,424 @@
+package dialplan
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Live is the call flow's view of who is already on a hotline call.
+type Live interface {
+	// Busy reports whether the staff member is on a hotline call (ringing,
+	// confirming or bridged) right now.
+	Busy(staffCode string) bool
+}
+
+// Rotation supplies fairness state: when each staff member was last rung.
+type Rotation interface {
+	// LastRung returns when the staff member was last rung by the hotline,
+	// the zero time if never (or not known).
+	LastRung(staffCode string) time.Time
+}
+
+// TrunkHealth says which trunks are congested or unavailable.
+type TrunkHealth interface {
+	// Unavailable reports whether the trunk (a Trunks key: a carrier name or
+	// "default") should not be used now.
+	Unavailable(trunk string) bool
+}
+
+// DefaultTrunk is the Trunks key of the trunk used for carriers without
+// their own (HOTLINE_TRUNK_DEFAULT).
+const DefaultTrunk = "default"
+
+// Trunks maps a carrier name ("viettel") or DefaultTrunk to a dial template
+// such as "PJSIP/{number}@gw-viettel". In a template {number} is replaced by
+// the national form "0xxxxxxxxx" and {e164} by "+84xxxxxxxxx". It is the
+// shape of config's trunks map and HOTLINE_TRUNK_<CARRIER> variables.
+type Trunks map[string]string
+
+// Validate checks every template names the number to dial.
+func (t Trunks) Validate() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(t)) {
+		tpl := t[name]
+		if !strings.Contains(tpl, "{number}") && !strings.Contains(tpl, "{e164}") {
+			errs = append(errs, fmt.Errorf("trunk %s: template %q has neither {number} nor {e164}", name, tpl))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultRing is the ring time per role when PlanRequest.Ring has none.
+var DefaultRing = map[Role]time.Duration{
+	RoleTechnician:      25 * time.Second,
+	RoleAreaManager:     25 * time.Second,
+	RoleRegionalManager: 25 * time.Second,
+	RoleOperator:        30 * time.Second,
+}
+
+// PlanRequest is everything Plan needs besides the directory.
+type PlanRequest struct {
+	ID       Identification
+	At       time.Time // the call's time; schedules and holidays use Asia/Ho_Chi_Minh
+	Live     Live      // nil: nobody is busy
+	Rotation Rotation  // nil: nobody was rung before; ties go by staff code
+	Trunks   Trunks
+	Health   TrunkHealth            // nil: every trunk is usable
+	Ring     map[Role]time.Duration // missing roles use DefaultRing
+}
+
+// SkipReason says why a person was left out of a plan. The set is fixed.
+type SkipReason string
+
+// Skip reasons.
+const (
+	SkipSuspended   SkipReason = "suspended"    // staff status suspended
+	SkipTerminated  SkipReason = "terminated"   // staff status terminated
+	SkipOffDuty     SkipReason = "off_duty"     // outside their working hours
+	SkipHoliday     SkipReason = "holiday"      // a public/company holiday and their hours are not 24/7
+	SkipRefusesCafe SkipReason = "refuses_cafe" // the technician refuses this café
+	SkipOnCall      SkipReason = "on_call"      // already on a hotline call (Live.Busy)
+	SkipDuplicate   SkipReason = "duplicate"    // already in the plan, or all their numbers are
+	SkipNoPhone     SkipReason = "no_phone"     // no number on record
+	SkipNoTrunk     SkipReason = "no_trunk"     // no configured trunk for any of their numbers
+)
+
+// Route is one way to dial a number.
+type Route struct {
+	Trunk string // Trunks key
+	Dial  string // the dial string
+}
+
+// Target is one number of one person to ring, in order.
+type Target struct {
+	Staff       string
+	Name        string
+	Role        Role
+	Number      string  // E.164, always from the directory
+	Carrier     Carrier // EffectiveCarrier of the number
+	Trunk       string  // Trunks key used
+	Dial        string  // Trunks[Trunk] with the number filled in
+	RingSeconds int
+	Reason      string // why this person is in the plan
+	// Alternate is the same number through another healthy trunk, to try
+	// when this leg fails with congestion on Trunk. nil when there is no
+	// other usable trunk. When the carrier's own trunk is marked unavailable
+	// the plan already dials through another trunk (Trunk says which, Reason
+	// says why) and Alternate is the next healthy one, if any.
+	Alternate *Route
+}
+
+// Skip records a person left out of the plan, and why.
+type Skip struct {
+	Staff  string
+	Name   string
+	Role   Role
+	Reason SkipReason
+	Detail string // e.g. the holiday's name, the refused café
+}
+
+// Decision is the ordered ringing plan for one call, with its explanation.
+type Decision struct {
+	ID       Identification
+	At       time.Time // in Asia/Ho_Chi_Minh
+	Province string    // province code routed on ("" when unknown)
+	Area     string    // area code ("" when unknown)
+	Region   string    // region code ("" when unknown)
+	Targets  []Target
+	Skipped  []Skip
+	Notes    []string // facts that shaped the plan (terminated café, trunk problems, …)
+}
+
+// planner carries one Plan call's state.
+type planner struct {
+	d       *Directory
+	req     PlanRequest
+	dec     Decision
+	day     time.Weekday
+	minute  int
+	seen    map[string]bool // staff already targeted or skipped
+	numbers map[string]string
+	cafe    *Cafe
+}
+
+// Plan decides who is rung, in what order, on which number and through which
+// trunk, and why. The order:
+//
+//  1. with an active café: its assigned technician; if it has none, or that
+//     technician is skipped for any reason (refusing the café included), the
+//     active technicians covering the café's province, least recently rung
+//     first (ties by staff code);
+//     with only a province (area code): the technicians covering it, rotated;
+//  2. the manager of the province's area;
+//  3. the manager of that area's region;
+//  4. every operator, rotated like technicians.
+//
+// Unknown callers, and terminated cafés, go to operators only. A person is
+// skipped (see SkipReason) when suspended or terminated, refusing the café,
+// on a holiday with non-24/7 hours, outside their hours, already on a call,
+// or already in the plan. Each person's numbers are rung in their own order,
+// each number through its carrier's trunk (else the default trunk); a trunk
+// marked unavailable is replaced by another usable one. Only the directory's
+// numbers are ever dialled, and no number twice.
+func (d *Directory) Plan(req PlanRequest) Decision {
+	local := req.At.In(hcm)
+	p := &planner{
+		d:       d,
+		req:     req,
+		dec:     Decision{ID: req.ID, At: local},
+		day:     local.Weekday(),
+		minute:  local.Hour()*60 + local.Minute(),
+		seen:    make(map[string]bool, 16),
+		numbers: make(map[string]string, 16),
+	}
+	id := req.ID
+	province := id.Province
+	if c := id.Cafe; c != nil {
+		if c.Status != StatusActive {
+			p.note("café " + c.Code + " is " + string(c.Status) + ": operators only")
+			province = ""
+		} else {
+			p.cafe = c
+			province = c.Province
+		}
+	}
+	if province != "" {
+		if _, ok := d.provinces[province]; !ok {
+			p.note("province " + province + " is not in the directory: operators only")
+			province = ""
+		}
+	}
+	p.dec.Province = province
+	if province != "" {
+		p.technicians(province)
+		if a := d.areaOfProvince[province]; a != nil {
+			p.dec.Area = a.Code
+			if a.Manager != "" {
+				p.consider(d.staff[a.Manager], "area manager of area "+a.Code)
+			} else {
+				p.note("area " + a.Code + " has no manager")
+			}
+			if r := d.regions[a.Region]; r != nil {
+				p.dec.Region = r.Code
+				if r.Manager != "" {
+					p.consider(d.staff[r.Manager], "regional manager of region "+r.Code)
+				} else {
+					p.note("region " + r.Code + " has no manager")
+				}
+			}
+		} else {
+			p.note("province " + province + " is in no area")
+		}
+	}
+	for _, e := range p.rotate(d.operators) {
+		p.consider(e, "operator")
+	}
+	if len(p.dec.Targets) == 0 {
+		p.note("nobody can be rung")
+	}
+	return p.dec
+}
+
+func (p *planner) note(s string) { p.dec.Notes = append(p.dec.Notes, s) }
+
+// technicians adds the café's technician, else the province's technicians.
+func (p *planner) technicians(province string) {
+	if c := p.cafe; c != nil && c.Technician != "" {
+		if p.consider(p.d.staff[c.Technician], "assigned technician of café "+c.Code) {
+			return
+		}
+	}
+	reason := "covers province " + province
+	if len(p.d.techs[province]) == 0 {
+		p.note("no technician covers province " + province)
+	}
+	for _, e := range p.rotate(p.d.techs[province]) {
+		p.consider(e, reason)
+	}
+}
+
+// rotate orders people least recently rung first, ties by code (the input
+// is sorted by code and the sort is stable). Inactive people keep their place
+// relative to each other; they are skipped anyway.
+func (p *planner) rotate(people []*staffEntry) []*staffEntry {
+	if p.req.Rotation == nil || len(people) < 2 {
+		return people
+	}
+	type ranked struct {
+		e    *staffEntry
+		last time.Time
+	}
+	rs := make([]ranked, len(people))
+	for i, e := range people {
+		rs[i] = ranked{e, p.req.Rotation.LastRung(e.Code)}
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int { return a.last.Compare(b.last) })
+	out := make([]*staffEntry, len(rs))
+	for i, r := range rs {
+		out[i] = r.e
+	}
+	return out
+}
+
+// consider adds a person's numbers as targets, or records why not. It
+// returns whether at least one target was added.
+func (p *planner) consider(e *staffEntry, reason string) bool {
+	if e == nil {
+		return false
+	}
+	if p.seen[e.Code] {
+		for _, t := range p.dec.Targets {
+			if t.Staff == e.Code {
+				p.skip(e, SkipDuplicate, "already in the plan as "+t.Reason)
+				break
+			}
+		}
+		return false
+	}
+	p.seen[e.Code] = true
+	switch {
+	case e.Status == StatusSuspended:
+		p.skip(e, SkipSuspended, "")
+		return false
+	case e.Status != StatusActive:
+		p.skip(e, SkipTerminated, "")
+		return false
+	case p.cafe != nil && e.Role == RoleTechnician && p.d.Refuses(e.Code, p.cafe.Code):
+		p.skip(e, SkipRefusesCafe, "refuses café "+p.cafe.Code)
+		return false
+	}
+	if !e.Hours.Always {
+		if name, ok := p.d.HolidayAt(p.dec.At, e.regions...); ok {
+			p.skip(e, SkipHoliday, name)
+			return false
+		}
+		if !openAt(e.Hours, p.day, p.minute) {
+			p.skip(e, SkipOffDuty, "hours "+e.Hours.String())
+			return false
+		}
+	}
+	if p.req.Live != nil && p.req.Live.Busy(e.Code) {
+		p.skip(e, SkipOnCall, "")
+		return false
+	}
+	if len(e.phones) == 0 {
+		p.skip(e, SkipNoPhone, "")
+		return false
+	}
+	ring := p.req.Ring[e.Role]
+	if ring <= 0 {
+		ring = DefaultRing[e.Role]
+	}
+	added, shared, noTrunk := 0, "", 0
+	for _, ph := range e.phones {
+		if owner, dup := p.numbers[ph.e164]; dup {
+			shared = owner
+			continue
+		}
+		primary, alternate, why := p.routes(ph)
+		if primary == nil {
+			noTrunk++
+			continue
+		}
+		p.numbers[ph.e164] = e.Code
+		r := reason
+		if why != "" {
+			r += " (" + why + ")"
+		}
+		p.dec.Targets = append(p.dec.Targets, Target{
+			Staff: e.Code, Name: e.Name, Role: e.Role, Number: ph.e164, Carrier: ph.carrier,
+			Trunk: primary.Trunk, Dial: primary.Dial, RingSeconds: int(ring / time.Second),
+			Reason: r, Alternate: alternate,
+		})
+		added++
+	}
+	switch {
+	case added > 0:
+		return true
+	case noTrunk > 0:
+		p.skip(e, SkipNoTrunk, "no trunk configured for their numbers")
+	default:
+		p.skip(e, SkipDuplicate, "number already in the plan for "+shared)
+	}
+	return false
+}
+
+func (p *planner) skip(e *staffEntry, r SkipReason, detail string) {
+	p.dec.Skipped = append(p.dec.Skipped, Skip{Staff: e.Code, Name: e.Name, Role: e.Role, Reason: r, Detail: detail})
+}
+
+// routes picks the trunk for a number: its carrier's trunk, else the
+// default; if that one is unavailable, the first usable of the default and
+// the other carriers' trunks (by name). The alternate is the next usable one.
+// why explains a replaced trunk.
+func (p *planner) routes(ph dialPhone) (primary, alternate *Route, why string) {
+	trunks := p.req.Trunks
+	want := string(ph.carrier)
+	if _, ok := trunks[want]; !ok || want == "" {
+		want = DefaultTrunk
+	}
+	if _, ok := trunks[want]; !ok {
+		return nil, nil, ""
+	}
+	usable := func(name string) bool { return p.req.Health == nil || !p.req.Health.Unavailable(name) }
+	candidates := make([]string, 0, len(trunks))
+	candidates = append(candidates, want)
+	if want != DefaultTrunk {
+		if _, ok := trunks[DefaultTrunk]; ok {
+			candidates = append(candidates, DefaultTrunk)
+		}
+	}
+	if len(trunks) > len(candidates) {
+		rest := make([]string, 0, len(trunks))
+		for name := range trunks {
+			if name != want && name != DefaultTrunk {
+				rest = append(rest, name)
+			}
+		}
+		slices.Sort(rest)
+		candidates = append(candidates, rest...)
+	}
+	for _, name := range candidates {
+		if !usable(name) {
+			continue
+		}
+		r := &Route{Trunk: name, Dial: dialString(trunks[name], ph)}
+		if primary == nil {
+			primary = r
+			continue
+		}
+		alternate = r
+		break
+	}
+	switch {
+	case primary == nil:
+		// Every trunk is marked unavailable: health may be stale, so
+		// still try the number's own trunk rather than nobody.
+		return &Route{Trunk: want, Dial: dialString(trunks[want], ph)}, nil, "every trunk marked unavailable"
+	case primary.Trunk != want:
+		return primary, alternate, want + " trunk unavailable, via " + primary.Trunk
+	}
+	return primary, alternate, ""
+}
+
+func dialString(tpl string, ph dialPhone) string {
+	s := strings.ReplaceAll(tpl, "{number}", ph.national)
+	return strings.ReplaceAll(s, "{e164}", ph.e164)
+}
+
+// openAt is Schedule.OpenAt with the local weekday and minute precomputed.
+func openAt(s Schedule, day time.Weekday, minute int) bool {
+	if s.Always {
+		return true
+	}
+	for _, w := range s.Windows {
+		if w.Day == day && w.Start <= minute && minute < w.End {
+			return true
+		}
+	}
+	return false
+}
