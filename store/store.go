@@ -12,6 +12,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -88,3 +89,7 @@ func New(db *sqlx.DB, opts ...Option) *Store {
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// sqlTxReadOnlySnapshot is the options for reads that must see one
+// consistent state of several tables.
+var sqlTxReadOnlySnapshot = sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}

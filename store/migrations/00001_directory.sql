@@ -75,6 +75,11 @@ CREATE TABLE cafes (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
+-- Café codes are compared like dialplan.CafeKey: ignoring case, and for
+-- all-digit codes ignoring leading zeros ('007' = '7': callers may or may not
+-- type the zeros), so two such codes cannot both exist.
+CREATE UNIQUE INDEX cafes_code_key ON cafes ((CASE WHEN code ~ '^[0-9]+$'
+    THEN coalesce(nullif(ltrim(code, '0'), ''), '0') ELSE upper(code) END));
 CREATE INDEX cafes_province ON cafes (province_code);
 CREATE INDEX cafes_technician ON cafes (technician);
 
