@@ -1,0 +1,222 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func newTestDispatchClient(t *testing.T, limit int, obs Observer) *Client {
+	t.Helper()
+	c, err := New(Config{URL: "http://127.0.0.1:1", User: "u", Node: "ast1", QueueLimit: limit, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func varset(channel, value string) *ChannelVarset {
+	ev := &ChannelVarset{Variable: "SEQ", Value: value}
+	ev.Type = TypeChannelVarset
+	if channel != "" {
+		ev.Channel = &Channel{ID: channel}
+	}
+	return ev
+}
+
+func next(t *testing.T, s *Subscription) Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ev, err := s.Next(ctx)
+	if err != nil {
+		t.Fatalf("next: %v", err)
+	}
+	return ev
+}
+
+func TestSubscriptionRouting(t *testing.T) {
+	c := newTestDispatchClient(t, 0, nil)
+	chA := c.Subscribe(ChannelKey("A"))
+	defer chA.Close()
+	starts := c.Subscribe(TypeKey(TypeStasisStart))
+	defer starts.Close()
+	all := c.Subscribe(AllKey())
+	defer all.Close()
+	// Two keys matching one event: delivered once.
+	both := c.Subscribe(ChannelKey("A"), PlaybackKey("pb-1"))
+	defer both.Close()
+
+	start := &StasisStart{Channel: Channel{ID: "B"}}
+	start.Type = TypeStasisStart
+	pb := &PlaybackStarted{Playback: Playback{ID: "pb-1", TargetURI: "channel:A"}}
+	pb.Type = TypePlaybackStarted
+	c.disp.dispatch(varset("A", "1"))
+	c.disp.dispatch(start)
+	c.disp.dispatch(pb)
+	c.disp.dispatch(varset("", "global"))
+
+	if got, ok := next(t, chA).(*ChannelVarset); !ok || got.Value != "1" {
+		t.Errorf("chA first = %+v", got)
+	}
+	if got := next(t, chA); got != pb {
+		t.Errorf("chA second = %+v, want the playback targeting A", got)
+	}
+	if got := next(t, starts); got != start {
+		t.Errorf("starts = %+v", got)
+	}
+	for i, want := range []string{TypeChannelVarset, TypeStasisStart, TypePlaybackStarted, TypeChannelVarset} {
+		if got := next(t, all); got.Base().Type != want {
+			t.Errorf("all[%d] = %s, want %s", i, got.Base().Type, want)
+		}
+	}
+	if got := next(t, both); got.Base().Type != TypeChannelVarset {
+		t.Errorf("both[0] = %s", got.Base().Type)
+	}
+	if got := next(t, both); got != pb {
+		t.Errorf("both[1] = %+v", got)
+	}
+	// Nothing more is pending for the keyed subscriptions.
+	for name, s := range map[string]*Subscription{"chA": chA, "starts": starts, "both": both} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		if ev, err := s.Next(ctx); err == nil {
+			t.Errorf("%s got an extra event %+v", name, ev)
+		}
+		cancel()
+	}
+}
+
+func TestSubscriptionAddRemoveClose(t *testing.T) {
+	c := newTestDispatchClient(t, 0, nil)
+	s := c.Subscribe()
+	s.Add(ChannelKey("leg-1")) // before the channel exists
+	c.disp.dispatch(varset("leg-1", "a"))
+	if got := next(t, s).(*ChannelVarset); got.Value != "a" {
+		t.Errorf("got %q", got.Value)
+	}
+	s.Remove(ChannelKey("leg-1"))
+	c.disp.dispatch(varset("leg-1", "b"))
+	if n := s.Pending(); n != 0 {
+		t.Errorf("pending after Remove = %d", n)
+	}
+	s.Add(ChannelKey("leg-1"))
+	c.disp.dispatch(varset("leg-1", "c"))
+	if got := next(t, s).(*ChannelVarset); got.Value != "c" {
+		t.Errorf("got %q, want c", got.Value)
+	}
+	s.Close()
+	s.Close() // idempotent
+	c.disp.dispatch(varset("leg-1", "d"))
+	if _, err := s.Next(context.Background()); !errors.Is(err, ErrSubscriptionClosed) {
+		t.Errorf("Next after Close = %v", err)
+	}
+	c.disp.mu.RLock()
+	n := len(c.disp.byKey)
+	c.disp.mu.RUnlock()
+	if n != 0 {
+		t.Errorf("dispatcher still holds %d keys after Close", n)
+	}
+}
+
+func TestSlowSubscriberDoesNotDelayOthers(t *testing.T) {
+	c := newTestDispatchClient(t, 0, nil)
+	slow := c.Subscribe(AllKey()) // not read until the end
+	defer slow.Close()
+	fastA := c.Subscribe(ChannelKey("A"))
+	defer fastA.Close()
+	fastB := c.Subscribe(ChannelKey("B"))
+	defer fastB.Close()
+
+	const n = 5000
+	done := make(chan struct{})
+	go func() { // the "socket reader": must finish without anyone reading slow
+		defer close(done)
+		for i := range n {
+			ch := "A"
+			if i%3 == 0 {
+				ch = "B"
+			}
+			c.disp.dispatch(varset(ch, fmt.Sprint(i)))
+		}
+	}()
+	read := func(s *Subscription, ch string) {
+		last := -1
+		for i := range n {
+			want := "A"
+			if i%3 == 0 {
+				want = "B"
+			}
+			if want != ch {
+				continue
+			}
+			ev := next(t, s).(*ChannelVarset)
+			var seq int
+			fmt.Sscan(ev.Value, &seq)
+			if ev.Channel.ID != ch || seq != i || seq <= last {
+				t.Fatalf("%s: got %s#%d after %d, want #%d", ch, ev.Channel.ID, seq, last, i)
+			}
+			last = seq
+		}
+	}
+	read(fastA, "A")
+	read(fastB, "B")
+	<-done
+	if p := slow.Pending(); p < n-1 {
+		t.Errorf("slow subscriber holds %d events, want ≥ %d", p, n-1)
+	}
+	for i := range n {
+		ev := next(t, slow).(*ChannelVarset)
+		if ev.Value != fmt.Sprint(i) {
+			t.Fatalf("slow[%d] = %s", i, ev.Value)
+		}
+	}
+	if slow.Dropped() != 0 {
+		t.Errorf("dropped %d", slow.Dropped())
+	}
+}
+
+func TestQueueLimitCountsOverflow(t *testing.T) {
+	obs := &recObserver{}
+	c := newTestDispatchClient(t, 5, obs)
+	s := c.Subscribe(ChannelKey("A"))
+	defer s.Close()
+	c.disp.dispatch(varset("A", "0"))
+	// Wait until the pump holds event 0, so the queue is empty again.
+	for s.Pending() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i <= 9; i++ {
+		c.disp.dispatch(varset("A", fmt.Sprint(i)))
+	}
+	if got := s.Dropped(); got != 4 {
+		t.Errorf("dropped = %d, want 4", got)
+	}
+	obs.mu.Lock()
+	if obs.overflow != 4 {
+		t.Errorf("observer overflow = %d", obs.overflow)
+	}
+	obs.mu.Unlock()
+	for _, want := range []string{"0", "1", "2", "3", "4", "5"} {
+		if got := next(t, s).(*ChannelVarset).Value; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	c, err := New(Config{URL: "http://x:1", User: "u", BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 40 {
+		ceil := min(100*time.Millisecond<<min(n, 20), time.Second)
+		for range 50 {
+			d := c.backoff(n)
+			if d < ceil/2 || d > ceil {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, ceil/2, ceil)
+			}
+		}
+	}
+}
