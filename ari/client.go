@@ -19,7 +19,6 @@ import (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultApp            = "hotline"
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultBackoffMin     = 500 * time.Millisecond
@@ -40,7 +39,8 @@ type Config struct {
 	URL string
 	// User and Password are the ARI credentials (ari.conf). Required.
 	User, Password string
-	// App is the Stasis application name; DefaultApp when empty.
+	// App is the Stasis application name (the argument of Stasis() in the
+	// dialplan). Required.
 	App string
 	// Node names this Asterisk server in logs, metrics and EventBase.Node;
 	// the URL's host when empty.
@@ -128,6 +128,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.User == "" {
 		return nil, errors.New("ari: Config.User is required")
 	}
+	if cfg.App == "" {
+		return nil, errors.New("ari: Config.App is required")
+	}
 	u.Path = strings.TrimSuffix(u.Path, "/ari")
 	u.RawQuery, u.Fragment = "", ""
 	for _, d := range []struct {
@@ -146,7 +149,7 @@ func New(cfg Config) (*Client, error) {
 		base:           u.String() + "/ari",
 		user:           cfg.User,
 		password:       cfg.Password,
-		app:            orDefault(cfg.App, DefaultApp),
+		app:            cfg.App,
 		node:           orDefault(cfg.Node, u.Host),
 		requestTimeout: orDuration(cfg.RequestTimeout, DefaultRequestTimeout),
 		dialTimeout:    orDuration(cfg.DialTimeout, DefaultDialTimeout),

@@ -10,7 +10,7 @@ import (
 
 func newTestDispatchClient(t *testing.T, limit int, obs Observer) *Client {
 	t.Helper()
-	c, err := New(Config{URL: "http://127.0.0.1:1", User: "u", Node: "ast1", QueueLimit: limit, Observer: obs})
+	c, err := New(Config{URL: "http://127.0.0.1:1", User: "u", App: "a", Node: "ast1", QueueLimit: limit, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestQueueLimitCountsOverflow(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
-	c, err := New(Config{URL: "http://x:1", User: "u", BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second})
+	c, err := New(Config{URL: "http://x:1", User: "u", App: "a", BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func TestRequestTimeout(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer hang.Close()
-	c, err := New(Config{URL: hang.URL, User: "u", Password: "p", RequestTimeout: 50 * time.Millisecond})
+	c, err := New(Config{URL: hang.URL, User: "u", Password: "p", App: "a", RequestTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +156,10 @@ func TestNewValidates(t *testing.T) {
 		{Config{URL: "ftp://x", User: "u"}, "scheme"},
 		{Config{URL: "http://", User: "u"}, "missing host"},
 		{Config{URL: "http://u:p@x:8088", User: "u"}, "credentials"},
-		{Config{URL: "http://x:8088"}, "User is required"},
-		{Config{URL: "http://x:8088", User: "u", PingInterval: -time.Second}, "PingInterval"},
-		{Config{URL: "http://x:8088", User: "u", BackoffMin: time.Minute, BackoffMax: time.Second}, "BackoffMax"},
+		{Config{URL: "http://x:8088", App: "a"}, "User is required"},
+		{Config{URL: "http://x:8088", User: "u"}, "App is required"},
+		{Config{URL: "http://x:8088", User: "u", App: "a", PingInterval: -time.Second}, "PingInterval"},
+		{Config{URL: "http://x:8088", User: "u", App: "a", BackoffMin: time.Minute, BackoffMax: time.Second}, "BackoffMax"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg)
@@ -166,14 +167,14 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("New(%+v) = %v, want %q", tt.cfg, err, tt.want)
 		}
 	}
-	c, err := New(Config{URL: "https://ast.example:8089/ari/", User: "u", Password: "p"})
+	c, err := New(Config{URL: "https://ast.example:8089/ari/", User: "u", Password: "p", App: "hotline"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.base != "https://ast.example:8089/ari" || c.wsURL != "wss://ast.example:8089/ari/events?app=hotline&subscribeAll=false" {
 		t.Errorf("base %q ws %q", c.base, c.wsURL)
 	}
-	if c.Node() != "ast.example:8089" || c.App() != DefaultApp {
+	if c.Node() != "ast.example:8089" || c.App() != "hotline" {
 		t.Errorf("node %q app %q", c.Node(), c.App())
 	}
 	if c.hc.Timeout == 0 {

@@ -10,7 +10,8 @@ type Observer interface {
 	// fixed set ("channels.answer", "bridges.create", …) and never contains
 	// an id; status is the HTTP status, 0 when no response arrived.
 	RequestDone(node, op string, status int, d time.Duration, err error)
-	// EventReceived is called for every event read from the WebSocket.
+	// EventReceived is called for every message read from the WebSocket
+	// with its event type, or "invalid" for a message that is not an event.
 	EventReceived(node, eventType string)
 	// ConnectionState is called when the events WebSocket connects or drops.
 	ConnectionState(node string, connected bool)
@@ -40,3 +41,22 @@ func (NopObserver) Reconnected(string) {}
 
 // QueueOverflow implements Observer.
 func (NopObserver) QueueOverflow(string, string) {}
+
+// operations is the fixed set of op names given to Observer.RequestDone.
+var operations = []string{
+	"applications.get",
+	"asterisk.info", "asterisk.ping", "asterisk.var_get", "asterisk.var_set",
+	"bridges.add_channel", "bridges.create", "bridges.destroy", "bridges.get", "bridges.list",
+	"bridges.moh_start", "bridges.moh_stop", "bridges.play", "bridges.record", "bridges.remove_channel",
+	"channels.answer", "channels.continue", "channels.create", "channels.dial", "channels.dtmf",
+	"channels.get", "channels.hangup", "channels.list", "channels.moh_start", "channels.moh_stop",
+	"channels.originate", "channels.play", "channels.record", "channels.ring", "channels.ring_stop",
+	"channels.snoop", "channels.var_get", "channels.var_set",
+	"playbacks.get", "playbacks.stop",
+	"recordings.live_cancel", "recordings.live_get", "recordings.live_stop",
+	"recordings.stored_delete", "recordings.stored_get",
+}
+
+// Operations returns every op name Observer.RequestDone can receive, so a
+// metrics package can create its series up front.
+func Operations() []string { return append([]string(nil), operations...) }

@@ -384,9 +384,23 @@ func TestRESTRequests(t *testing.T) {
 			}
 		})
 	}
-	// op names are a fixed set: no id, not even an escaped one, leaks in.
+	// op names are a fixed set: no id, not even an escaped one, leaks in,
+	// and this table exercised every one of Operations().
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
+	seen := map[string]bool{}
+	for _, op := range obs.ops {
+		seen[op] = true
+	}
+	for _, op := range Operations() {
+		if !seen[op] {
+			t.Errorf("operation %s not exercised", op)
+		}
+		delete(seen, op)
+	}
+	for op := range seen {
+		t.Errorf("op %s missing from Operations()", op)
+	}
 	for _, op := range obs.ops {
 		if strings.ContainsAny(op, "/%;-0123456789") {
 			t.Errorf("op %q looks like it carries an id", op)

@@ -2,8 +2,10 @@ package ari
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -336,5 +338,52 @@ func TestRunTwiceRefused(t *testing.T) {
 	waitState(t, c, "connected", func(s ConnState) bool { return s.Connected })
 	if err := c.Run(testCtx(t)); err == nil {
 		t.Error("second Run accepted")
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestDebugLogsWireButNeverThePassword(t *testing.T) {
+	rest := newRESTServer(t)
+	ws := newWSServer(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mk := func(url string) *Client {
+		return streamClient(t, url, nil, func(cfg *Config) { cfg.Debug, cfg.Logger = true, log })
+	}
+	rest.reply(404, `{"message":"Channel not found"}`)
+	if err := mk(rest.URL).Answer(testCtx(t), "c1"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	c := mk(ws.URL)
+	sub := c.Subscribe(AllKey())
+	defer sub.Close()
+	run(t, c)
+	send(t, ws.next(t), string(readEvent(t, "dtmf_2")))
+	next(t, sub)
+	out := buf.String()
+	for _, want := range []string{"ari wire request", "/channels/c1/answer", "Channel not found", "ari wire ws dial", "ChannelDtmfReceived"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("debug log lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "s3cret-pw") || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte("hotline:s3cret-pw"))) {
+		t.Error("debug log contains the password")
 	}
 }
