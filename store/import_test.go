@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -230,3 +231,10 @@ func importErrors(t *testing.T, db *sqlx.DB, files map[string]string) []string {
 }
 
 var _ = os.ReadFile
+
+func parseScheduleForTest(s string) (dialplan.Schedule, error) { return dialplan.ParseSchedule(s) }
+
+// cafeLine is a valid cafes.csv row for café number i (fictional numbers).
+func cafeLine(i int) string {
+	return fmt.Sprintf("C%05d,Net %d,09455%05d,Kiên Giang,,active\n", i, i, i)
+}
