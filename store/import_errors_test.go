@@ -94,9 +94,9 @@ func TestImportReportsEveryBadRowAndChangesNothing(t *testing.T) {
 			`staff.csv:4: hours: ` + scheduleError(t, "Mon-Fri 25:00-26:00"),
 		},
 	}, {
-		name: "missing required column",
+		name:  "missing required column",
 		files: map[string]string{"cafes.csv": "code,name,phones\nX1,Net Một,0945550901\n"},
-		want: []string{"cafes.csv:1: province: missing required column (header must have code, name, phones, province)"},
+		want:  []string{"cafes.csv:1: province: missing required column (header must have code, name, phones, province)"},
 	}, {
 		name: "errors in several files are all reported",
 		files: map[string]string{
