@@ -25,7 +25,7 @@ type ConnState struct {
 	Node string
 	// Connected is true while the WebSocket is up.
 	Connected bool
-	// Connects counts successful connections since Run started. When it
+	// Connects counts successful connections of this Client. When it
 	// grows past 1 the socket came back after a drop: events of the gap
 	// are lost for good (Asterisk replays nothing), so the application
 	// must reconcile its calls (GetApplication, GetChannel).
