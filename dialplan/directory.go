@@ -48,6 +48,7 @@ type Directory struct {
 	cafeByPhone    map[string]*Cafe // by E.164
 	refusals       map[refusal]struct{}
 	holidays       map[civilDate][]Holiday // the company's list
+	phoneIDs       map[string]int          // staff E.164 → dense id (dialPhone.id)
 	tet            TetRule
 	noPublic       bool
 	public         sync.Map // year → map[civilDate]string (computed public holidays)
@@ -59,8 +60,10 @@ type refusal struct{ staff, cafe string }
 // staffEntry is a staff member plus what routing precomputes about them.
 type staffEntry struct {
 	*Staff
-	phones  []dialPhone
-	regions []string // regions whose holidays apply to this person
+	phones    []dialPhone
+	regions   []string // regions whose holidays apply to this person
+	hoursText string   // "hours " + Hours.String(), the off_duty detail
+	idx       int      // dense index, for the planner's seen-set
 }
 
 // dialPhone is a validated staff number in dialling order.
@@ -68,6 +71,7 @@ type dialPhone struct {
 	e164     string
 	national string
 	carrier  Carrier // EffectiveCarrier
+	id       int     // dense id of the E.164 number across all staff
 }
 
 // Counts sizes a Directory, for metrics and logs.
@@ -154,6 +158,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		cafeByPhone:    make(map[string]*Cafe, len(data.Cafes)),
 		refusals:       make(map[refusal]struct{}, len(data.Refusals)),
 		holidays:       map[civilDate][]Holiday{},
+		phoneIDs:       make(map[string]int, len(data.Staff)*2),
 		tet:            DefaultTet,
 	}
 	for _, o := range opts {
@@ -203,7 +208,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				bad("staff %s: bad working window %+v", s.Code, w)
 			}
 		}
-		e := &staffEntry{Staff: &s}
+		e := &staffEntry{Staff: &s, hoursText: "hours " + s.Hours.String(), idx: len(d.staff)}
 		seen := map[string]bool{}
 		for _, ph := range s.Phones {
 			n := Normalize(ph.E164)
@@ -216,7 +221,13 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				continue
 			}
 			seen[n.E164] = true
-			e.phones = append(e.phones, dialPhone{e164: n.E164, national: n.National, carrier: EffectiveCarrier(Phone{E164: n.E164, Carrier: ph.Carrier})})
+			id, ok := d.phoneIDs[n.E164]
+			if !ok {
+				id = len(d.phoneIDs)
+				d.phoneIDs[n.E164] = id
+			}
+			e.phones = append(e.phones, dialPhone{e164: n.E164, national: n.National, id: id,
+				carrier: EffectiveCarrier(Phone{E164: n.E164, Carrier: ph.Carrier})})
 		}
 		for _, p := range s.Provinces {
 			if d.provinces[p] == nil {

@@ -1,9 +1,11 @@
 package dialplan
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -69,6 +71,10 @@ type PlanRequest struct {
 	Trunks   Trunks
 	Health   TrunkHealth            // nil: every trunk is usable
 	Ring     map[Role]time.Duration // missing roles use DefaultRing
+	// MaxTargets stops the plan after that many targets (0 = no limit):
+	// the call flow never rings more than its own limit, and people past
+	// it need not be examined. A note says how many were not examined.
+	MaxTargets int
 }
 
 // SkipReason says why a person was left out of a plan. The set is fixed.
@@ -140,9 +146,19 @@ type planner struct {
 	dec     Decision
 	day     time.Weekday
 	minute  int
-	seen    map[string]bool // staff already targeted or skipped
-	numbers map[string]string
+	seen    bitset // staffEntry.idx of people already targeted or skipped
+	numbers bitset // dialPhone.id of numbers already targeted
 	cafe    *Cafe
+	// Holidays of the call's date, looked up once per plan.
+	publicHoliday string    // computed public holiday's name, "" if none
+	dayHolidays   []Holiday // the directory's list for that date
+	// Trunks: the non-default names in order, and which are usable.
+	otherTrunks []string
+	down        []string // Trunks keys marked unavailable (usually none)
+	rankBuf     []ranked
+	rotBuf      []*staffEntry
+	alts        []Route // backing store of Target.Alternate
+	truncated   int     // people not examined because MaxTargets was reached
 }
 
 // Plan decides who is rung, in what order, on which number and through which
@@ -172,9 +188,42 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 		dec:     Decision{ID: req.ID, At: local},
 		day:     local.Weekday(),
 		minute:  local.Hour()*60 + local.Minute(),
-		seen:    make(map[string]bool, 16),
-		numbers: make(map[string]string, 16),
+		seen:    newBitset(len(d.staff)),
+		numbers: newBitset(len(d.phoneIDs)),
 	}
+	// Room for every number that could be in the plan, so the slices never
+	// grow: technicians of the province, 2 managers, operators.
+	size := 2 * (len(d.techs[req.ID.Province]) + len(d.operators) + 3)
+	if req.MaxTargets > 0 {
+		size = min(size, req.MaxTargets)
+	}
+	p.alts = make([]Route, 0, size)
+	p.dec.Targets = make([]Target, 0, cap(p.alts))
+	p.dec.Skipped = make([]Skip, 0, 8)
+	if req.Rotation != nil {
+		n := max(len(d.techs[req.ID.Province]), len(d.operators))
+		p.rankBuf, p.rotBuf = make([]ranked, 0, n), make([]*staffEntry, 0, n)
+	}
+	if !d.noPublic {
+		day := dateOf(local)
+		for _, y := range []int{local.Year(), local.Year() + 1} {
+			if name, ok := d.publicHolidays(y)[day]; ok {
+				p.publicHoliday = name
+				break
+			}
+		}
+	}
+	p.dayHolidays = d.holidays[dateOf(local)]
+	p.otherTrunks = make([]string, 0, len(req.Trunks))
+	for name := range req.Trunks {
+		if req.Health != nil && req.Health.Unavailable(name) {
+			p.down = append(p.down, name)
+		}
+		if name != DefaultTrunk {
+			p.otherTrunks = append(p.otherTrunks, name)
+		}
+	}
+	slices.Sort(p.otherTrunks)
 	id := req.ID
 	province := id.Province
 	if c := id.Cafe; c != nil {
@@ -217,6 +266,9 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 	for _, e := range p.rotate(d.operators) {
 		p.consider(e, "operator")
 	}
+	if p.truncated > 0 {
+		p.note(fmt.Sprintf("stopped at %d targets: %d more people not examined", p.req.MaxTargets, p.truncated))
+	}
 	if len(p.dec.Targets) == 0 {
 		p.note("nobody can be rung")
 	}
@@ -245,23 +297,37 @@ func (p *planner) technicians(province string) {
 // is sorted by code and the sort is stable). Inactive people keep their place
 // relative to each other; they are skipped anyway.
 func (p *planner) rotate(people []*staffEntry) []*staffEntry {
-	if p.req.Rotation == nil || len(people) < 2 {
-		return people
+	if p.req.Rotation == nil || len(people) < 2 || p.full() {
+		return people // when full, consider only counts them
 	}
-	type ranked struct {
-		e    *staffEntry
-		last time.Time
-	}
-	rs := make([]ranked, len(people))
+	// The buffers are reused: technicians are done with before operators.
+	rs := p.rankBuf[:0]
 	for i, e := range people {
-		rs[i] = ranked{e, p.req.Rotation.LastRung(e.Code)}
+		last := int64(math.MinInt64)
+		if t := p.req.Rotation.LastRung(e.Code); !t.IsZero() {
+			last = t.UnixNano()
+		}
+		rs = append(rs, ranked{e, last, i})
 	}
-	slices.SortStableFunc(rs, func(a, b ranked) int { return a.last.Compare(b.last) })
-	out := make([]*staffEntry, len(rs))
-	for i, r := range rs {
-		out[i] = r.e
+	slices.SortFunc(rs, func(a, b ranked) int {
+		if c := cmp.Compare(a.last, b.last); c != 0 {
+			return c
+		}
+		return a.i - b.i
+	})
+	out := p.rotBuf[:0]
+	for _, r := range rs {
+		out = append(out, r.e)
 	}
+	p.rankBuf, p.rotBuf = rs, out
 	return out
+}
+
+// ranked is a person with the time they were last rung, for rotate.
+type ranked struct {
+	e    *staffEntry
+	last int64 // Unix ns; the zero time sorts first
+	i    int   // input position: ties keep code order
 }
 
 // consider adds a person's numbers as targets, or records why not. It
@@ -270,7 +336,14 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	if e == nil {
 		return false
 	}
-	if p.seen[e.Code] {
+	if p.full() {
+		if !p.seen.has(e.idx) {
+			p.seen.set(e.idx)
+			p.truncated++
+		}
+		return false
+	}
+	if p.seen.has(e.idx) {
 		for _, t := range p.dec.Targets {
 			if t.Staff == e.Code {
 				p.skip(e, SkipDuplicate, "already in the plan as "+t.Reason)
@@ -279,7 +352,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 		}
 		return false
 	}
-	p.seen[e.Code] = true
+	p.seen.set(e.idx)
 	switch {
 	case e.Status == StatusSuspended:
 		p.skip(e, SkipSuspended, "")
@@ -292,12 +365,12 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 		return false
 	}
 	if !e.Hours.Always {
-		if name, ok := p.d.HolidayAt(p.dec.At, e.regions...); ok {
+		if name, ok := p.holiday(e); ok {
 			p.skip(e, SkipHoliday, name)
 			return false
 		}
 		if !openAt(e.Hours, p.day, p.minute) {
-			p.skip(e, SkipOffDuty, "hours "+e.Hours.String())
+			p.skip(e, SkipOffDuty, e.hoursText)
 			return false
 		}
 	}
@@ -315,16 +388,19 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	}
 	added, shared, noTrunk := 0, "", 0
 	for _, ph := range e.phones {
-		if owner, dup := p.numbers[ph.e164]; dup {
-			shared = owner
+		if p.full() {
+			break
+		}
+		if p.numbers.has(ph.id) {
+			shared = p.ownerOf(ph.e164)
 			continue
 		}
-		primary, alternate, why := p.routes(ph)
-		if primary == nil {
+		primary, alternate, why, ok := p.routes(ph)
+		if !ok {
 			noTrunk++
 			continue
 		}
-		p.numbers[ph.e164] = e.Code
+		p.numbers.set(ph.id)
 		r := reason
 		if why != "" {
 			r += " (" + why + ")"
@@ -347,62 +423,95 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	return false
 }
 
+// full reports whether MaxTargets is reached.
+func (p *planner) full() bool {
+	return p.req.MaxTargets > 0 && len(p.dec.Targets) >= p.req.MaxTargets
+}
+
+// ownerOf returns who already has a number in the plan (rare: a shared phone).
+func (p *planner) ownerOf(e164 string) string {
+	for _, t := range p.dec.Targets {
+		if t.Number == e164 {
+			return t.Staff
+		}
+	}
+	return ""
+}
+
+// bitset is a fixed-size set of small integers.
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+
 func (p *planner) skip(e *staffEntry, r SkipReason, detail string) {
 	p.dec.Skipped = append(p.dec.Skipped, Skip{Staff: e.Code, Name: e.Name, Role: e.Role, Reason: r, Detail: detail})
+}
+
+// holiday is HolidayAt for the plan's date, with the lookups done once.
+func (p *planner) holiday(e *staffEntry) (string, bool) {
+	if p.publicHoliday != "" {
+		return p.publicHoliday, true
+	}
+	for _, h := range p.dayHolidays {
+		if h.Region == "" || slices.Contains(e.regions, h.Region) {
+			return h.Name, true
+		}
+	}
+	return "", false
 }
 
 // routes picks the trunk for a number: its carrier's trunk, else the
 // default; if that one is unavailable, the first usable of the default and
 // the other carriers' trunks (by name). The alternate is the next usable one.
-// why explains a replaced trunk.
-func (p *planner) routes(ph dialPhone) (primary, alternate *Route, why string) {
+// why explains a replaced trunk. ok is false when no trunk is configured.
+func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why string, ok bool) {
 	trunks := p.req.Trunks
 	want := string(ph.carrier)
-	if _, ok := trunks[want]; !ok || want == "" {
+	if _, has := trunks[want]; !has || want == "" {
 		want = DefaultTrunk
 	}
-	if _, ok := trunks[want]; !ok {
-		return nil, nil, ""
+	if _, has := trunks[want]; !has {
+		return Route{}, nil, "", false
 	}
-	usable := func(name string) bool { return p.req.Health == nil || !p.req.Health.Unavailable(name) }
-	candidates := make([]string, 0, len(trunks))
-	candidates = append(candidates, want)
-	if want != DefaultTrunk {
-		if _, ok := trunks[DefaultTrunk]; ok {
-			candidates = append(candidates, DefaultTrunk)
+	found := 0
+	try := func(name string) bool {
+		if slices.Contains(p.down, name) {
+			return false
 		}
-	}
-	if len(trunks) > len(candidates) {
-		rest := make([]string, 0, len(trunks))
-		for name := range trunks {
-			if name != want && name != DefaultTrunk {
-				rest = append(rest, name)
-			}
-		}
-		slices.Sort(rest)
-		candidates = append(candidates, rest...)
-	}
-	for _, name := range candidates {
-		if !usable(name) {
-			continue
-		}
-		r := &Route{Trunk: name, Dial: dialString(trunks[name], ph)}
-		if primary == nil {
+		r := Route{Trunk: name, Dial: dialString(trunks[name], ph)}
+		if found == 0 {
 			primary = r
-			continue
+		} else {
+			p.alts = append(p.alts, r)
+			alternate = &p.alts[len(p.alts)-1]
 		}
-		alternate = r
-		break
+		found++
+		return found == 2
+	}
+	done := try(want)
+	if !done && want != DefaultTrunk {
+		_, has := trunks[DefaultTrunk]
+		done = has && try(DefaultTrunk)
+	}
+	for _, name := range p.otherTrunks {
+		if done {
+			break
+		}
+		if name != want {
+			done = try(name)
+		}
 	}
 	switch {
-	case primary == nil:
+	case found == 0:
 		// Every trunk is marked unavailable: health may be stale, so
 		// still try the number's own trunk rather than nobody.
-		return &Route{Trunk: want, Dial: dialString(trunks[want], ph)}, nil, "every trunk marked unavailable"
+		return Route{Trunk: want, Dial: dialString(trunks[want], ph)}, nil, "every trunk marked unavailable", true
 	case primary.Trunk != want:
-		return primary, alternate, want + " trunk unavailable, via " + primary.Trunk
+		return primary, alternate, want + " trunk unavailable, via " + primary.Trunk, true
 	}
-	return primary, alternate, ""
+	return primary, alternate, "", true
 }
 
 func dialString(tpl string, ph dialPhone) string {

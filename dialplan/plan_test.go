@@ -386,3 +386,20 @@ func TestDecisionText(t *testing.T) {
 	require.Equal(t, `caller +84385551519 (mobile, viettel, old number 01685551519); café and province unknown; typed "77"; code 77 matches no café`, id.String())
 	require.True(t, strings.HasPrefix(Identify(dir, Normalize(""), "").String(), "caller anonymous; café and province unknown"))
 }
+
+func TestPlanMaxTargets(t *testing.T) {
+	dir, err := NewDirectory(testData())
+	require.NoError(t, err)
+	id := Identify(dir, Normalize("02973111002"), "")
+	dec := dir.Plan(PlanRequest{ID: id, At: at(t, "2025-03-03 10:00"), Trunks: testTrunks, MaxTargets: 2})
+	var got []string
+	for _, tg := range dec.Targets {
+		got = append(got, tg.Staff+" "+tg.Number)
+	}
+	require.Equal(t, []string{"T1 +84961000001", "T1 +84911000001"}, got)
+	// T2, T3, T4, AM1, RM1 and the three operators were never examined.
+	require.Empty(t, dec.Skipped)
+	require.Contains(t, dec.Notes, "stopped at 2 targets: 8 more people not examined")
+	full := dir.Plan(PlanRequest{ID: id, At: at(t, "2025-03-03 10:00"), Trunks: testTrunks})
+	require.Equal(t, full.Targets[:2], dec.Targets)
+}
