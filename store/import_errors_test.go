@@ -203,3 +203,16 @@ func TestImportProgress(t *testing.T) {
 	require.Equal(t, "cafes.csv: 10 rows read\ncafes.csv: 20 rows read\ncafes.csv: 25 rows (cafes)\n"+
 		"cafes: 25 new, 0 updated, 0 unchanged\n", progress.String())
 }
+
+// A change that is valid row by row but breaks a row of another kind already
+// in the database is caught by the whole-directory check, and rolled back.
+func TestImportWholeDirectoryCheck(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	importSample(t, db)
+	// KTV02 is café CT001's assigned technician; making them an operator
+	// would leave CT001 pointing at a non-technician.
+	got := importErrors(t, db, map[string]string{"staff.csv": staffHeader +
+		"KTV02,KTV Trần Thị Bình,operator,0975550103:viettel,,active,\n"})
+	require.Equal(t, []string{"directory: cafe CT001 technician: staff KTV02 is operator, not technician"}, got)
+}

@@ -89,3 +89,20 @@ func TestStaffScoresAndComplaints(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none)
 }
+
+func TestRefusals(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	importSample(t, db)
+	s := New(db)
+	require.NoError(t, s.AddRefusal(ctx, "KTV01", "KG001", "không hợp tác"))
+	require.NoError(t, s.AddRefusal(ctx, "KTV01", "KG001", "again"))
+	require.ErrorIs(t, s.AddRefusal(ctx, "KTV99", "KG001", ""), ErrNotFound)
+	d, err := LoadDirectory(ctx, db)
+	require.NoError(t, err)
+	require.True(t, d.Refuses("KTV01", "KG001"))
+	require.False(t, d.Refuses("KTV01", "KG002"))
+	require.NoError(t, s.RemoveRefusal(ctx, "KTV01", "KG001"))
+	require.ErrorIs(t, s.RemoveRefusal(ctx, "KTV01", "KG001"), ErrNotFound)
+}
