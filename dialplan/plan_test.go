@@ -403,3 +403,35 @@ func TestPlanMaxTargets(t *testing.T) {
 	full := dir.Plan(PlanRequest{ID: id, At: at(t, "2025-03-03 10:00"), Trunks: testTrunks})
 	require.Equal(t, full.Targets[:2], dec.Targets)
 }
+
+// FuzzPlan: any caller ID, typed code and time give a plan without panicking,
+// whose numbers all come from the directory and appear once.
+func FuzzPlan(f *testing.F) {
+	f.Add("02973111001", "", int64(1741000000))
+	f.Add("anonymous", "003#", int64(0))
+	f.Add("sip:+84909111001@gw", "1", int64(-1))
+	f.Add("02963999999", "99999999999999999999", int64(1e18))
+	dir, err := NewDirectory(testData())
+	if err != nil {
+		f.Fatal(err)
+	}
+	staffNumbers := map[string]bool{}
+	for _, s := range testData().Staff {
+		for _, ph := range s.Phones {
+			staffNumbers[Normalize(ph.E164).E164] = true
+		}
+	}
+	f.Fuzz(func(t *testing.T, caller, dtmf string, unix int64) {
+		id := Identify(dir, Normalize(caller), dtmf)
+		dec := dir.Plan(PlanRequest{ID: id, At: time.Unix(unix, 0), Trunks: testTrunks, Live: busySet{"T1": unix%2 == 0}})
+		seen := map[string]bool{}
+		for _, tg := range dec.Targets {
+			if !staffNumbers[tg.Number] || seen[tg.Number] {
+				t.Fatalf("target number %s not from the directory or twice", tg.Number)
+			}
+			seen[tg.Number] = true
+		}
+		_ = dec.String()
+		_ = dec.Report()
+	})
+}
