@@ -18,6 +18,7 @@ type DirectoryError struct {
 	Problems []string
 }
 
+// Error lists the first problems found.
 func (e *DirectoryError) Error() string {
 	const show = 20
 	p := e.Problems
