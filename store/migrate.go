@@ -119,22 +119,35 @@ func CurrentSchemaVersion(ctx context.Context, db *sqlx.DB) (int64, error) {
 	return v, nil
 }
 
+// SchemaError says the database schema is not the version this binary
+// needs. errors.Is matches ErrSchemaOutdated or ErrSchemaTooNew.
+type SchemaError struct {
+	Have, Need int64
+}
+
+func (e *SchemaError) Error() string {
+	if e.Have < e.Need {
+		return fmt.Sprintf("database schema is at version %d, this binary needs %d: run \"hotline migrate\"", e.Have, e.Need)
+	}
+	return fmt.Sprintf("database schema is at version %d, this binary knows only up to %d: run a newer hotline",
+		e.Have, e.Need)
+}
+
+// Is makes errors.Is(err, ErrSchemaOutdated / ErrSchemaTooNew) work.
+func (e *SchemaError) Is(target error) bool {
+	return (target == ErrSchemaOutdated && e.Have < e.Need) || (target == ErrSchemaTooNew && e.Have > e.Need)
+}
+
 // CheckSchema returns nil when the database schema is exactly the version this
-// binary needs, else an error wrapping ErrSchemaOutdated or ErrSchemaTooNew
-// that tells the operator what to do. It changes nothing.
+// binary needs, else a *SchemaError (matching ErrSchemaOutdated or
+// ErrSchemaTooNew) that tells the operator what to do. It changes nothing.
 func CheckSchema(ctx context.Context, db *sqlx.DB) error {
 	have, err := CurrentSchemaVersion(ctx, db)
 	if err != nil {
 		return err
 	}
-	need := SchemaVersion()
-	switch {
-	case have < need:
-		return fmt.Errorf("%w: database schema is at version %d, this binary needs %d: run \"hotline migrate\"",
-			ErrSchemaOutdated, have, need)
-	case have > need:
-		return fmt.Errorf("%w: database schema is at version %d, this binary knows only up to %d: run a newer hotline",
-			ErrSchemaTooNew, have, need)
+	if need := SchemaVersion(); have != need {
+		return &SchemaError{Have: have, Need: need}
 	}
 	return nil
 }

@@ -56,8 +56,10 @@ func TestCheckSchemaOnOldSchema(t *testing.T) {
 
 	err := CheckSchema(ctx, db)
 	require.ErrorIs(t, err, ErrSchemaOutdated)
-	require.Contains(t, err.Error(),
-		`database schema is at version 2, this binary needs 4: run "hotline migrate"`)
+	require.EqualError(t, err, `database schema is at version 2, this binary needs 4: run "hotline migrate"`)
+	var se *SchemaError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, int64(2), se.Have)
 
 	require.NoError(t, Migrate(ctx, db))
 	require.NoError(t, CheckSchema(ctx, db))
@@ -72,6 +74,7 @@ func TestCheckSchemaOnNewerSchema(t *testing.T) {
 	require.NoError(t, err)
 	err = CheckSchema(ctx, db)
 	require.True(t, errors.Is(err, ErrSchemaTooNew), "got %v", err)
+	require.False(t, errors.Is(err, ErrSchemaOutdated))
 	require.Contains(t, err.Error(), "run a newer hotline")
 }
 
