@@ -65,9 +65,11 @@ func seconds(d time.Duration) float64 {
 	return d.Seconds()
 }
 
-// CallOffered counts a call that reached the application once it is
-// identified: method is caller_id, dtmf, area_code or none ("" = none) and
-// region the region code of the café or province ("" when unknown).
+// CallOffered counts a call that reached the application. Call it exactly
+// once per call, when identification finishes (or with method "" if the
+// caller hangs up before): method is caller_id, dtmf, area_code or none
+// ("" = none) and region the region code of the café or province ("" when
+// unknown). It is the denominator of the service level.
 func (m *Metrics) CallOffered(method, region string) {
 	if m == nil {
 		return
