@@ -125,6 +125,7 @@ type SchemaError struct {
 	Have, Need int64
 }
 
+// Error tells the operator what to do.
 func (e *SchemaError) Error() string {
 	if e.Have < e.Need {
 		return fmt.Sprintf("database schema is at version %d, this binary needs %d: run \"hotline migrate\"", e.Have, e.Need)
