@@ -30,7 +30,7 @@ func statusClass(status int) string {
 	return "none"
 }
 
-// op maps an ARI operation name ("channels.create") to its label value.
+// ariOp maps an ARI operation name ("channels.create") to its label value.
 func (m *Metrics) ariOp(op string) string {
 	out, ok := m.ariOps.get(op)
 	if !ok {
@@ -39,7 +39,7 @@ func (m *Metrics) ariOp(op string) string {
 	return out
 }
 
-// node maps an Asterisk node name to its label value.
+// ariNode maps an Asterisk node name to its label value.
 func (m *Metrics) ariNode(node string) string {
 	out, ok := m.ariNodes.get(node)
 	if !ok {
