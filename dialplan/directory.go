@@ -3,6 +3,7 @@ package dialplan
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -509,3 +510,9 @@ func (d *Directory) Refuses(staff, cafe string) bool {
 	_, ok = d.refusals[refusal{staff, c.Code}]
 	return ok
 }
+
+// RegionCodes lists the directory's region codes, sorted (for metrics labels).
+func (d *Directory) RegionCodes() []string { return slices.Sorted(maps.Keys(d.regions)) }
+
+// StaffCodes lists every staff code in the directory, sorted.
+func (d *Directory) StaffCodes() []string { return slices.Sorted(maps.Keys(d.staff)) }

@@ -121,7 +121,12 @@ func Default() Config {
 		ARI:      ARI{App: "hotline", Node: "asterisk"},
 		HTTP:     HTTP{Addr: "127.0.0.1:9480"},
 		Log:      Log{Level: "info", Format: "text"},
-		Trunks:   map[string]string{},
+		// The gateways of the shipped deploy/asterisk/pjsip.conf.
+		Trunks: map[string]string{
+			"vinaphone": "PJSIP/{number}@gw-vinaphone",
+			"viettel":   "PJSIP/{number}@gw-viettel",
+			"default":   "PJSIP/{number}@gw-viettel",
+		},
 		Call: Call{
 			CallerID: "19001000",
 			Ring: RingTimes{

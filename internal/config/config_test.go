@@ -32,7 +32,7 @@ func TestLoadFileDefaultsAndEnv(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	require.Equal(t, "hotline", cfg.ARI.App)
 	require.Equal(t, "0.0.0.0:9999", cfg.HTTP.Addr)
-	require.Equal(t, map[string]string{"viettel": "PJSIP/{number}@gw-viettel", "default": "PJSIP/{e164}@gw-any"}, cfg.Trunks)
+	require.Equal(t, map[string]string{"vinaphone": "PJSIP/{number}@gw-vinaphone", "viettel": "PJSIP/{number}@gw-viettel", "default": "PJSIP/{e164}@gw-any"}, cfg.Trunks)
 	require.Equal(t, 25*time.Second, cfg.Call.Ring.Technician)
 	require.Equal(t, 60*time.Minute, cfg.Call.MaxCall)
 }
