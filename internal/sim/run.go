@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/dialplan"
+)
+
+func (g *generator) run(ctx context.Context) (Report, error) {
+	start := time.Now()
+	if g.opts.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.opts.Duration)
+		defer cancel()
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / g.opts.Rate))
+	defer tick.Stop()
+	// Calls still going when placing stops get this long to finish.
+	callCtx, stopCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCalls()
+	var wg sync.WaitGroup
+loop:
+	for g.opts.Calls == 0 || g.rep.Placed < g.opts.Calls {
+		g.place(callCtx, &wg)
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(g.scale(3*time.Minute) + 5*time.Second):
+		g.log.Warn("calls still in progress at the end; hanging them up")
+		stopCalls()
+		<-done
+	}
+	g.rep.Elapsed = time.Since(start)
+	g.matchSetups()
+	g.rep.ARIRequests = len(g.srv.Requests())
+	return g.rep, nil
+}
+
+// place makes one call: picks a café (or an unknown caller) and a behaviour,
+// scripts the first person the hotline will ring, and plays the caller.
+func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
+	g.mu.Lock()
+	cafe := g.opts.Cafes[g.rnd.IntN(len(g.opts.Cafes))]
+	b := g.opts.Mix.pick(g.rnd)
+	unknown := g.rnd.Float64() < g.opts.Unknown
+	anonymous := unknown && g.rnd.IntN(2) == 0
+	number := ""
+	if len(cafe.Phones) > 0 {
+		number = national(cafe.Phones[g.rnd.IntN(len(cafe.Phones))])
+	}
+	code := ""
+	if unknown {
+		number, code = "", cafe.Code
+		if !anonymous {
+			number = fmt.Sprintf("0900555%03d", g.rnd.IntN(1000))
+		}
+	}
+	talk := g.scale(time.Duration(10+g.rnd.IntN(30)) * time.Second)
+	giveUp := g.scale(time.Duration(4+g.rnd.IntN(10)) * time.Second)
+	score := fmt.Sprint(1 + g.rnd.IntN(5))
+	if g.rnd.IntN(20) == 0 {
+		score = "9"
+	}
+	g.rep.Behaviours[b]++
+	g.mu.Unlock()
+
+	placed := time.Now()
+	if first := g.firstTarget(number, code, placed); first != "" {
+		g.srv.SetPhone(first, g.phoneFor(b, talk))
+		g.mu.Lock()
+		g.pending = append(g.pending, pendingSetup{placed: placed, number: first})
+		g.mu.Unlock()
+	}
+	call, err := g.srv.PlaceCall(aritest.CallSpec{Number: number})
+	g.mu.Lock()
+	g.rep.Placed++
+	if err != nil {
+		if errors.Is(err, aritest.ErrAppInactive) {
+			g.rep.Fallback++
+		}
+		g.mu.Unlock()
+		g.log.Warn("call not taken by the app", "err", err)
+		return
+	}
+	g.active++
+	g.rep.MaxConcurrent = max(g.rep.MaxConcurrent, g.active)
+	g.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		got := g.caller(ctx, call, b == GivesUp, giveUp, code, score)
+		g.mu.Lock()
+		g.active--
+		g.rep.Completed++
+		g.rep.Heard[got]++
+		g.mu.Unlock()
+	}()
+}
+
+// firstTarget is the national number of the first person the hotline will
+// ring for this caller, as the hotline's own routing decides it.
+func (g *generator) firstTarget(number, code string, at time.Time) string {
+	if g.opts.Directory == nil {
+		return ""
+	}
+	id := dialplan.Identify(g.opts.Directory, dialplan.Normalize(number), code)
+	dec := g.opts.Directory.Plan(dialplan.PlanRequest{ID: id, At: at, Trunks: g.opts.Trunks, MaxTargets: 1})
+	if len(dec.Targets) == 0 {
+		return ""
+	}
+	return national(dec.Targets[0].Number)
+}
+
+func (g *generator) phoneFor(b Behaviour, talk time.Duration) aritest.Phone {
+	ring := g.scale(4 * time.Second)
+	switch b {
+	case Busy:
+		return aritest.Busy()
+	case NoAnswer, GivesUp:
+		return aritest.NeverAnswers()
+	case Voicemail:
+		return aritest.Voicemail(ring)
+	default:
+		return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1",
+			KeysAfter: g.scale(2 * time.Second), HangupAfter: talk}
+	}
+}
+
+// caller plays the café owner: types the code when asked, rates the call,
+// ends a voicemail with #, or gives up. It returns what the caller got.
+func (g *generator) caller(ctx context.Context, call *aritest.Call, givesUp bool, giveUp time.Duration, code, score string) string {
+	start := time.Now()
+	limit := time.After(g.scale(10*time.Minute) + time.Minute)
+	poll := time.NewTicker(max(g.scale(100*time.Millisecond), 10*time.Millisecond))
+	defer poll.Stop()
+	seen := 0
+	var bridged, recorded, rated, typed, gaveUp bool
+	var recordingAt time.Time
+	for {
+		select {
+		case <-call.Done():
+			switch {
+			case gaveUp:
+				return "gave_up"
+			case bridged && rated:
+				return "bridged_and_rated"
+			case bridged:
+				return "bridged"
+			case recorded:
+				return "left_voicemail"
+			}
+			return "other"
+		case <-ctx.Done():
+			_ = call.Hangup()
+			return "cut_short"
+		case <-limit:
+			_ = call.Hangup()
+			return "too_long"
+		case <-poll.C:
+		}
+		heard := call.Heard()
+		for _, h := range heard[seen:] {
+			switch {
+			case h.Kind == "playback" && strings.Contains(h.Detail, "enter-code") && !typed && code != "":
+				typed = true
+				go func() { _ = call.Press(ctx, code+"#") }()
+			case h.Kind == "playback" && strings.Contains(h.Detail, "/rate") && !rated:
+				rated = true
+				go func() { _ = call.Press(ctx, score) }()
+			case h.Kind == "bridged":
+				bridged = true
+			case h.Kind == "recording":
+				recorded, recordingAt = true, time.Now()
+			}
+		}
+		seen = len(heard)
+		if recorded && !recordingAt.IsZero() && time.Since(recordingAt) > g.scale(3*time.Second) {
+			recordingAt = time.Time{}
+			go func() { _ = call.Press(ctx, "#") }()
+		}
+		if givesUp && !bridged && !gaveUp && time.Since(start) > giveUp {
+			gaveUp = true
+			_ = call.Hangup()
+		}
+	}
+}
+
+// matchSetups pairs each call with the first dial of its first target after
+// it arrived: the time the technician's phone started ringing, as seen by the
+// fake Asterisk.
+func (g *generator) matchSetups() {
+	dials := g.srv.Dials()
+	used := make([]bool, len(dials))
+	for _, p := range g.pending {
+		for i, d := range dials {
+			if used[i] || d.Started.Before(p.placed) || national(d.Number) != p.number {
+				continue
+			}
+			used[i] = true
+			g.rep.SetupTimes = append(g.rep.SetupTimes, d.Started.Sub(p.placed))
+			break
+		}
+	}
+}
+
+// national turns "+84945551519" or "84945551519" into "0945551519".
+func national(n string) string {
+	n = strings.TrimPrefix(n, "+")
+	if strings.HasPrefix(n, "84") && len(n) >= 11 {
+		return "0" + n[2:]
+	}
+	return n
+}
