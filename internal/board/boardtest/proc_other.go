@@ -1,0 +1,12 @@
+//go:build !unix
+
+package boardtest
+
+import "os/exec"
+
+// setGroup is a no-op where process groups do not exist; context
+// cancellation kills the browser process itself.
+func setGroup(*exec.Cmd) {}
+
+// killGroup is a no-op where process groups do not exist.
+func killGroup(*exec.Cmd) {}
