@@ -84,6 +84,12 @@ func TestStaffScoresAndComplaints(t *testing.T) {
 	counts, err := s.CallCounts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, map[Outcome]int{OutcomeAnswered: 2, OutcomeVoicemail: 1}, counts)
+	byRegion, err := s.OutcomesByRegion(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, []RegionOutcome{
+		{Region: "", Outcome: OutcomeVoicemail, Calls: 1}, // sorted by region: "" first
+		{Region: "MN", Outcome: OutcomeAnswered, Calls: 2},
+	}, byRegion)
 
 	none, err := s.StaffScores(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour))
 	require.NoError(t, err)

@@ -99,3 +99,23 @@ SELECT outcome, count(*) FROM calls WHERE started_at >= $1 AND started_at < $2 G
 	}
 	return out, nil
 }
+
+// RegionOutcome is how many calls of one region ended with one outcome.
+type RegionOutcome struct {
+	Region  string  `db:"region"` // "" for calls not placed in a region
+	Outcome Outcome `db:"outcome"`
+	Calls   int     `db:"calls"`
+}
+
+// OutcomesByRegion counts the calls that started in [from, to) by region and
+// outcome (the supervisors' board shows today's).
+func (s *Store) OutcomesByRegion(ctx context.Context, from, to time.Time) ([]RegionOutcome, error) {
+	out := []RegionOutcome{}
+	if err := s.db.SelectContext(ctx, &out, `
+SELECT coalesce(region_code, '') AS region, outcome, count(*) AS calls
+FROM calls WHERE started_at >= $1 AND started_at < $2
+GROUP BY 1, 2 ORDER BY 1, 2`, from, to); err != nil {
+		return nil, fmt.Errorf("store: outcomes by region: %w", err)
+	}
+	return out, nil
+}
