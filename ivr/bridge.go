@@ -1,0 +1,217 @@
+package ivr
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/store"
+)
+
+// talk bridges the caller with the person who accepted, until either side
+// hangs up (Asterisk does not end the other side: we do) or MaxCall; then,
+// if the caller is still there, asks for a rating.
+func (c *call) talk(ctx context.Context, l *leg) {
+	c.acceptedBy = l
+	defer l.finish()
+	acc := l.rec.AcceptedAt
+	c.mu.Lock()
+	c.rec.AcceptedAt, c.rec.AcceptedBy = acc, l.t.Staff
+	region := c.rec.Region
+	c.mu.Unlock()
+	c.s.met.Accepted(region, acc.Sub(c.started))
+
+	bridgeID := c.id + "-br"
+	if _, err := c.s.ari.CreateBridge(ctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id}); err != nil {
+		if ctx.Err() == nil {
+			c.failure = "create bridge: " + err.Error()
+			c.log.Error("could not create the bridge", "err", err)
+		}
+		return
+	}
+	destroyed := false
+	destroy := func() {
+		if destroyed {
+			return
+		}
+		destroyed = true
+		dctx, cancel := c.teardownCtx()
+		defer cancel()
+		if err := c.s.ari.DestroyBridge(dctx, bridgeID); err != nil && !ari.IsNotFound(err) {
+			c.log.Warn("could not destroy the bridge", "bridge", bridgeID, "err", err)
+		}
+	}
+	defer destroy()
+	if err := c.s.ari.AddChannels(ctx, bridgeID, c.channelID, l.id); err != nil {
+		if ctx.Err() == nil {
+			c.failure = "bridge channels: " + err.Error()
+			c.log.Error("could not bridge the call", "err", err)
+		}
+		return
+	}
+	c.talkStart = c.now()
+	c.setState(StateBridged)
+	c.setTarget(&LiveTarget{Staff: l.t.Staff, Name: l.t.Name, Role: string(l.t.Role), Number: l.t.Number,
+		Carrier: string(l.t.Carrier), Since: c.talkStart, Bridged: true})
+	if l.watch != nil {
+		// The hard limit of a bridged leg is MaxCall (with room for the
+		// flow's own limit to act first).
+		l.watch.Reset(c.s.cfg.MaxCall + 2*c.s.cfg.RequestTimeout)
+	}
+	c.log.Info("bridged", "staff", l.t.Staff, "bridge", bridgeID)
+
+	maxT := newTimer(c.s.cfg.MaxCall)
+	defer maxT.Stop()
+	ctxDone := ctx.Done()
+	var grace <-chan time.Time
+	for !l.ended {
+		select {
+		case ev, ok := <-l.sub.Events():
+			if !ok {
+				l.ended = true
+				break
+			}
+			switch e := ev.(type) {
+			case *ari.ChannelHangupRequest:
+				if e.Channel.ID == l.id {
+					if !e.Soft && e.Cause > 0 && l.cause == 0 {
+						l.cause = e.Cause
+					}
+					l.hungUp = true // it is going: nothing for us to hang up
+					if grace == nil {
+						// Its cause may follow in ChannelDestroyed; the caller
+						// does not wait long for it.
+						grace = time.After(200 * time.Millisecond)
+					}
+				}
+			case *ari.StasisEnd:
+				if e.Channel.ID == l.id {
+					if l.cause != 0 {
+						l.ended = true
+					} else if grace == nil {
+						grace = time.After(100 * time.Millisecond)
+					}
+				}
+			case *ari.ChannelDestroyed:
+				if e.Channel.ID == l.id {
+					if l.cause == 0 {
+						l.cause = e.Cause
+					}
+					l.ended = true
+				}
+			}
+		case <-l.gone:
+			l.ended = true
+		case <-grace:
+			l.ended = true
+		case <-ctxDone:
+			ctxDone = nil
+			l.hangup(ari.HangupNormal)
+		case <-maxT.C:
+			c.log.Warn("call reached its maximum length; ending it", "max", c.s.cfg.MaxCall)
+			l.rec.Detail = "maximum call length reached"
+			l.hangup(ari.HangupNormal)
+		case <-c.resyncC():
+			l.resync(ctx)
+		}
+	}
+	c.talkEnd = c.now()
+	c.s.met.TalkTime(region, string(l.t.Role), c.talkEnd.Sub(c.talkStart))
+	c.log.Info("conversation ended", "talk", c.talkEnd.Sub(c.talkStart).Round(time.Millisecond))
+	if ctx.Err() != nil {
+		return
+	}
+	destroy() // the caller is alone for the rating
+	c.rate(ctx, l)
+}
+
+// rate asks the caller for a score 1–5 (9 = complaint about the person) and
+// stores it against the person who took the call.
+func (c *call) rate(ctx context.Context, l *leg) {
+	c.setState(StateIVR)
+	c.setTarget(nil)
+	c.drainDigits()
+	p := c.promptFor(ctx, c.s.cfg.Prompts.Rate)
+	d := c.waitDigit(ctx, p, c.s.cfg.RatingTimeout, "123459")
+	c.stopPlay(p)
+	if d == "" {
+		return
+	}
+	c.mu.Lock()
+	region := c.rec.Region
+	if d == "9" {
+		c.rec.Rating = &store.Rating{Complaint: true, Staff: l.t.Staff}
+	} else {
+		c.rec.Rating = &store.Rating{Score: int(d[0] - '0'), Staff: l.t.Staff}
+	}
+	rt := *c.rec.Rating
+	c.mu.Unlock()
+	if rt.Complaint {
+		c.s.met.Complaint(region, l.t.Staff)
+	} else {
+		c.s.met.Rating(region, l.t.Staff, rt.Score)
+	}
+	c.log.Info("caller rated the call", "score", rt.Score, "complaint", rt.Complaint, "staff", l.t.Staff)
+	_ = c.playWait(ctx, c.channelID, c.s.cfg.Prompts.Thanks)
+}
+
+// promptFor starts a prompt on the caller; nil when it could not play.
+func (c *call) promptFor(ctx context.Context, name string) *player {
+	media := sounds(name)
+	if len(media) == 0 {
+		return nil
+	}
+	p, err := c.startPlay(ctx, c.channelID, media)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("could not play prompt", "media", media, "err", err)
+		}
+		return nil
+	}
+	return p
+}
+
+// waitDigit waits for one of the allowed digits from the caller, during the
+// prompt p (which a digit cuts) or within timeout after it ends. "" when
+// none came.
+func (c *call) waitDigit(ctx context.Context, p *player, timeout time.Duration, allowed string) string {
+	var promptDone <-chan struct{}
+	var timer *time.Timer
+	if p != nil {
+		promptDone = p.done
+		bound := newTimer(c.s.cfg.MaxPrompt)
+		defer bound.Stop()
+		timer = bound
+	} else {
+		timer = newTimer(timeout)
+	}
+	defer func() { timer.Stop() }()
+	for {
+		select {
+		case d := <-c.dtmf:
+			if strings.Contains(allowed, d) {
+				return d
+			}
+		case <-promptDone:
+			promptDone = nil
+			timer.Stop()
+			timer = newTimer(timeout)
+		case <-timer.C:
+			return ""
+		case <-ctx.Done():
+			return ""
+		}
+	}
+}
+
+// drainDigits forgets digits pressed earlier.
+func (c *call) drainDigits() {
+	for {
+		select {
+		case <-c.dtmf:
+		default:
+			return
+		}
+	}
+}

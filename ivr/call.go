@@ -1,0 +1,227 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/store"
+)
+
+// Causes of a call's context ending.
+var (
+	// errCallerLeft: the caller hung up (StasisEnd or a hangup request of
+	// the caller's channel).
+	errCallerLeft = errors.New("caller hung up")
+	// errCallerGone: after an ARI reconnect the caller's channel no longer
+	// exists (its hangup happened while we could not see it).
+	errCallerGone = errors.New("caller's channel vanished while the ARI link was down")
+)
+
+// call is one incoming call. Its flow (serve) runs in one goroutine; the
+// fields under mu are also read by Snapshot, Busy and reconciliation.
+type call struct {
+	s         *Server
+	id        string
+	channelID string
+	callerRaw string
+	number    dialplan.Number
+	seq       uint64
+	offset    time.Duration // Deps.Now − time.Now at the start
+	log       *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	sub    *ari.Subscription // the caller's channel events
+	dtmf   chan string       // the caller's digits
+	ids    atomic.Int64      // suffix counter for playback/leg ids
+
+	mu           sync.Mutex
+	state        string
+	started      time.Time
+	cafeName     string
+	provinceName string
+	target       *LiveTarget
+	legs         map[string]*leg // legs alive now (for reconciliation)
+	resync       chan struct{}   // closed and replaced after each reconcile
+	rec          store.CallRecord
+
+	// Flow-only fields (the serve goroutine).
+	offered    bool
+	exhausted  bool // every target was tried: nobody accepted
+	failure    string
+	acceptedBy *leg
+	talkStart  time.Time
+	talkEnd    time.Time
+}
+
+func (s *Server) newCall(parent context.Context, e *ari.StasisStart) *call {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	id := ulid.Make().String()
+	start := s.now()
+	raw := e.Channel.Caller.Number
+	num := dialplan.Normalize(raw)
+	c := &call{
+		s: s, id: id, channelID: e.Channel.ID, callerRaw: raw, number: num,
+		seq:    s.seq.Add(1),
+		offset: time.Until(start),
+		ctx:    ctx, cancel: cancel,
+		dtmf:    make(chan string, 64),
+		started: start,
+		legs:    map[string]*leg{},
+		resync:  make(chan struct{}),
+	}
+	c.log = s.log.With("call_id", id, "channel_id", c.channelID, "caller", raw)
+	c.rec = store.CallRecord{
+		ID: id, Node: s.cfg.Instance, ChannelID: c.channelID, CallerRaw: raw, Caller: num.E164,
+		CallerKind: string(num.Kind), StartedAt: start,
+	}
+	// Subscribe before anything is done with the channel.
+	c.sub = s.ari.Subscribe(ari.ChannelKey(c.channelID))
+	return c
+}
+
+// now is the call's clock: Deps.Now at the start, then real time.
+func (c *call) now() time.Time { return time.Now().Add(c.offset) }
+
+// newID returns a fresh id for a resource of the call ("<call>-pb3").
+func (c *call) newID(kind string) string {
+	return c.id + "-" + kind + strconv.FormatInt(c.ids.Add(1), 10)
+}
+
+// serve runs the call from StasisStart to its record.
+func (c *call) serve() {
+	c.setState(StateIVR)
+	c.log.Info("call started")
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		c.watch()
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			c.failure = fmt.Sprintf("panic: %v", p)
+			c.log.Error("call flow panicked", "panic", p)
+		}
+		c.teardown()
+		c.sub.Close()
+		<-watchDone
+		c.setState("")
+		c.s.endCall(c)
+	}()
+	c.flow(c.ctx)
+}
+
+// watch follows the caller's channel: its hangup cancels the call's
+// context, its digits go to c.dtmf.
+func (c *call) watch() {
+	for ev := range c.sub.Events() {
+		switch e := ev.(type) {
+		case *ari.ChannelDTMFReceived:
+			select {
+			case c.dtmf <- e.Digit:
+			default: // a caller mashing keys: older digits are enough
+			}
+		case *ari.ChannelHangupRequest:
+			c.cancel(errCallerLeft)
+		case *ari.StasisEnd, *ari.ChannelDestroyed:
+			c.cancel(errCallerLeft)
+		}
+	}
+}
+
+// callerLeft reports whether the caller is gone (or the call is being
+// ended for another reason).
+func (c *call) callerLeft() bool { return c.ctx.Err() != nil }
+
+// flow is the call, as a supervisor tells it.
+func (c *call) flow(ctx context.Context) {
+	dir := c.s.dir()
+	if dir == nil {
+		c.failure = "no directory loaded"
+		return
+	}
+	id := dialplan.Identify(dir, c.number, "")
+	if id.MatchedBy == dialplan.MatchedByCallerID {
+		// Known café: ring its first target at once, while the greeting
+		// plays.
+		dec := c.plan(dir, id)
+		in := c.startIntro(ctx, true, c.s.cfg.Prompts.Greeting, c.s.cfg.Prompts.Connecting)
+		c.ringAll(ctx, dec, in)
+		return
+	}
+	// Unknown number: greet, ask for the café code, then identify.
+	if err := c.answer(ctx); err != nil {
+		return
+	}
+	_ = c.playWait(ctx, c.channelID, c.s.cfg.Prompts.Greeting)
+	if ctx.Err() != nil {
+		return
+	}
+	code := c.collectCode(ctx, dir)
+	if ctx.Err() != nil {
+		return
+	}
+	id = dialplan.Identify(dir, c.number, code)
+	dec := c.plan(dir, id)
+	in := c.startIntro(ctx, false, c.s.cfg.Prompts.Connecting)
+	c.ringAll(ctx, dec, in)
+}
+
+// answer answers the caller's channel.
+func (c *call) answer(ctx context.Context) error {
+	if err := c.s.ari.Answer(ctx, c.channelID); err != nil {
+		if ctx.Err() == nil && !ari.IsNotFound(err) {
+			c.failure = "answer: " + err.Error()
+			c.log.Error("could not answer the call", "err", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// plan identifies and plans, and records what it learnt.
+func (c *call) plan(dir *dialplan.Directory, id dialplan.Identification) dialplan.Decision {
+	t0 := time.Now()
+	dec := dir.Plan(dialplan.PlanRequest{
+		ID: id, At: c.started, Live: c.s, Rotation: c.s, Trunks: c.s.cfg.Trunks,
+		Ring: c.s.cfg.Ring, MaxTargets: c.s.cfg.MaxTargets,
+	})
+	c.s.met.RoutingDecision(time.Since(t0))
+	var cafeName, provName string
+	c.mu.Lock()
+	c.rec.MatchedBy = id.MatchedBy
+	if id.Cafe != nil {
+		c.rec.Cafe = id.Cafe.Code
+		cafeName = id.Cafe.Name
+		c.cafeName = cafeName
+	}
+	c.rec.Province, c.rec.Area, c.rec.Region = dec.Province, dec.Area, dec.Region
+	if p, ok := dir.Province(dec.Province); ok {
+		provName = p.Name
+		c.provinceName = provName
+	}
+	c.mu.Unlock()
+	c.offered = true
+	c.s.met.CallOffered(string(id.MatchedBy), dec.Region)
+	c.log = c.log.With("cafe", c.rec.Cafe, "matched_by", string(id.MatchedBy))
+	skipped := make([]string, 0, len(dec.Skipped))
+	for _, sk := range dec.Skipped {
+		skipped = append(skipped, sk.Staff+":"+string(sk.Reason))
+	}
+	c.log.Info("call identified and planned", "province", dec.Province, "region", dec.Region,
+		"targets", len(dec.Targets), "skipped", skipped, "note", id.Note)
+	return dec
+}
+
+// legCtx gives leg goroutines a bounded context for teardown requests.
+func (c *call) teardownCtx() (context.Context, context.CancelFunc) { return c.s.teardownCtx(c.ctx) }

@@ -1,0 +1,222 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/csm-vn/hotline/ari"
+)
+
+// errPromptStuck: a playback did not finish within Config.MaxPrompt.
+var errPromptStuck = errors.New("ivr: playback did not finish in time")
+
+// sounds turns prompt names into media URIs, skipping empty names.
+func sounds(names ...string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n != "" {
+			out = append(out, "sound:"+n)
+		}
+	}
+	return out
+}
+
+// player is one playback we started, with its own subscription (made
+// before the play request).
+type player struct {
+	id   string
+	sub  *ari.Subscription
+	done chan struct{} // closed at PlaybackFinished (or when sub closes)
+}
+
+// startPlay starts media on a channel and returns at once.
+func (c *call) startPlay(ctx context.Context, channelID string, media []string) (*player, error) {
+	p := &player{id: c.newID("pb"), done: make(chan struct{})}
+	p.sub = c.s.ari.Subscribe(ari.PlaybackKey(p.id))
+	go func() {
+		defer close(p.done)
+		for ev := range p.sub.Events() {
+			if f, ok := ev.(*ari.PlaybackFinished); ok && f.Playback.ID == p.id {
+				return
+			}
+		}
+	}()
+	if _, err := c.s.ari.PlayChannel(ctx, channelID, ari.PlayParams{PlaybackID: p.id, Media: media}); err != nil {
+		p.sub.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// wait waits for the playback to finish, ctx's end, or MaxPrompt. After an
+// ARI reconnect a lost PlaybackFinished is detected by asking Asterisk.
+func (c *call) wait(ctx context.Context, p *player) error {
+	bound := newTimer(c.s.cfg.MaxPrompt)
+	defer bound.Stop()
+	for {
+		select {
+		case <-p.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-bound.C:
+			return errPromptStuck
+		case <-c.resyncC():
+			if _, err := c.s.ari.GetPlayback(ctx, p.id); ari.IsNotFound(err) {
+				return nil
+			}
+		}
+	}
+}
+
+// stop stops the playback (if still playing) and releases it.
+func (c *call) stopPlay(p *player) {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+	default:
+		ctx, cancel := c.teardownCtx()
+		_ = c.s.ari.StopPlayback(ctx, p.id)
+		cancel()
+	}
+	p.sub.Close()
+}
+
+// playWait plays prompts on a channel and waits for the end.
+func (c *call) playWait(ctx context.Context, channelID string, names ...string) error {
+	media := sounds(names...)
+	if len(media) == 0 {
+		return nil
+	}
+	p, err := c.startPlay(ctx, channelID, media)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("could not play prompt", "media", media, "err", err)
+		}
+		return err
+	}
+	defer c.stopPlay(p)
+	return c.wait(ctx, p)
+}
+
+// resyncC is closed at the next reconciliation after an ARI reconnect.
+func (c *call) resyncC() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resync
+}
+
+// intro is what the caller hears while the first people are rung: prompts
+// (greeting, "connecting"), then ringback or music until stopped. It runs
+// in its own goroutine so ringing never waits for prompts.
+type intro struct {
+	c    *call
+	done chan struct{}
+
+	mu      sync.Mutex
+	stopped bool
+	cur     *player
+	holding bool
+}
+
+// startIntro answers (when asked), plays prompts, then holds.
+func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *intro {
+	in := &intro{c: c, done: make(chan struct{})}
+	go func() {
+		defer close(in.done)
+		if answer && c.answer(ctx) != nil {
+			return
+		}
+		for _, name := range prompts {
+			media := sounds(name)
+			if len(media) == 0 {
+				continue
+			}
+			in.mu.Lock()
+			if in.stopped || ctx.Err() != nil {
+				in.mu.Unlock()
+				return
+			}
+			p, err := c.startPlay(ctx, c.channelID, media)
+			in.cur = p
+			in.mu.Unlock()
+			if err != nil {
+				if ctx.Err() == nil {
+					c.log.Warn("could not play prompt", "media", media, "err", err)
+				}
+				continue
+			}
+			_ = c.wait(ctx, p)
+			in.mu.Lock()
+			in.cur = nil
+			in.mu.Unlock()
+			c.stopPlay(p)
+		}
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if in.stopped || ctx.Err() != nil {
+			return
+		}
+		if err := c.startHold(ctx); err == nil {
+			in.holding = true
+		}
+	}()
+	return in
+}
+
+// stop ends the intro: the current prompt is cut, the hold sound stopped.
+// It returns when the caller hears nothing of it any more.
+func (in *intro) stop() {
+	if in == nil {
+		return
+	}
+	in.mu.Lock()
+	in.stopped = true
+	cur := in.cur
+	in.mu.Unlock()
+	if cur != nil {
+		ctx, cancel := in.c.teardownCtx()
+		_ = in.c.s.ari.StopPlayback(ctx, cur.id)
+		cancel()
+	}
+	<-in.done
+	in.mu.Lock()
+	holding := in.holding
+	in.holding = false
+	in.mu.Unlock()
+	if holding && !in.c.callerLeft() {
+		in.c.stopHold()
+	}
+}
+
+// startHold starts ringback or music on hold for the caller.
+func (c *call) startHold(ctx context.Context) error {
+	var err error
+	if c.s.cfg.Hold == HoldMOH {
+		err = c.s.ari.StartChannelMOH(ctx, c.channelID, c.s.cfg.MOHClass)
+	} else {
+		err = c.s.ari.Ring(ctx, c.channelID)
+	}
+	if err != nil && ctx.Err() == nil {
+		c.log.Warn("could not start hold sound", "hold", c.s.cfg.Hold, "err", err)
+	}
+	return err
+}
+
+// stopHold stops ringback or music on hold.
+func (c *call) stopHold() {
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	var err error
+	if c.s.cfg.Hold == HoldMOH {
+		err = c.s.ari.StopChannelMOH(ctx, c.channelID)
+	} else {
+		err = c.s.ari.RingStop(ctx, c.channelID)
+	}
+	if err != nil && !ari.IsNotFound(err) {
+		c.log.Warn("could not stop hold sound", "err", err)
+	}
+}

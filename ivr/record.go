@@ -1,0 +1,96 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/store"
+)
+
+// teardown ends the call whatever happened — the caller hung up, the flow
+// finished, the server is stopping, a panic — and submits its one record.
+// It uses the call's context without its cancellation, bounded.
+func (c *call) teardown() {
+	// Legs end inside the flow; anything still registered (a panic) goes.
+	c.mu.Lock()
+	var stray []string
+	for id := range c.legs {
+		stray = append(stray, id)
+	}
+	c.mu.Unlock()
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	for _, id := range stray {
+		_ = c.s.ari.Hangup(ctx, id, ari.HangupNormal)
+		c.s.ownLeg(id, nil)
+	}
+	if !c.callerLeft() {
+		if err := c.s.ari.Hangup(ctx, c.channelID, ari.HangupNormal); err != nil && !ari.IsNotFound(err) {
+			c.log.Warn("could not hang up the caller", "err", err)
+		}
+	}
+	c.cancel(nil) // no-op when already cancelled with a cause
+	rec := c.record()
+	c.s.rec.Submit(rec)
+	c.log.Info("call ended", "outcome", string(rec.Outcome), "legs", len(rec.Legs),
+		"wait", rec.Wait, "talk", rec.Talk, "detail", rec.Detail)
+}
+
+// record builds the call's record and counts its end in the metrics.
+func (c *call) record() store.CallRecord {
+	c.mu.Lock()
+	rec := c.rec
+	rec.Legs = append([]store.LegRecord(nil), c.rec.Legs...)
+	c.mu.Unlock()
+	rec.EndedAt = c.now()
+	if rec.EndedAt.Before(rec.StartedAt) {
+		rec.EndedAt = rec.StartedAt
+	}
+	cause := context.Cause(c.ctx)
+	interrupted := errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone)
+	switch {
+	case !rec.AcceptedAt.IsZero():
+		rec.Outcome = store.OutcomeAnswered
+		rec.Wait = rec.AcceptedAt.Sub(rec.StartedAt)
+		end := c.talkEnd
+		if end.IsZero() {
+			end = rec.EndedAt
+		}
+		rec.Talk = end.Sub(rec.AcceptedAt)
+		if interrupted {
+			rec.Detail = "ended early: " + cause.Error()
+		}
+	case rec.Voicemail != nil:
+		rec.Outcome = store.OutcomeVoicemail
+	case c.failure != "":
+		rec.Outcome = store.OutcomeFailed
+		rec.Detail = c.failure
+	case interrupted:
+		rec.Outcome = store.OutcomeInterrupted
+		rec.Detail = cause.Error()
+	case c.exhausted:
+		rec.Outcome = store.OutcomeNoAnswer
+	default:
+		rec.Outcome = store.OutcomeAbandoned
+	}
+	if rec.Outcome != store.OutcomeAnswered {
+		rec.Wait = rec.EndedAt.Sub(rec.StartedAt)
+	}
+	if rec.Wait < 0 {
+		rec.Wait = 0
+	}
+	if rec.Talk < 0 {
+		rec.Talk = 0
+	}
+	method := string(rec.MatchedBy)
+	if !c.offered {
+		c.s.met.CallOffered("", rec.Region)
+		method = ""
+	}
+	c.s.met.CallEnded(string(rec.Outcome), method, rec.Region)
+	if rec.Outcome == store.OutcomeAbandoned {
+		c.s.met.Abandoned(rec.Region, rec.Wait)
+	}
+	return rec
+}

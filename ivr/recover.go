@@ -1,0 +1,182 @@
+package ivr
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/store"
+)
+
+// reconcile compares what Asterisk says the application owns with what we
+// think is alive. Events of the time the WebSocket was down are lost for
+// good (Asterisk replays nothing), so:
+//
+//   - a live call whose caller channel is gone is ended (recorded as
+//     interrupted, or answered when someone had accepted);
+//   - a leg that is gone ends (the flow moves on: next target, or rating);
+//   - every call re-checks what it was waiting for (a playback, a leg's
+//     answer, a recording) by asking Asterisk, and resumes: mid-IVR and
+//     ringing calls go on, bridged calls keep talking;
+//   - at start-up (first), channels that never sent us a StasisStart are
+//     leftovers of a previous process: callers go back to the dialplan
+//     (its fallback after Stasis()) and are recorded as interrupted, our old
+//     outgoing legs are hung up, our old bridges destroyed.
+func (s *Server) reconcile(ctx context.Context, first bool) {
+	seqBefore := s.seq.Load()
+	asked := time.Now()
+	app, err := s.getApplication(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("reconciliation failed: could not list the application's channels", "err", err)
+		}
+		return
+	}
+	present := make(map[string]bool, len(app.ChannelIDs))
+	for _, id := range app.ChannelIDs {
+		present[id] = true
+	}
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	ended, legsGone := 0, 0
+	for _, c := range calls {
+		if c.seq > seqBefore {
+			continue // started after we asked
+		}
+		if !present[c.channelID] {
+			c.cancel(errCallerGone)
+			ended++
+		}
+		c.mu.Lock()
+		for id, l := range c.legs {
+			if !l.createdAt.IsZero() && l.createdAt.Before(asked) && !present[id] && !l.goneClosed {
+				l.goneClosed = true
+				close(l.gone)
+				legsGone++
+			}
+		}
+		close(c.resync)
+		c.resync = make(chan struct{})
+		c.mu.Unlock()
+	}
+	if !first {
+		s.log.Info("reconciled after ARI reconnect", "live_calls", len(calls), "ended", ended, "legs_gone", legsGone)
+		return
+	}
+	// Start-up: give calls arriving right now time to show their
+	// StasisStart, then treat the rest as leftovers.
+	t := time.NewTimer(s.cfg.ReconcileGrace)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return
+	}
+	n := 0
+	for _, id := range app.ChannelIDs {
+		if s.known(id) {
+			continue
+		}
+		n++
+		s.leftover(ctx, id)
+	}
+	for _, id := range app.BridgeIDs {
+		if s.liveBridge(id) {
+			continue
+		}
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+		if err := s.ari.DestroyBridge(bctx, id); err != nil && !ari.IsNotFound(err) {
+			s.log.Warn("could not destroy a leftover bridge", "bridge", id, "err", err)
+		}
+		cancel()
+	}
+	s.log.Info("start-up reconciliation done", "leftover_channels", n, "bridges", len(app.BridgeIDs))
+}
+
+func (s *Server) getApplication(ctx context.Context) (*ari.Application, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	return s.ari.GetApplication(rctx, "")
+}
+
+// known reports whether a channel is one of our live calls or legs, or sent
+// us a StasisStart.
+func (s *Server) known(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, call := s.calls[id]
+	_, leg := s.legs[id]
+	return call || leg || s.seen[id]
+}
+
+// liveBridge reports whether a bridge belongs to a live call.
+func (s *Server) liveBridge(id string) bool {
+	callID, ok := strings.CutSuffix(id, "-br")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.calls {
+		if c.id == callID {
+			return true
+		}
+	}
+	return false
+}
+
+// leftover deals with a channel a previous process left in the application.
+func (s *Server) leftover(parent context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.cfg.RequestTimeout)
+	defer cancel()
+	log := s.log.With("channel_id", id)
+	if isLegID(id) {
+		if err := s.ari.Hangup(ctx, id, ari.HangupNormal); err != nil && !ari.IsNotFound(err) {
+			log.Warn("could not hang up a leftover leg", "err", err)
+		}
+		log.Info("hung up an outgoing leg left by a previous process")
+		return
+	}
+	ch, err := s.ari.GetChannel(ctx, id)
+	if ari.IsNotFound(err) {
+		return
+	}
+	var raw string
+	start := time.Now()
+	if err == nil {
+		raw = ch.Caller.Number
+		if !ch.CreationTime.IsZero() && ch.CreationTime.Before(start) {
+			start = ch.CreationTime.Time
+		}
+	}
+	detail := "left in the application by a previous process; returned to the dialplan"
+	if err := s.ari.ContinueInDialplan(ctx, id, ari.ContinueParams{}); err != nil {
+		if ari.IsNotFound(err) {
+			return
+		}
+		detail = "left in the application by a previous process; hung up"
+		_ = s.ari.Hangup(ctx, id, ari.HangupNormal)
+	}
+	num := dialplan.Normalize(raw)
+	rec := store.CallRecord{
+		ID: ulid.Make().String(), Node: s.cfg.Instance, ChannelID: id, CallerRaw: raw, Caller: num.E164,
+		CallerKind: string(num.Kind), MatchedBy: dialplan.MatchedByNone, StartedAt: start, EndedAt: time.Now(),
+		Outcome: store.OutcomeInterrupted, Detail: detail,
+	}
+	if rec.EndedAt.Before(rec.StartedAt) {
+		rec.EndedAt = rec.StartedAt
+	}
+	rec.Wait = rec.EndedAt.Sub(rec.StartedAt)
+	s.met.CallOffered("", "")
+	s.met.CallEnded(string(store.OutcomeInterrupted), "", "")
+	s.rec.Submit(rec)
+	log.Info("caller left by a previous process handled", "caller", raw, "detail", detail)
+}

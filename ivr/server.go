@@ -1,0 +1,489 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/metrics"
+	"github.com/csm-vn/hotline/store"
+)
+
+// Hold music choices of Config.Hold.
+const (
+	HoldRinging = "ringing" // the caller hears ringback
+	HoldMOH     = "moh"     // the caller hears music on hold (Config.MOHClass)
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultRing            = 25 * time.Second
+	DefaultConfirmTimeout  = 8 * time.Second
+	DefaultMaxCall         = 60 * time.Minute
+	DefaultMaxLeg          = 2 * time.Minute
+	DefaultCodeFirstDigit  = 8 * time.Second
+	DefaultCodeInterDigit  = 4 * time.Second
+	DefaultCodeOverall     = 20 * time.Second
+	DefaultCodeTries       = 2
+	DefaultVoicemailMax    = 2 * time.Minute
+	DefaultRatingTimeout   = 8 * time.Second
+	DefaultMaxTargets      = 12
+	DefaultLease           = 30 * time.Second
+	DefaultMaxPrompt       = 2 * time.Minute
+	DefaultRequestTimeout  = 5 * time.Second
+	DefaultShutdownTimeout = 5 * time.Second
+	DefaultReconcileGrace  = 2 * time.Second
+)
+
+// Prompts names the sounds played (Asterisk sound names without "sound:",
+// e.g. "vi/greeting"). A company can replace them with recorded voices.
+type Prompts struct {
+	Greeting   string // to the caller, first thing
+	EnterCode  string // "enter your café code, then #"
+	Connecting string // "connecting you"
+	Announce   string // to the called person: "hotline call from café"
+	Province   string // "in province"
+	// ProvincePrefix + the province's area code ("0297") names a province.
+	ProvincePrefix string
+	PressOne       string // "press 1 to accept"
+	Rate           string // "rate the call 1 to 5, 9 to complain"
+	Thanks         string
+	Voicemail      string // "nobody is free, leave a message after the beep, # to end"
+	Goodbye        string
+	// DigitPrefix + "0".."9" names a digit.
+	DigitPrefix string
+}
+
+// Config is the call flow's configuration. Zero durations take the Default…
+// constants.
+type Config struct {
+	// CallerID is the number shown to the called person (the hotline's).
+	CallerID string
+	// Ring is the ring timeout per role (missing roles: DefaultRing).
+	Ring map[dialplan.Role]time.Duration
+	// ConfirmTimeout is how long an answering person has to press 1 after
+	// the announcement.
+	ConfirmTimeout time.Duration
+	// MaxCall is the hard limit of a bridged conversation.
+	MaxCall time.Duration
+	// MaxLeg is the hard limit of an outgoing leg before it is bridged
+	// (ringing, announcement, confirmation), on top of its ring timeout: a
+	// watchdog hangs it up whatever the flow is doing.
+	MaxLeg time.Duration
+	// Hold is what the caller hears while people are rung: HoldRinging or
+	// HoldMOH; MOHClass is the music class for HoldMOH.
+	Hold, MOHClass string
+	// Café code by DTMF: timeouts for the first digit (after the prompt),
+	// between digits, and overall; number of tries.
+	CodeFirstDigit, CodeInterDigit, CodeOverall time.Duration
+	CodeTries                                   int
+	// VoicemailMax bounds a message; RatingTimeout is how long the caller
+	// has to rate the call after the prompt.
+	VoicemailMax, RatingTimeout time.Duration
+	// Trunks maps a carrier (or "default") to a dial template.
+	Trunks dialplan.Trunks
+	// MaxTargets caps the number of people rung for one call.
+	MaxTargets int
+	// Prompts are the sound names.
+	Prompts Prompts
+	// Instance identifies this process in reservations.
+	Instance string
+	// Lease is the reservation lease; a heartbeat extends it every Lease/3
+	// when the Reserver can (store.Store can).
+	Lease time.Duration
+
+	// MaxPrompt bounds the wait for one playback to finish.
+	MaxPrompt time.Duration
+	// RequestTimeout bounds each teardown request (hangups, bridge
+	// destruction) made after the call's context ended.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds the teardown of live calls when Run's context
+	// ends.
+	ShutdownTimeout time.Duration
+	// ReconcileGrace is how long start-up reconciliation waits before it
+	// treats a channel of the application that never sent us a StasisStart as
+	// a leftover of a previous process.
+	ReconcileGrace time.Duration
+	// RecordingFormat is the voicemail file format (default "wav").
+	RecordingFormat string
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.ConfirmTimeout, DefaultConfirmTimeout)
+	def(&c.MaxCall, DefaultMaxCall)
+	def(&c.MaxLeg, DefaultMaxLeg)
+	def(&c.CodeFirstDigit, DefaultCodeFirstDigit)
+	def(&c.CodeInterDigit, DefaultCodeInterDigit)
+	def(&c.CodeOverall, DefaultCodeOverall)
+	def(&c.VoicemailMax, DefaultVoicemailMax)
+	def(&c.RatingTimeout, DefaultRatingTimeout)
+	def(&c.Lease, DefaultLease)
+	def(&c.MaxPrompt, DefaultMaxPrompt)
+	def(&c.RequestTimeout, DefaultRequestTimeout)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.ReconcileGrace, DefaultReconcileGrace)
+	if c.CodeTries <= 0 {
+		c.CodeTries = DefaultCodeTries
+	}
+	if c.MaxTargets <= 0 {
+		c.MaxTargets = DefaultMaxTargets
+	}
+	if c.Hold == "" {
+		c.Hold = HoldRinging
+	}
+	if c.RecordingFormat == "" {
+		c.RecordingFormat = "wav"
+	}
+	ring := make(map[dialplan.Role]time.Duration, 4)
+	for _, r := range []dialplan.Role{dialplan.RoleTechnician, dialplan.RoleAreaManager,
+		dialplan.RoleRegionalManager, dialplan.RoleOperator} {
+		ring[r] = DefaultRing
+		if d, ok := dialplan.DefaultRing[r]; ok {
+			ring[r] = d
+		}
+		if d := c.Ring[r]; d > 0 {
+			ring[r] = d
+		}
+	}
+	c.Ring = ring
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Hold != HoldRinging && c.Hold != HoldMOH {
+		errs = append(errs, fmt.Errorf("ivr: Config.Hold %q: must be %q or %q", c.Hold, HoldRinging, HoldMOH))
+	}
+	if c.Instance == "" {
+		errs = append(errs, errors.New("ivr: Config.Instance is required (reservations name their holder)"))
+	}
+	if len(c.Trunks) == 0 {
+		errs = append(errs, errors.New("ivr: Config.Trunks is empty: nobody could be dialled"))
+	} else if err := c.Trunks.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("ivr: Config.Trunks: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// ARI is what the call flow needs of Asterisk; *ari.Client satisfies it.
+type ARI interface {
+	Subscribe(keys ...ari.Key) *ari.Subscription
+	State() (ari.ConnState, <-chan struct{})
+	GetApplication(ctx context.Context, name string) (*ari.Application, error)
+	GetChannel(ctx context.Context, id string) (*ari.Channel, error)
+	CreateChannel(ctx context.Context, p ari.CreateChannelParams) (*ari.Channel, error)
+	Dial(ctx context.Context, id, caller string, timeout time.Duration) error
+	Answer(ctx context.Context, id string) error
+	Hangup(ctx context.Context, id string, reason ari.HangupReason) error
+	Ring(ctx context.Context, id string) error
+	RingStop(ctx context.Context, id string) error
+	StartChannelMOH(ctx context.Context, id, class string) error
+	StopChannelMOH(ctx context.Context, id string) error
+	ContinueInDialplan(ctx context.Context, id string, p ari.ContinueParams) error
+	PlayChannel(ctx context.Context, id string, p ari.PlayParams) (*ari.Playback, error)
+	GetPlayback(ctx context.Context, id string) (*ari.Playback, error)
+	StopPlayback(ctx context.Context, id string) error
+	RecordChannel(ctx context.Context, id string, p ari.RecordParams) (*ari.LiveRecording, error)
+	GetLiveRecording(ctx context.Context, name string) (*ari.LiveRecording, error)
+	StopRecording(ctx context.Context, name string) error
+	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
+	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
+	DestroyBridge(ctx context.Context, id string) error
+}
+
+// Reserver reserves a person for a call across instances; *store.Store
+// satisfies it.
+type Reserver interface {
+	Reserve(ctx context.Context, staff, callID, instanceID string, lease time.Duration) (bool, error)
+	Release(ctx context.Context, staff, callID string) error
+}
+
+// leaseExtender is the optional heartbeat side of a Reserver.
+type leaseExtender interface {
+	ExtendLeases(ctx context.Context, instanceID string, lease time.Duration) (int, error)
+}
+
+// instanceReleaser is the optional start-up cleanup side of a Reserver.
+type instanceReleaser interface {
+	ReleaseInstance(ctx context.Context, instanceID string) (int, error)
+}
+
+// Recorder takes finished call records; *store.Recorder satisfies it.
+// Submit must not block on the database.
+type Recorder interface {
+	Submit(rec store.CallRecord)
+}
+
+// Deps are the call flow's collaborators.
+type Deps struct {
+	// ARI is the Asterisk connection (required). Its Run is driven by the
+	// caller of Server.Run.
+	ARI ARI
+	// Directory returns the current directory snapshot (required).
+	Directory func() *dialplan.Directory
+	// Reserver reserves people in the database; nil: in-memory only.
+	Reserver Reserver
+	// Recorder stores call records (required).
+	Recorder Recorder
+	// Metrics may be nil.
+	Metrics *metrics.Metrics
+	// Logger may be nil (discarded).
+	Logger *slog.Logger
+	// Now is the clock used for a call's start (and thus its plan's time
+	// of day); nil is time.Now.
+	Now func() time.Time
+}
+
+// Server runs the hotline's Stasis application: one goroutine per incoming
+// call (see the package documentation).
+type Server struct {
+	cfg  Config
+	ari  ARI
+	dir  func() *dialplan.Directory
+	res  Reserver
+	rec  Recorder
+	met  *metrics.Metrics
+	log  *slog.Logger
+	now  func() time.Time
+	wg   sync.WaitGroup
+	seq  atomic.Uint64
+	stop atomic.Bool // draining: new calls go back to the dialplan
+
+	mu       sync.Mutex
+	calls    map[string]*call   // by caller channel id
+	legs     map[string]*call   // our outgoing channels, by channel id
+	seen     map[string]bool    // channels whose StasisStart we handled (for start-up reconciliation)
+	reserved map[string]string  // staff code → call id (in-memory reservation)
+	lastRung map[string]time.Time
+	changed  chan struct{} // closed and replaced when a call ends
+}
+
+// New checks cfg and deps and builds a Server; nothing runs until Run.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case deps.ARI == nil:
+		return nil, errors.New("ivr: Deps.ARI is required")
+	case deps.Directory == nil:
+		return nil, errors.New("ivr: Deps.Directory is required")
+	case deps.Recorder == nil:
+		return nil, errors.New("ivr: Deps.Recorder is required")
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{
+		cfg: cfg, ari: deps.ARI, dir: deps.Directory, res: deps.Reserver, rec: deps.Recorder,
+		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
+		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
+		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
+	}, nil
+}
+
+// Run handles the application's incoming calls until ctx ends. It
+// reconciles with Asterisk whenever the events WebSocket (re)connects: at
+// start-up channels left by a previous process are sent back to the
+// dialplan (callers, recorded as interrupted) or hung up (our outgoing legs);
+// after a reconnect, calls whose channels vanished meanwhile are ended and
+// recorded. When ctx ends every live call is hung up and recorded as
+// interrupted, within Config.ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	sub := s.ari.Subscribe(ari.TypeKey(ari.TypeStasisStart))
+	defer sub.Close()
+	if r, ok := s.res.(instanceReleaser); ok {
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		if n, err := r.ReleaseInstance(rctx, s.cfg.Instance); err != nil {
+			s.log.Warn("could not release this instance's old reservations", "err", err)
+		} else if n > 0 {
+			s.log.Info("released reservations left by a previous run", "count", n)
+		}
+		cancel()
+	}
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	if ext, ok := s.res.(leaseExtender); ok {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			s.heartbeat(ctx, ext)
+		}()
+	}
+	var connects uint64
+	st, changed := s.ari.State()
+	for {
+		if st.Connected && st.Connects != connects {
+			first := connects == 0
+			connects = st.Connects
+			bg.Add(1)
+			go func() {
+				defer bg.Done()
+				s.reconcile(ctx, first)
+			}()
+		}
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				return s.shutdown()
+			}
+			if e, ok := ev.(*ari.StasisStart); ok {
+				s.onStasisStart(ctx, e)
+			}
+		case <-changed:
+			st, changed = s.ari.State()
+		case <-ctx.Done():
+			return s.shutdown()
+		}
+	}
+}
+
+// onStasisStart starts a call, unless the channel is one of ours.
+func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) {
+	id := e.Channel.ID
+	s.mu.Lock()
+	if _, ours := s.legs[id]; ours || isLegID(id) {
+		s.mu.Unlock()
+		return
+	}
+	if _, dup := s.calls[id]; dup {
+		s.mu.Unlock()
+		return
+	}
+	s.seen[id] = true
+	if s.stop.Load() || ctx.Err() != nil {
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.sendBack(id)
+		}()
+		return
+	}
+	c := s.newCall(ctx, e)
+	s.calls[id] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
+}
+
+// sendBack returns a channel to the dialplan (its fallback after Stasis()).
+func (s *Server) sendBack(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	defer cancel()
+	if err := s.ari.ContinueInDialplan(ctx, id, ari.ContinueParams{}); err != nil && !ari.IsNotFound(err) {
+		s.log.Warn("draining: could not return the call to the dialplan; hanging up", "channel_id", id, "err", err)
+		_ = s.ari.Hangup(ctx, id, ari.HangupNormal)
+		return
+	}
+	s.log.Info("draining: call returned to the dialplan", "channel_id", id)
+}
+
+// isLegID reports whether a channel id has the shape of our outgoing legs
+// ("<call id>-legN"), so a previous process's legs are recognised too.
+func isLegID(id string) bool {
+	i := strings.LastIndex(id, "-leg")
+	return i > 0 && i+4 < len(id)
+}
+
+// Drain stops taking new calls: from now on they are returned to the
+// dialplan (whose fallback after Stasis() takes them). Live calls go on.
+func (s *Server) Drain() { s.stop.Store(true) }
+
+// Wait returns when no live call remains, or with ctx's error.
+func (s *Server) Wait(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		n, ch := len(s.calls), s.changed
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("ivr: %d live call(s) remain: %w", n, ctx.Err())
+		}
+	}
+}
+
+// errShutdown is the cause given to live calls when Run's context ends.
+var errShutdown = errors.New("ivr: server stopping")
+
+// shutdown ends every live call and waits (bounded) for their teardown.
+func (s *Server) shutdown() error {
+	s.stop.Store(true)
+	s.mu.Lock()
+	for _, c := range s.calls {
+		c.cancel(errShutdown)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(s.cfg.ShutdownTimeout + s.cfg.RequestTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return errors.New("ivr: live calls did not finish tearing down in time")
+	}
+}
+
+// endCall forgets a finished call.
+func (s *Server) endCall(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.calls, c.channelID)
+	delete(s.seen, c.channelID)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// heartbeat extends this instance's reservation leases until ctx ends.
+func (s *Server) heartbeat(ctx context.Context, ext leaseExtender) {
+	t := time.NewTicker(s.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+			if _, err := ext.ExtendLeases(rctx, s.cfg.Instance, s.cfg.Lease); err != nil && ctx.Err() == nil {
+				s.log.Warn("reservation heartbeat failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// teardownCtx is a bounded context for requests made after a call's context
+// ended (hangups, bridge destruction).
+func (s *Server) teardownCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+}
