@@ -262,10 +262,10 @@ type Server struct {
 	stop atomic.Bool // draining: new calls go back to the dialplan
 
 	mu       sync.Mutex
-	calls    map[string]*call   // by caller channel id
-	legs     map[string]*call   // our outgoing channels, by channel id
-	seen     map[string]bool    // channels whose StasisStart we handled (for start-up reconciliation)
-	reserved map[string]string  // staff code → call id (in-memory reservation)
+	calls    map[string]*call  // by caller channel id
+	legs     map[string]*call  // our outgoing channels, by channel id
+	seen     map[string]bool   // channels whose StasisStart we handled (for start-up reconciliation)
+	reserved map[string]string // staff code → call id (in-memory reservation)
 	lastRung map[string]time.Time
 	changed  chan struct{} // closed and replaced when a call ends
 }
