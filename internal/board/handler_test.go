@@ -41,6 +41,7 @@ func TestJSON(t *testing.T) {
 				[]string{b.Calls[0].ID, b.Calls[1].ID, b.Calls[2].ID, b.Calls[3].ID})
 			assert.Equal(t, int64(8), b.Calls[3].StateSeconds, "StateSince falls back to Started")
 			assert.Nil(t, b.Calls[3].Target)
+			assert.NotContains(t, w.Body.String(), "0001-01-01", "zero times are left out")
 
 			require.Len(t, b.OnCall, 1)
 			assert.Equal(t, int64(72), b.OnCall[0].Seconds)
@@ -87,6 +88,8 @@ func TestSourceError(t *testing.T) {
 	body := w.Body.String()
 	assert.Contains(t, text(element(t, body, "error", "p")), "Không lấy được dữ liệu")
 	assert.Contains(t, body, `<meta http-equiv="refresh" content="5">`, "the page keeps refreshing")
+	assert.NotContains(t, body, "Không có cuộc gọi nào", "no data is not the same as no calls")
+	assert.NotContains(t, body, `id="calls"`)
 	assert.NotContains(t, body, "db.internal")
 	assert.NotContains(t, body, "password")
 

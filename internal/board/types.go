@@ -37,9 +37,9 @@ type Call struct {
 	// Caller is the caller's number as received or normalised.
 	Caller string `json:"caller"`
 	// Started is when the call entered the hotline.
-	Started time.Time `json:"started"`
+	Started time.Time `json:"started,omitzero"`
 	// StateSince is when State began (Started when zero).
-	StateSince time.Time `json:"state_since"`
+	StateSince time.Time `json:"state_since,omitzero"`
 	// Target is the person being rung (ringing) or talked to (bridged).
 	Target *Person `json:"target,omitempty"`
 }
@@ -55,7 +55,7 @@ type Person struct {
 	Number string `json:"number"`
 	// Since is when the person started ringing (in Call.Target) or accepted
 	// the call (in Snapshot.OnCall).
-	Since time.Time `json:"since"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 // RegionTotals are one region's call outcomes today.
@@ -81,7 +81,7 @@ type Voicemail struct {
 	CafeCode       string    `json:"cafe_code"`
 	CafeName       string    `json:"cafe_name"`
 	CallbackNumber string    `json:"callback_number"`
-	Created        time.Time `json:"created"`
+	Created        time.Time `json:"created,omitzero"`
 }
 
 // Snapshot is everything the board shows at one instant.

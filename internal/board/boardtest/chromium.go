@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"strconv"
@@ -33,6 +35,9 @@ const (
 
 // ErrNoBrowser: no Chromium binary was found.
 var ErrNoBrowser = errors.New("boardtest: chromium not found")
+
+// startedHook, when set (by tests), learns the browser's process (group) ID.
+var startedHook func(pid int)
 
 // candidates are tried in order by FindChromium.
 var candidates = []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
@@ -158,8 +163,11 @@ func (b Browser) run(ctx context.Context, args ...string) (string, error) {
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("boardtest: start %s: %w", path, err)
 	}
+	if startedHook != nil {
+		startedHook(cmd.Process.Pid)
+	}
 	err = cmd.Wait()
-	killGroup(cmd) // helpers (zygote, renderers) that outlived the browser
+	killGroup(cmd, cmd.WaitDelay) // helpers (zygote, renderers) that outlived the browser
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("boardtest: chromium %s: %w (stderr: %s)", args[len(args)-1], ctx.Err(), tail(stderr.String()))
 	}
@@ -183,4 +191,18 @@ func tail(s string) string {
 		s = "…" + s[len(s)-2000:]
 	}
 	return s
+}
+
+// DecodePNG reads a screenshot file.
+func DecodePNG(file string) (image.Image, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("boardtest: %w", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("boardtest: decode %s: %w", file, err)
+	}
+	return img, nil
 }
