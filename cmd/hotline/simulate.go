@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/csm-vn/hotline/internal/app"
+	"github.com/csm-vn/hotline/internal/sim"
+)
+
+func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("simulate", stderr)
+	o := app.SimulateOptions{}
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the fake Asterisk's ARI (loopback)")
+	fs.Float64Var(&o.Rate, "rate", 0.2, "new calls per second")
+	fs.IntVar(&o.Calls, "calls", 0, "stop after this many calls (0 = until --duration or Ctrl-C)")
+	fs.DurationVar(&o.Duration, "duration", 0, "stop placing calls after this long (0 = no limit)")
+	mix := fs.String("mix", "answered=60,busy=10,no_answer=10,voicemail=10,gives_up=10", "weights of what the first person rung (or the caller) does")
+	fs.Float64Var(&o.Unknown, "unknown", 0.1, "share of calls from numbers not in the directory (they type the café code, or are anonymous)")
+	fs.Float64Var(&o.Scale, "scale", 1, "time scale for rings, talk and waits (1 = real time; 0.05 for load tests)")
+	fs.DurationVar(&o.WaitApp, "wait-app", 2*time.Minute, "how long to wait for `hotline serve` to connect before placing calls")
+	fs.Uint64Var(&o.Seed, "seed", uint64(time.Now().UnixNano()), "random seed (same seed, same calls)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: hotline simulate [flags]\n\nRuns a fake Asterisk on --listen and places calls from the directory's cafés.\nPoint `hotline serve` at it with HOTLINE_ARI_URL=http://<listen>.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	m, err := sim.ParseMix(*mix)
+	if err != nil {
+		return usageError{err}
+	}
+	o.Mix = m
+	if o.Rate <= 0 || o.Rate > 200 {
+		return usageError{fmt.Errorf("--rate %g must be above 0 and at most 200 calls/s", o.Rate)}
+	}
+	if o.Scale <= 0 || o.Scale > 10 {
+		return usageError{fmt.Errorf("--scale %g must be above 0 and at most 10", o.Scale)}
+	}
+	if o.Unknown < 0 || o.Unknown > 1 {
+		return usageError{fmt.Errorf("--unknown %g must be between 0 and 1", o.Unknown)}
+	}
+	cfg, err := loadConfig(*cfgPath, false)
+	if err != nil {
+		return err
+	}
+	err = app.Simulate(ctx, cfg, o, stdout, newLogger(cfg.Log, stderr))
+	if err != nil && ctx.Err() != nil {
+		return nil // interrupted on purpose; the report was printed
+	}
+	return err
+}
+

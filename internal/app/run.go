@@ -1,0 +1,307 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/internal/board"
+	"github.com/csm-vn/hotline/ivr"
+	"github.com/csm-vn/hotline/metrics"
+	"github.com/csm-vn/hotline/store"
+)
+
+// Run serves until ctx ends (stop now) or, after drain is closed, until the
+// live calls have finished or call.drain has passed. While Asterisk or the
+// database is unreachable it keeps retrying and logs what it waits for.
+func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	goFn := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+
+	// HTTP first, so /healthz answers and /readyz says what is awaited.
+	var dbp atomic.Pointer[sqlx.DB]
+	var clientp atomic.Pointer[ari.Client]
+	a.ready = []readiness{
+		{"database", func(ctx context.Context) error {
+			if db := dbp.Load(); db != nil {
+				return db.PingContext(ctx)
+			}
+			return errors.New("waiting for the database")
+		}},
+		{"ari", func(context.Context) error {
+			c := clientp.Load()
+			if c == nil {
+				return errors.New("not started: waiting for the database")
+			}
+			if st, _ := c.State(); !st.Connected {
+				return fmt.Errorf("not connected to %s (app %s)", redact(a.cfg.ARI.URL), a.cfg.ARI.App)
+			}
+			return nil
+		}},
+	}
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	httpDone := make(chan error, 1)
+	started := make(chan error, 1)
+	go func() { httpDone <- a.serveHTTP(httpCtx, started) }()
+	if err := <-started; err != nil {
+		stopHTTP()
+		return err
+	}
+	defer func() { stopHTTP(); <-httpDone }()
+
+	// Then the database: the ARI app must not take calls it cannot route.
+	db, err := a.connectDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dbp.Store(db)
+
+	m := metrics.New(a.registerer, metrics.Options{
+		ARINodes: []string{a.cfg.ARI.Node}, Trunks: extraTrunks(a.cfg.Trunks), Version: a.opts.Version,
+		NoRuntimeCollectors: true,
+	})
+	a.metrics = m
+
+	watcher, err := store.WatchDirectory(ctx, db, a.cfg.Database.URL, func(d *dialplan.Directory) { a.directoryLoaded(d) },
+		store.WatchOptions{Logger: a.log.With("component", "directory"),
+			Directory: []dialplan.Option{dialplan.WithTet(a.cfg.Call.TetDaysBefore, a.cfg.Call.TetDaysAfter)}})
+	if err != nil {
+		return fmt.Errorf("load directory: %w", err)
+	}
+	a.directoryLoaded(watcher.Current())
+
+	if err := os.MkdirAll(a.cfg.Database.SpoolDir, 0o750); err != nil {
+		return fmt.Errorf("database.spool_dir: %w", err)
+	}
+	rec, err := store.NewRecorder(db, store.RecorderOptions{
+		SpoolPath: filepath.Join(a.cfg.Database.SpoolDir, "calls.jsonl"),
+		Logger:    a.log.With("component", "recorder"), Observer: m,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer ccancel()
+		if err := rec.Close(cctx); err != nil {
+			a.log.Error("call records not all written; they stay in the spool", "err", err)
+		}
+	}()
+	st := store.New(db, store.WithLogger(a.log.With("component", "store")))
+	a.store = st
+
+	client, err := ari.New(ari.Config{
+		URL: a.cfg.ARI.URL, User: a.cfg.ARI.User, Password: a.cfg.ARI.Password,
+		App: a.cfg.ARI.App, Node: a.cfg.ARI.Node,
+		Logger: a.log, Observer: m.ARI(),
+	})
+	if err != nil {
+		return fmt.Errorf("ari: %w", err)
+	}
+	clientp.Store(client)
+
+	instance := instanceID()
+	calls, err := ivr.New(a.ivrConfig(instance), ivr.Deps{
+		ARI:       client,
+		Directory: watcher.Current,
+		Reserver:  st,
+		Recorder:  rec,
+		Metrics:   m,
+		Logger:    a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("ivr: %w", err)
+	}
+	a.calls = calls
+	a.setBoard(board.Handler(boardSource{calls: calls, store: st, dir: watcher.Current}, board.Options{
+		Token: a.cfg.HTTP.BoardToken, RequireToken: board.RequireTokenFor(a.cfg.HTTP.Addr),
+		Logger: a.log.With("component", "board"),
+	}))
+
+	// Registered last, so it runs first: stop every goroutine (the call flow
+	// ends its calls and submits their records) before the recorder drains
+	// and the database closes.
+	defer func() { cancel(); wg.Wait() }()
+
+	goFn("ari", client.Run)
+	goFn("ari-watch", func(ctx context.Context) error { a.watchARI(ctx, client); return nil })
+	goFn("ivr", calls.Run)
+	goFn("reservations", func(ctx context.Context) error {
+		st.Heartbeat(ctx, instance, ivrLease, ivrLease/3)
+		return nil
+	})
+	goFn("voicemails", func(ctx context.Context) error { a.pollVoicemails(ctx, st); return nil })
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("stopping")
+		return nil
+	case err := <-errc:
+		return err
+	case err := <-httpDone:
+		httpDone <- err
+		return err
+	case <-drain:
+	}
+	calls.Drain()
+	dctx, dcancel := context.WithTimeout(ctx, a.cfg.Call.Drain)
+	defer dcancel()
+	if err := calls.Wait(dctx); err != nil {
+		a.log.Warn("drain timeout: ending the calls still in progress", "drain", a.cfg.Call.Drain)
+	} else {
+		a.log.Info("drained: no call in progress")
+	}
+	return nil
+}
+
+// ivrLease is how long a reservation of a person outlives a dead instance.
+const ivrLease = 30 * time.Second
+
+func (a *App) ivrConfig(instance string) ivr.Config {
+	c, p := a.cfg.Call, a.cfg.Prompts
+	return ivr.Config{
+		CallerID: c.CallerID, Ring: RingTimes(c.Ring),
+		ConfirmTimeout: c.ConfirmTimeout, MaxCall: c.MaxCall, MaxLeg: c.MaxLeg,
+		Hold: c.Hold, MOHClass: c.MOHClass,
+		CodeFirstDigit: c.CodeFirstDigit, CodeInterDigit: c.CodeInterDigit, CodeOverall: c.CodeOverall, CodeTries: c.CodeTries,
+		VoicemailMax: c.VoicemailMax, RatingTimeout: c.RatingTimeout,
+		Trunks: dialplan.Trunks(a.cfg.Trunks), MaxTargets: 12,
+		Prompts: ivr.Prompts{
+			Greeting: p.Greeting, EnterCode: p.EnterCode, Connecting: p.Connecting, Announce: p.Announce,
+			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
+			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix,
+		},
+		Instance: instance, Lease: ivrLease,
+	}
+}
+
+// connectDB waits for the database and checks its schema. An out-of-date
+// schema stops start-up with the command that fixes it.
+func (a *App) connectDB(ctx context.Context) (*sqlx.DB, error) {
+	var db *sqlx.DB
+	what := "database at " + redact(a.cfg.Database.URL)
+	err := retry(ctx, a.log, what, 10*time.Second, func(ctx context.Context) error {
+		var err error
+		db, err = store.Open(ctx, a.cfg.Database.URL)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.CheckSchema(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// directoryLoaded updates the metrics that follow the directory.
+func (a *App) directoryLoaded(d *dialplan.Directory) {
+	if d == nil || a.metrics == nil {
+		return
+	}
+	m := a.metrics
+	m.SetRegions(d.RegionCodes())
+	m.SetStaff(d.StaffCodes())
+	c := d.Counts()
+	for kind, n := range map[string]int{"regions": c.Regions, "areas": c.Areas, "provinces": c.Provinces,
+		"staff": c.Staff, "cafes": c.Cafes, "phones": c.CafePhones, "holidays": c.Holidays, "refusals": c.Refusals} {
+		m.SetDirectorySize(kind, n)
+	}
+	m.DirectoryLoaded(time.Now())
+	a.log.Info("directory loaded", "cafes", c.Cafes, "staff", c.Staff, "regions", c.Regions)
+}
+
+// watchARI logs the ARI link's state changes, so an operator sees exactly
+// what the process waits for.
+func (a *App) watchARI(ctx context.Context, c *ari.Client) {
+	var was *bool
+	for {
+		st, changed := c.State()
+		if was == nil || *was != st.Connected {
+			if st.Connected {
+				a.log.Info("connected to Asterisk ARI", "url", redact(a.cfg.ARI.URL), "app", a.cfg.ARI.App, "connects", st.Connects)
+			} else if st.LastError != nil {
+				a.log.Warn("waiting for Asterisk ARI", "url", redact(a.cfg.ARI.URL), "user", a.cfg.ARI.User, "app", a.cfg.ARI.App, "err", st.LastError)
+			}
+			conn := st.Connected
+			was = &conn
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+// pollVoicemails keeps hotline_voicemails_waiting current.
+func (a *App) pollVoicemails(ctx context.Context, st *store.Store) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := st.VoicemailsWaiting(ctx); err == nil {
+			a.metrics.SetVoicemailsWaiting(n, time.Time{})
+		} else if ctx.Err() == nil {
+			a.metrics.DBError("voicemails_waiting")
+			a.log.Warn("count voicemails", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// extraTrunks are the configured trunk names that are not carriers or
+// "default" (metrics admits them as label values).
+func extraTrunks(trunks map[string]string) []string {
+	var out []string
+	for k := range trunks {
+		switch dialplan.Carrier(k) {
+		case dialplan.CarrierViettel, dialplan.CarrierVinaphone, dialplan.CarrierMobifone, dialplan.CarrierVietnamobile,
+			dialplan.CarrierGmobile, dialplan.CarrierReddi, dialplan.CarrierItel:
+			continue
+		}
+		if k != "default" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func instanceID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1_000_000)
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
