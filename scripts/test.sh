@@ -21,7 +21,7 @@ trap cleanup EXIT
 log "starting a throwaway PostgreSQL on 127.0.0.1:$port"
 PG_FSYNC=off pg_start "$work/pg" "$port"
 
-export HOTLINE_TEST_DATABASE_URL HOTLINE_TEST_REQUIRE_DB=1
+export HOTLINE_TEST_DATABASE_URL HOTLINE_TEST_REQUIRE_DB=1 HOTLINE_TEST_REQUIRE_BROWSER=1
 HOTLINE_TEST_DATABASE_URL=$(pg_url "$port")
 
 pkgs=("$@")
