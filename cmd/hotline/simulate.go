@@ -56,4 +56,3 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	return err
 }
-
