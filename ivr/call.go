@@ -44,6 +44,7 @@ type call struct {
 	sub    *ari.Subscription // the caller's channel events
 	dtmf   chan string       // the caller's digits
 	ids    atomic.Int64      // suffix counter for playback/leg ids
+	gone   atomic.Bool       // the caller's channel is hanging up or gone
 
 	mu           sync.Mutex
 	state        string
@@ -131,17 +132,15 @@ func (c *call) watch() {
 			case c.dtmf <- e.Digit:
 			default: // a caller mashing keys: older digits are enough
 			}
-		case *ari.ChannelHangupRequest:
-			c.cancel(errCallerLeft)
-		case *ari.StasisEnd, *ari.ChannelDestroyed:
+		case *ari.ChannelHangupRequest, *ari.StasisEnd, *ari.ChannelDestroyed:
+			c.gone.Store(true)
 			c.cancel(errCallerLeft)
 		}
 	}
 }
 
-// callerLeft reports whether the caller is gone (or the call is being
-// ended for another reason).
-func (c *call) callerLeft() bool { return c.ctx.Err() != nil }
+// callerLeft reports whether the caller's channel is gone (or going).
+func (c *call) callerLeft() bool { return c.gone.Load() }
 
 // flow is the call, as a supervisor tells it.
 func (c *call) flow(ctx context.Context) {

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/ivr"
 )
 
 // talkThenHangUp is a person who answers, presses 1 and talks for talk.
@@ -17,7 +19,9 @@ func talkThenHangUp(ring, talk time.Duration) aritest.Phone {
 
 func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(30*time.Millisecond, 300*time.Millisecond)}
+		// Presses 1 after the whole announcement.
+		o.Phones = map[string]aritest.Phone{ktv1Vina: {Outcome: aritest.OutcomeAnswer, RingFor: 30 * time.Millisecond,
+			Keys: "1", KeysAfter: 250 * time.Millisecond, HangupAfter: 500 * time.Millisecond}}
 	}})
 	c := e.call(cafe1Phone)
 	e.waitHeard(c, "bridged", "")
@@ -79,4 +83,300 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 
 	require.Equal(t, 1.0, e.metric("hotline_calls_ended_total", "outcome", "answered"))
 	require.Equal(t, 1.0, e.metric("hotline_calls_offered_total", "method", "caller_id"))
+}
+
+func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{
+			ktv1Vina:    aritest.Busy(),
+			ktv1Viettel: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+		}
+	}})
+	c := e.call(cafe1Phone)
+	e.waitEnded(c) // no rating given: the prompt times out
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, []string{"KTV1/busy", "KTV1/answered"}, r.results())
+	require.Equal(t, int64(17), r.Legs[0].Cause.Int64)
+	require.Equal(t, "+84965550102", r.Legs[1].Number)
+	require.Equal(t, "viettel", r.Legs[1].Trunk)
+	require.Nil(t, r.Rating)
+	e.waitHeard(c, "playback", "vi/rate")
+}
+
+func TestNoAnswerOnBothNumbersThenAreaManager(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call(cafe1Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, []string{"KTV1/no_answer", "KTV1/no_answer", "AM1/answered"}, r.results())
+	require.Equal(t, int64(19), r.Legs[0].Cause.Int64)
+	require.Equal(t, "area_manager", r.Legs[2].Role)
+	require.Equal(t, "default", r.Legs[2].Trunk) // Mobifone has no gateway of its own
+	require.Equal(t, "AM1", r.AcceptedBy.String)
+	require.Equal(t, 1.0, e.metric("hotline_fallbacks_total", "from_role", "technician", "to_role", "area_manager"))
+	// Both unanswered legs were hung up by us at the ring timeout.
+	for _, d := range e.dialsTo(ktv1Vina) {
+		require.True(t, d.Ended)
+		require.False(t, d.Answered)
+	}
+}
+
+func TestNobodyAnswersVoicemailRecorded(t *testing.T) {
+	e := newEnv(t, envOption{})
+	c := e.call(cafe1Phone)
+	e.waitHeard(c, "playback", "vi/voicemail")
+	e.waitHeard(c, "recording", "")
+	require.NoError(t, c.Press(e.ctx(), "#"))
+	e.waitHeard(c, "playback", "vi/goodbye")
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "voicemail", r.Outcome)
+	require.Equal(t, []string{"KTV1/no_answer", "KTV1/no_answer", "AM1/no_answer", "RM1/no_answer", "OP1/no_answer"},
+		r.results())
+	require.Equal(t, "regional_manager", r.Legs[3].Role)
+	require.Equal(t, "operator", r.Legs[4].Role)
+	require.NotNil(t, r.Voicemail)
+	require.Equal(t, "+84945551001", r.Voicemail.Callback)
+	require.Equal(t, "KG001", r.Voicemail.Cafe.String)
+	require.NotEmpty(t, r.Voicemail.Recording)
+	rec := e.requests("/record")
+	require.Len(t, rec, 1)
+	require.Equal(t, "#", rec[0].Query["terminateOn"][0])
+	require.Equal(t, "true", rec[0].Query["beep"][0])
+	require.Equal(t, "overwrite", rec[0].Query["ifExists"][0])
+	found := false
+	for _, s := range e.fake.StoredRecordings() {
+		found = found || s.Name == r.Voicemail.Recording
+	}
+	require.True(t, found, "recording %s stored by Asterisk", r.Voicemail.Recording)
+}
+
+func TestVoicemailOfKTVAnswersWithoutOne(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{
+			ktv1Vina:    aritest.Voicemail(20 * time.Millisecond),
+			ktv1Viettel: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+		}
+	}})
+	c := e.call(cafe1Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, []string{"KTV1/answered_unconfirmed", "KTV1/answered"}, r.results())
+	require.True(t, r.Legs[0].AnsweredAt.Valid)
+	require.False(t, r.Legs[0].AcceptedAt.Valid)
+	// The voicemail box was never bridged with the caller.
+	for _, h := range e.dialsTo(ktv1Vina)[0].Heard {
+		require.NotEqual(t, "bridged", h.Kind)
+	}
+	// The caller heard ringback all along, not the voicemail box.
+	require.NotEmpty(t, e.heardKinds(c, "ringing"))
+}
+
+func TestCallerHangsUpWhileKTVRings(t *testing.T) {
+	e := newEnv(t, envOption{cfg: func(c *ivr.Config) { c.Ring[dialplan.RoleTechnician] = 5 * time.Second }})
+	c := e.call(cafe1Phone)
+	d := e.waitDial(ktv1Vina)
+	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool { return len(e.requests("/dial")) == 1 }))
+	require.NoError(t, c.Hangup())
+	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool {
+		for _, x := range e.fake.Dials() {
+			if x.ChannelID == d.ChannelID {
+				return x.Ended
+			}
+		}
+		return false
+	}))
+	r := e.record(c.ID())
+	require.Equal(t, "abandoned", r.Outcome)
+	require.Equal(t, []string{"KTV1/cancelled"}, r.results())
+	require.Len(t, e.dialsTo(ktv1Viettel), 0)
+	require.Equal(t, 1.0, e.metric("hotline_calls_ended_total", "outcome", "abandoned"))
+}
+
+func TestCafeCodeByDTMFAfterUnknownCallerID(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call("0909999999")
+	e.waitHeard(c, "playback", "vi/enter-code")
+	require.Empty(t, e.fake.Dials(), "nobody is rung before the café is known")
+	require.NoError(t, c.Press(e.ctx(), "001#"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "dtmf", r.MatchedBy)
+	require.Equal(t, "KG001", r.Cafe.String)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+}
+
+func TestAnonymousCallerWithoutDigitsGoesToOperators(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{op1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call("")
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "none", r.MatchedBy)
+	require.False(t, r.Cafe.Valid)
+	require.Equal(t, []string{"OP1/answered"}, r.results())
+	// The code was asked for twice.
+	n := 0
+	for _, h := range c.Heard() {
+		if h.Kind == "playback" && h.Detail == "sound:vi/enter-code" {
+			n++
+		}
+	}
+	require.Equal(t, 2, n)
+}
+
+func TestKienGiangLandlineGoesToProvinceKTV(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call("02973812345")
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "area_code", r.MatchedBy)
+	require.Equal(t, "kien-giang", r.Province.String)
+	require.False(t, r.Cafe.Valid)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+}
+
+func TestKTVOffDutyAtThreeInTheMorningIsSkipped(t *testing.T) {
+	night := time.Date(2026, 3, 11, 3, 0, 0, 0, weekday10.Location())
+	e := newEnv(t, envOption{now: func() time.Time { return night }, fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call(cafe4Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "HG004", r.Cafe.String)
+	require.Equal(t, []string{"AM1/answered"}, r.results())
+	require.Empty(t, e.dialsTo(ktv4))
+	require.Equal(t, 3, r.StartedAt.In(weekday10.Location()).Hour())
+}
+
+func TestSuspendedKTVIsSkipped(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call(cafe3Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "AG003", r.Cafe.String)
+	require.Equal(t, []string{"AM1/answered"}, r.results())
+	require.Empty(t, e.dialsTo(ktv3))
+}
+
+func TestTwoCafesOfTheSameKTVAtOnce(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{
+			ktv1Vina: talkThenHangUp(50*time.Millisecond, 400*time.Millisecond),
+			am1:      talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+		}
+	}})
+	a := e.call(cafe1Phone)
+	b := e.call(cafe2Phone)
+	e.waitEnded(a)
+	e.waitEnded(b)
+	ra, rb := e.record(a.ID()), e.record(b.ID())
+	got := []string{ra.results()[0], rb.results()[0]}
+	require.ElementsMatch(t, []string{"KTV1/answered", "AM1/answered"}, got)
+	require.Len(t, ra.Legs, 1)
+	require.Len(t, rb.Legs, 1)
+	require.Len(t, e.dialsTo(ktv1Vina), 1, "the KTV is never rung twice")
+	require.Empty(t, e.dialsTo(ktv1Viettel))
+}
+
+func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{
+			ktv1Vina: talkThenHangUp(20*time.Millisecond, 500*time.Millisecond),
+			am1:      talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+		}
+	}})
+	a := e.call(cafe1Phone)
+	e.waitHeard(a, "bridged", "")
+	require.True(t, e.srv.Busy("KTV1"))
+	require.Eventually(t, func() bool {
+		l := e.srv.Snapshot()
+		return len(l) == 1 && l[0].State == "bridged"
+	}, 5*time.Second, 5*time.Millisecond)
+	live := e.srv.Snapshot()
+	require.Len(t, live, 1)
+	require.Equal(t, "bridged", live[0].State)
+	require.NotNil(t, live[0].Target)
+	require.Equal(t, "KTV1", live[0].Target.Staff)
+	require.True(t, live[0].Target.Bridged)
+	require.Equal(t, "KG001", live[0].CafeCode)
+	require.Equal(t, "Kiên Giang", live[0].Province)
+
+	b := e.call(cafe2Phone)
+	e.waitEnded(b)
+	rb := e.record(b.ID())
+	require.Equal(t, []string{"AM1/answered"}, rb.results())
+	e.waitEnded(a)
+	require.Equal(t, []string{"KTV1/answered"}, e.record(a.ID()).results())
+	require.Len(t, e.dialsTo(ktv1Vina), 1)
+	require.False(t, e.srv.Busy("KTV1"))
+}
+
+func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Trunks = map[string]aritest.TrunkState{"gw-vinaphone": aritest.TrunkCongested}
+		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	c := e.call(cafe1Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, []string{"KTV1/congestion", "KTV1/answered"}, r.results())
+	require.Equal(t, r.Legs[0].Number, r.Legs[1].Number, "the same number")
+	require.Equal(t, "vinaphone", r.Legs[0].Trunk)
+	require.NotEqual(t, "vinaphone", r.Legs[1].Trunk)
+	ds := e.dialsTo(ktv1Vina)
+	require.Len(t, ds, 2)
+	require.Equal(t, "gw-vinaphone", ds[0].Trunk)
+	require.Equal(t, "gw-viettel", ds[1].Trunk)
+}
+
+func TestCallerHangsUpDuringGreeting(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.MediaLength = func(uri string) time.Duration {
+			if uri == "sound:vi/greeting" {
+				return 2 * time.Second
+			}
+			return 0
+		}
+	}})
+	c := e.call("0909999999")
+	e.waitHeard(c, "playback", "vi/greeting")
+	require.NoError(t, c.Hangup())
+	r := e.record(c.ID())
+	require.Equal(t, "abandoned", r.Outcome)
+	require.Empty(t, r.Legs)
+	require.Equal(t, 1.0, e.metric("hotline_calls_offered_total", "method", "none"))
+}
+
+func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 300*time.Millisecond)}
+	}})
+	live := e.call(cafe1Phone)
+	e.waitHeard(live, "bridged", "")
+	e.srv.Drain()
+	c := e.call(cafe2Phone)
+	require.NoError(t, e.fake.WaitFor(e.ctx(), c.Continued))
+	require.NoError(t, e.srv.Wait(e.ctx()))
+	r := e.record(live.ID())
+	require.Equal(t, "answered", r.Outcome, "the live call finished normally")
+	require.Len(t, e.dialsTo(ktv1Vina), 1)
 }

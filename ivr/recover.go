@@ -52,6 +52,7 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 			continue // started after we asked
 		}
 		if !present[c.channelID] {
+			c.gone.Store(true)
 			c.cancel(errCallerGone)
 			ended++
 		}

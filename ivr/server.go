@@ -260,6 +260,9 @@ type Server struct {
 	wg   sync.WaitGroup
 	seq  atomic.Uint64
 	stop atomic.Bool // draining: new calls go back to the dialplan
+	// starts receives StasisStart events; subscribed in New so that no call
+	// is missed between the WebSocket connecting and Run starting.
+	starts *ari.Subscription
 
 	mu       sync.Mutex
 	calls    map[string]*call  // by caller channel id
@@ -293,7 +296,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		now = time.Now
 	}
 	return &Server{
-		cfg: cfg, ari: deps.ARI, dir: deps.Directory, res: deps.Reserver, rec: deps.Recorder,
+		starts: deps.ARI.Subscribe(ari.TypeKey(ari.TypeStasisStart)),
+		cfg:    cfg, ari: deps.ARI, dir: deps.Directory, res: deps.Reserver, rec: deps.Recorder,
 		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
@@ -307,8 +311,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // after a reconnect, calls whose channels vanished meanwhile are ended and
 // recorded. When ctx ends every live call is hung up and recorded as
 // interrupted, within Config.ShutdownTimeout.
+//
+// Run is called once. New already subscribes to StasisStart, so calls
+// arriving before Run starts wait for it.
 func (s *Server) Run(ctx context.Context) error {
-	sub := s.ari.Subscribe(ari.TypeKey(ari.TypeStasisStart))
+	sub := s.starts
 	defer sub.Close()
 	if r, ok := s.res.(instanceReleaser); ok {
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
