@@ -37,6 +37,17 @@ type harness struct {
 
 func startHarness(t *testing.T, phones map[string]aritest.Phone) *harness {
 	t.Helper()
+	dbURL := sampleDatabase(t)
+	ast := aritest.Start(t, aritest.Options{User: "hotline", Password: "s3cret", App: "hotline", Phones: phones, Second: time.Second,
+		DefaultPhone: aritest.NeverAnswers()})
+	h := startApp(t, dbURL, ast.URL())
+	h.ast = ast
+	return h
+}
+
+// sampleDatabase is a fresh, migrated database holding deploy/sample.
+func sampleDatabase(t *testing.T) string {
+	t.Helper()
 	db, dbURL := pgtest.Open(t)
 	ctx := context.Background()
 	require.NoError(t, store.Migrate(ctx, db))
@@ -44,12 +55,16 @@ func startHarness(t *testing.T, phones map[string]aritest.Phone) *harness {
 	require.NoError(t, err)
 	_, err = store.ImportPaths(ctx, db, files, store.ImportOptions{})
 	require.NoError(t, err)
+	return dbURL
+}
 
-	ast := aritest.Start(t, aritest.Options{User: "hotline", Password: "s3cret", App: "hotline", Phones: phones, Second: time.Second,
-		DefaultPhone: aritest.NeverAnswers()})
+// startApp runs the app as `serve` does, with short call timings, until the
+// test ends.
+func startApp(t *testing.T, dbURL, ariURL string) *harness {
+	t.Helper()
 	cfg := config.Default()
 	require.NoError(t, cfg.ApplyEnv([]string{
-		"HOTLINE_DATABASE_URL=" + dbURL, "HOTLINE_ARI_URL=" + ast.URL(),
+		"HOTLINE_DATABASE_URL=" + dbURL, "HOTLINE_ARI_URL=" + ariURL,
 		"HOTLINE_ARI_USER=hotline", "HOTLINE_ARI_PASSWORD=s3cret",
 		"HOTLINE_SPOOL_DIR=" + t.TempDir(),
 	}))
@@ -68,7 +83,7 @@ func startHarness(t *testing.T, phones map[string]aritest.Phone) *harness {
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	require.NoError(t, err)
 	runCtx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, ast: ast, app: a, base: "http://" + ln.Addr().String(), dbURL: dbURL,
+	h := &harness{t: t, app: a, base: "http://" + ln.Addr().String(), dbURL: dbURL,
 		cancel: cancel, drain: make(chan struct{}), done: make(chan error, 1)}
 	go func() { h.done <- a.Run(runCtx, h.drain) }()
 	t.Cleanup(func() {
