@@ -40,7 +40,7 @@ func startHarness(t *testing.T, phones map[string]aritest.Phone) *harness {
 	dbURL := sampleDatabase(t)
 	ast := aritest.Start(t, aritest.Options{User: "hotline", Password: "s3cret", App: "hotline", Phones: phones, Second: time.Second,
 		DefaultPhone: aritest.NeverAnswers()})
-	h := startApp(t, dbURL, ast.URL())
+	h := startApp(t, dbURL, ast.URL(), time.Second)
 	h.ast = ast
 	return h
 }
@@ -58,9 +58,9 @@ func sampleDatabase(t *testing.T) string {
 	return dbURL
 }
 
-// startApp runs the app as `serve` does, with short call timings, until the
-// test ends.
-func startApp(t *testing.T, dbURL, ariURL string) *harness {
+// startApp runs the app as `serve` does, with short call timings (ring:
+// each role's ring timeout), until the test ends.
+func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration) *harness {
 	t.Helper()
 	cfg := config.Default()
 	require.NoError(t, cfg.ApplyEnv([]string{
@@ -68,9 +68,9 @@ func startApp(t *testing.T, dbURL, ariURL string) *harness {
 		"HOTLINE_ARI_USER=hotline", "HOTLINE_ARI_PASSWORD=s3cret",
 		"HOTLINE_SPOOL_DIR=" + t.TempDir(),
 	}))
-	cfg.Call.Ring = config.RingTimes{Technician: time.Second, AreaManager: time.Second, RegionalManager: time.Second, Operator: time.Second}
+	cfg.Call.Ring = config.RingTimes{Technician: ring, AreaManager: ring, RegionalManager: ring, Operator: ring}
+	cfg.Call.MaxLeg = max(5*time.Second, 2*ring)
 	cfg.Call.ConfirmTimeout = time.Second
-	cfg.Call.MaxLeg = 5 * time.Second
 	cfg.Call.RatingTimeout = time.Second
 	cfg.Call.CodeFirstDigit, cfg.Call.CodeInterDigit, cfg.Call.CodeOverall = 300*time.Millisecond, 300*time.Millisecond, time.Second
 	cfg.Call.VoicemailMax = time.Second

@@ -50,7 +50,9 @@ func TestSimulateThroughServe(t *testing.T) {
 		})
 		done <- result{rep, err}
 	}()
-	h := startApp(t, dbURL, <-urls)
+	// The fake counts a dial timeout in scaled seconds (×0.05): 20 s of
+	// configured ring time are 1 s there, time for the scripted phones.
+	h := startApp(t, dbURL, <-urls, 20*time.Second)
 	var res result
 	select {
 	case res = <-done:
@@ -68,6 +70,7 @@ func TestSimulateThroughServe(t *testing.T) {
 	_, err = rep.WriteTo(&sb)
 	require.NoError(t, err)
 	require.Contains(t, sb.String(), "calls placed 12")
+	require.Positive(t, rep.Heard["bridged"]+rep.Heard["bridged_and_rated"], "some callers talked to someone")
 	t.Log(sb.String())
 
 	require.Eventually(t, func() bool {

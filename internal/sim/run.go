@@ -78,16 +78,24 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	g.mu.Unlock()
 
 	placed := time.Now()
-	if first := g.firstTarget(number, code, placed); first != "" {
+	first := g.firstTarget(number, code, placed)
+	if first != "" {
 		g.srv.SetPhone(first, g.phoneFor(b, talk))
-		g.mu.Lock()
-		g.pending = append(g.pending, pendingSetup{placed: placed, number: first})
-		g.mu.Unlock()
+		if !unknown {
+			// Set-up time is measured where the caller ID identifies the
+			// café: the first dial should not wait for anything.
+			g.mu.Lock()
+			g.pending = append(g.pending, pendingSetup{placed: placed, number: first})
+			g.mu.Unlock()
+		}
 	}
 	call, err := g.srv.PlaceCall(aritest.CallSpec{Number: number})
 	g.mu.Lock()
 	g.rep.Placed++
 	if err != nil {
+		if first != "" {
+			g.srv.SetPhone(first, g.everyone)
+		}
 		if errors.Is(err, aritest.ErrAppInactive) {
 			g.rep.Fallback++
 		}
@@ -102,6 +110,10 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	go func() {
 		defer wg.Done()
 		got := g.caller(ctx, call, b == GivesUp, giveUp, code, score)
+		if first != "" {
+			// The script was for this call: the person behaves normally again.
+			g.srv.SetPhone(first, g.everyone)
+		}
 		g.mu.Lock()
 		g.active--
 		g.rep.Completed++

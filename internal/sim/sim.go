@@ -127,8 +127,9 @@ type Report struct {
 	Heard                       map[string]int // what callers ended up with: bridged, voicemail, rated…
 	MaxConcurrent               int
 	Elapsed                     time.Duration
-	// SetupTimes are StasisStart → first outgoing dial request, per call
-	// whose first target could be matched.
+	// SetupTimes are call arrival (StasisStart) → the first person's phone
+	// dialled, for calls whose caller ID identified the café and whose
+	// first target could be matched.
 	SetupTimes []time.Duration
 	// ARIRequests is the number of REST requests the app made.
 	ARIRequests int
@@ -145,7 +146,7 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		s := slices.Clone(r.SetupTimes)
 		slices.Sort(s)
 		q := func(p float64) time.Duration { return s[min(n-1, int(p*float64(n)))] }
-		fmt.Fprintf(&b, "call set-up (call arrives → first technician dialled), %d calls: p50 %s, p95 %s, p99 %s, max %s\n",
+		fmt.Fprintf(&b, "call set-up (known café: call arrives → first person dialled), %d calls: p50 %s, p95 %s, p99 %s, max %s\n",
 			n, q(0.50), q(0.95), q(0.99), s[n-1])
 	}
 	if r.Placed > 0 {
@@ -194,16 +195,17 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, errors.New("simulate: the directory has no cafés to call from (import deploy/sample first)")
 	}
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * opts.Scale) }
+	// Everyone not scripted for a call answers after 3 s, presses 1 and
+	// talks for 20 s: managers and operators take the fallbacks.
+	everyone := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: scale(3 * time.Second),
+		Keys: "1", KeysAfter: scale(2 * time.Second), HangupAfter: scale(20 * time.Second)}
 	srv := aritest.NewServer(aritest.Options{
 		User: opts.User, Password: opts.Password, App: opts.App, Logger: log,
 		Second:         scale(time.Second),
 		PlaybackLength: scale(1500 * time.Millisecond),
 		DTMFGap:        scale(250 * time.Millisecond),
 		LocalLinger:    scale(5 * time.Second),
-		// Everyone not scripted for a call answers after 3 s, presses 1 and
-		// talks for 20 s: managers and operators take the fallbacks.
-		DefaultPhone: aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: scale(3 * time.Second),
-			Keys: "1", KeysAfter: scale(2 * time.Second), HangupAfter: scale(20 * time.Second)},
+		DefaultPhone:   everyone,
 	})
 	if err := srv.Listen(opts.Listen); err != nil {
 		return Report{}, err
@@ -221,7 +223,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, srv.URL())
 		}
 	}
-	g := &generator{opts: opts, srv: srv, log: log, scale: scale,
+	g := &generator{opts: opts, srv: srv, log: log, scale: scale, everyone: everyone,
 		rnd: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		rep: Report{Behaviours: map[Behaviour]int{}, Heard: map[string]int{}}}
 	return g.run(ctx)
@@ -232,6 +234,8 @@ type generator struct {
 	srv   *aritest.Server
 	log   *slog.Logger
 	scale func(time.Duration) time.Duration
+	// everyone is how a person not scripted for a call behaves.
+	everyone aritest.Phone
 
 	mu      sync.Mutex
 	rnd     *rand.Rand
