@@ -138,3 +138,11 @@ func TestLogValueHidesSecrets(t *testing.T) {
 	require.Contains(t, out, "ari.password=(set)")
 	require.Contains(t, out, "ari.user=hotline")
 }
+
+// The shipped example must stay loadable and valid.
+func TestShippedExample(t *testing.T) {
+	cfg, err := LoadFile("../../deploy/hotline.example.yaml", []string{"HOTLINE_ARI_PASSWORD=x"})
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, "pbx-a", cfg.ARI.Node)
+}
