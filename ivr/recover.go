@@ -40,36 +40,9 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 	for _, id := range app.ChannelIDs {
 		present[id] = true
 	}
-	s.mu.Lock()
-	calls := make([]*call, 0, len(s.calls))
-	for _, c := range s.calls {
-		calls = append(calls, c)
-	}
-	s.mu.Unlock()
-	ended, legsGone := 0, 0
-	for _, c := range calls {
-		if c.seq > seqBefore {
-			continue // started after we asked
-		}
-		if !present[c.channelID] {
-			c.gone.Store(true)
-			c.cancel(errCallerGone)
-			ended++
-		}
-		c.mu.Lock()
-		for id, l := range c.legs {
-			if !l.createdAt.IsZero() && l.createdAt.Before(asked) && !present[id] && !l.goneClosed {
-				l.goneClosed = true
-				close(l.gone)
-				legsGone++
-			}
-		}
-		close(c.resync)
-		c.resync = make(chan struct{})
-		c.mu.Unlock()
-	}
 	if !first {
-		s.log.Info("reconciled after ARI reconnect", "live_calls", len(calls), "ended", ended, "legs_gone", legsGone)
+		// (At the first connection there is no call of ours yet.)
+		s.reconcileCalls(ctx, seqBefore, asked, present)
 		return
 	}
 	// Start-up: give calls arriving right now time to show their
@@ -180,4 +153,48 @@ func (s *Server) leftover(parent context.Context, id string) {
 	s.met.CallEnded(string(store.OutcomeInterrupted), "", "")
 	s.rec.Submit(rec)
 	log.Info("caller left by a previous process handled", "caller", raw, "detail", detail)
+}
+
+// goneGrace is how long reconciliation lets events already on their way
+// (a StasisEnd queued for a call) arrive before it declares a channel gone.
+const goneGrace = 250 * time.Millisecond
+
+// reconcileCalls ends what vanished while the WebSocket was down and makes
+// every call re-check what it waits for.
+func (s *Server) reconcileCalls(ctx context.Context, seqBefore uint64, asked time.Time, present map[string]bool) {
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		if c.seq <= seqBefore { // calls started after we asked are not in the answer
+			calls = append(calls, c)
+		}
+	}
+	s.mu.Unlock()
+	t := time.NewTimer(goneGrace)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return
+	}
+	ended, legsGone := 0, 0
+	for _, c := range calls {
+		if !present[c.channelID] && c.ctx.Err() == nil {
+			c.gone.Store(true)
+			c.cancel(errCallerGone)
+			ended++
+		}
+		c.mu.Lock()
+		for id, l := range c.legs {
+			if !l.createdAt.IsZero() && l.createdAt.Before(asked) && !present[id] && !l.goneClosed {
+				l.goneClosed = true
+				close(l.gone)
+				legsGone++
+			}
+		}
+		close(c.resync)
+		c.resync = make(chan struct{})
+		c.mu.Unlock()
+	}
+	s.log.Info("reconciled after ARI reconnect", "live_calls", len(calls), "ended", ended, "legs_gone", legsGone)
 }

@@ -251,6 +251,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	}()
 	var endGrace <-chan time.Time
 	ctxDone := ctx.Done()
+	gone := l.gone
 	for !l.ended && !l.accepted {
 		select {
 		case ev, ok := <-l.sub.Events():
@@ -341,8 +342,12 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				l.cancelled = errReservedElsewhere.Error()
 				l.hangup(ari.HangupNormal)
 			}
-		case <-l.gone:
-			l.ended = true
+		case <-gone:
+			gone = nil
+			if endGrace == nil {
+				// Its last events may still be queued: they carry the cause.
+				endGrace = time.After(100 * time.Millisecond)
+			}
 		case <-c.resyncC():
 			l.resync(ctx)
 		}
