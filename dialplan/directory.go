@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,10 +52,33 @@ type Directory struct {
 	refusals       map[refusal]struct{}
 	holidays       map[civilDate][]Holiday // the company's list
 	phoneIDs       map[string]int          // staff E.164 → dense id (dialPhone.id)
+	phoneList      []dialPhone             // by dialPhone.id
+	routes         map[string]*provinceRoute
 	tet            TetRule
 	noPublic       bool
 	public         sync.Map // year → map[civilDate]string (computed public holidays)
 	counts         Counts
+
+	// Plan's caches: scratch planners, trunk tables (see trunkTable).
+	planners  sync.Pool // *planner
+	trunkMu   sync.Mutex
+	trunkTabs atomic.Pointer[[]*trunkTable]
+}
+
+// provinceRoute is what Plan needs about a province, with its reasons and
+// notes built once.
+type provinceRoute struct {
+	techs       []*staffEntry // covering it, by code
+	coverReason string        // "covers province X"
+	noTechNote  string
+	area        *Area // nil when in no area
+	areaManager *staffEntry
+	areaReason  string
+	areaNote    string // no area, or an area without manager
+	region      *Region
+	regionMgr   *staffEntry
+	regionWhy   string
+	regionNote  string // a region without manager
 }
 
 type refusal struct{ staff, cafe string }
@@ -66,6 +90,8 @@ type staffEntry struct {
 	regions   []string // regions whose holidays apply to this person
 	hoursText string   // "hours " + Hours.String(), the off_duty detail
 	idx       int      // dense index, for the planner's seen-set
+	role      int      // roleIndex(Role), for per-role ring times
+	refuses   bool     // refuses at least one café
 }
 
 // dialPhone is a validated staff number in dialling order.
@@ -210,7 +236,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				bad("staff %s: bad working window %+v", s.Code, w)
 			}
 		}
-		e := &staffEntry{Staff: &s, hoursText: "hours " + s.Hours.String(), idx: len(d.staff)}
+		e := &staffEntry{Staff: &s, hoursText: "hours " + s.Hours.String(), idx: len(d.staff), role: roleIndex(s.Role)}
 		seen := map[string]bool{}
 		for _, ph := range s.Phones {
 			n := Normalize(ph.E164)
@@ -228,8 +254,12 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				id = len(d.phoneIDs)
 				d.phoneIDs[n.E164] = id
 			}
-			e.phones = append(e.phones, dialPhone{e164: n.E164, national: n.National, id: id,
-				carrier: EffectiveCarrier(Phone{E164: n.E164, Carrier: ph.Carrier})})
+			dp := dialPhone{e164: n.E164, national: n.National, id: id,
+				carrier: EffectiveCarrier(Phone{E164: n.E164, Carrier: ph.Carrier})}
+			if !ok {
+				d.phoneList = append(d.phoneList, dp)
+			}
+			e.phones = append(e.phones, dp)
 		}
 		for _, p := range s.Provinces {
 			if d.provinces[p] == nil {
@@ -369,6 +399,9 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		}
 		if c := d.cafes[CafeKey(r.Cafe)]; c != nil {
 			d.refusals[refusal{r.Staff, c.Code}] = struct{}{}
+			if e := d.staff[r.Staff]; e != nil {
+				e.refuses = true
+			}
 		}
 	}
 	for _, h := range data.Holidays {
@@ -386,6 +419,10 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		return nil, &DirectoryError{Problems: problems}
 	}
 
+	d.routes = make(map[string]*provinceRoute, len(d.provinces))
+	for code := range d.provinces {
+		d.routes[code] = d.provinceRoute(code)
+	}
 	d.counts.Provinces = len(d.provinces)
 	d.counts.Regions = len(d.regions)
 	d.counts.Areas = len(d.areas)
@@ -406,6 +443,50 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		}
 	}
 	return d, nil
+}
+
+// provinceRoute precomputes Plan's view of a province.
+func (d *Directory) provinceRoute(code string) *provinceRoute {
+	pr := &provinceRoute{
+		techs:       d.techs[code],
+		coverReason: "covers province " + code,
+		noTechNote:  "no technician covers province " + code,
+	}
+	a := d.areaOfProvince[code]
+	if a == nil {
+		pr.areaNote = "province " + code + " is in no area"
+		return pr
+	}
+	pr.area = a
+	if a.Manager != "" {
+		pr.areaManager, pr.areaReason = d.staff[a.Manager], "area manager of area "+a.Code
+	} else {
+		pr.areaNote = "area " + a.Code + " has no manager"
+	}
+	if r := d.regions[a.Region]; r != nil {
+		pr.region = r
+		if r.Manager != "" {
+			pr.regionMgr, pr.regionWhy = d.staff[r.Manager], "regional manager of region "+r.Code
+		} else {
+			pr.regionNote = "region " + r.Code + " has no manager"
+		}
+	}
+	return pr
+}
+
+// roleIndex numbers the roles for per-role arrays; unknown roles are 4.
+func roleIndex(r Role) int {
+	switch r {
+	case RoleTechnician:
+		return 0
+	case RoleAreaManager:
+		return 1
+	case RoleRegionalManager:
+		return 2
+	case RoleOperator:
+		return 3
+	}
+	return 4
 }
 
 // Counts returns the directory's sizes.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -139,7 +140,9 @@ type Decision struct {
 	Notes    []string // facts that shaped the plan (terminated café, trunk problems, …)
 }
 
-// planner carries one Plan call's state.
+// planner carries one Plan call's state. Planners are reused through the
+// Directory's pool: everything in it is scratch, and the Decision returned
+// gets its own exactly sized copies of the targets, skips and alternates.
 type planner struct {
 	d       *Directory
 	req     PlanRequest
@@ -152,13 +155,44 @@ type planner struct {
 	// Holidays of the call's date, looked up once per plan.
 	publicHoliday string    // computed public holiday's name, "" if none
 	dayHolidays   []Holiday // the directory's list for that date
-	// Trunks: the non-default names in order, and which are usable.
-	otherTrunks []string
-	down        []string // Trunks keys marked unavailable (usually none)
-	rankBuf     []ranked
-	rotBuf      []*staffEntry
-	alts        []Route // backing store of Target.Alternate
-	truncated   int     // people not examined because MaxTargets was reached
+	trunks        *trunkTable
+	down          bitset           // trunk indexes marked unavailable
+	ring          [5]time.Duration // per roleIndex; 0 = not looked up yet
+	targets       []Target
+	skips         []Skip
+	alts          []Route // Target.Alternate of the targets having one, in order
+	rankBuf       []ranked
+	rotBuf        []*staffEntry
+	truncated     int // people not examined because MaxTargets was reached
+	// The last reason with a replaced trunk, to share its string.
+	lastReason, lastWhy, lastFull string
+}
+
+// getPlanner returns a clean planner sized for the directory.
+func (d *Directory) getPlanner() *planner {
+	p, _ := d.planners.Get().(*planner)
+	if p == nil {
+		return &planner{seen: newBitset(len(d.staff)), numbers: newBitset(len(d.phoneList))}
+	}
+	return p
+}
+
+// putPlanner clears a planner of the call's data and returns it to the pool.
+func (d *Directory) putPlanner(p *planner) {
+	clear(p.seen)
+	clear(p.numbers)
+	clear(p.down)
+	clear(p.targets)
+	clear(p.skips)
+	clear(p.alts)
+	clear(p.rotBuf)
+	clear(p.rankBuf)
+	*p = planner{
+		seen: p.seen, numbers: p.numbers, down: p.down[:0],
+		targets: p.targets[:0], skips: p.skips[:0], alts: p.alts[:0],
+		rankBuf: p.rankBuf[:0], rotBuf: p.rotBuf[:0],
+	}
+	d.planners.Put(p)
 }
 
 // Plan decides who is rung, in what order, on which number and through which
@@ -182,31 +216,14 @@ type planner struct {
 // numbers are ever dialled, and no number twice.
 func (d *Directory) Plan(req PlanRequest) Decision {
 	local := req.At.In(hcm)
-	p := &planner{
-		d:       d,
-		req:     req,
-		dec:     Decision{ID: req.ID, At: local},
-		day:     local.Weekday(),
-		minute:  local.Hour()*60 + local.Minute(),
-		seen:    newBitset(len(d.staff)),
-		numbers: newBitset(len(d.phoneIDs)),
-	}
-	// Room for every number that could be in the plan, so the slices never
-	// grow: technicians of the province, 2 managers, operators.
-	size := 2 * (len(d.techs[req.ID.Province]) + len(d.operators) + 3)
-	if req.MaxTargets > 0 {
-		size = min(size, req.MaxTargets)
-	}
-	p.alts = make([]Route, 0, size)
-	p.dec.Targets = make([]Target, 0, cap(p.alts))
-	p.dec.Skipped = make([]Skip, 0, 8)
-	if req.Rotation != nil {
-		n := max(len(d.techs[req.ID.Province]), len(d.operators))
-		p.rankBuf, p.rotBuf = make([]ranked, 0, n), make([]*staffEntry, 0, n)
-	}
+	p := d.getPlanner()
+	defer d.putPlanner(p)
+	p.d, p.req = d, req
+	p.dec = Decision{ID: req.ID, At: local}
+	p.day, p.minute = local.Weekday(), local.Hour()*60+local.Minute()
 	if !d.noPublic {
 		day := dateOf(local)
-		for _, y := range []int{local.Year(), local.Year() + 1} {
+		for _, y := range [2]int{local.Year(), local.Year() + 1} {
 			if name, ok := d.publicHolidays(y)[day]; ok {
 				p.publicHoliday = name
 				break
@@ -214,16 +231,19 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 		}
 	}
 	p.dayHolidays = d.holidays[dateOf(local)]
-	p.otherTrunks = make([]string, 0, len(req.Trunks))
-	for name := range req.Trunks {
-		if req.Health != nil && req.Health.Unavailable(name) {
-			p.down = append(p.down, name)
-		}
-		if name != DefaultTrunk {
-			p.otherTrunks = append(p.otherTrunks, name)
+	p.trunks = d.trunkTable(req.Trunks)
+	if n := len(p.trunks.names); cap(p.down)*64 < n {
+		p.down = newBitset(n)
+	} else {
+		p.down = p.down[:(n+63)/64]
+	}
+	if req.Health != nil {
+		for i, name := range p.trunks.names {
+			if req.Health.Unavailable(name) {
+				p.down.set(i)
+			}
 		}
 	}
-	slices.Sort(p.otherTrunks)
 	id := req.ID
 	province := id.Province
 	if c := id.Cafe; c != nil {
@@ -235,61 +255,83 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 			province = c.Province
 		}
 	}
+	var pr *provinceRoute
 	if province != "" {
-		if _, ok := d.provinces[province]; !ok {
+		if pr = d.routes[province]; pr == nil {
 			p.note("province " + province + " is not in the directory: operators only")
 			province = ""
 		}
 	}
 	p.dec.Province = province
-	if province != "" {
-		p.technicians(province)
-		if a := d.areaOfProvince[province]; a != nil {
+	if pr != nil {
+		p.technicians(pr)
+		if a := pr.area; a != nil {
 			p.dec.Area = a.Code
 			if a.Manager != "" {
-				p.consider(d.staff[a.Manager], "area manager of area "+a.Code)
+				p.consider(pr.areaManager, pr.areaReason)
 			} else {
-				p.note("area " + a.Code + " has no manager")
+				p.note(pr.areaNote)
 			}
-			if r := d.regions[a.Region]; r != nil {
+			if r := pr.region; r != nil {
 				p.dec.Region = r.Code
 				if r.Manager != "" {
-					p.consider(d.staff[r.Manager], "regional manager of region "+r.Code)
+					p.consider(pr.regionMgr, pr.regionWhy)
 				} else {
-					p.note("region " + r.Code + " has no manager")
+					p.note(pr.regionNote)
 				}
 			}
 		} else {
-			p.note("province " + province + " is in no area")
+			p.note(pr.areaNote)
 		}
 	}
 	for _, e := range p.rotate(d.operators) {
 		p.consider(e, "operator")
 	}
 	if p.truncated > 0 {
-		p.note(fmt.Sprintf("stopped at %d targets: %d more people not examined", p.req.MaxTargets, p.truncated))
+		p.note("stopped at " + strconv.Itoa(p.req.MaxTargets) + " targets: " +
+			strconv.Itoa(p.truncated) + " more people not examined")
 	}
-	if len(p.dec.Targets) == 0 {
+	if len(p.targets) == 0 {
 		p.note("nobody can be rung")
 	}
-	return p.dec
+	return p.decision()
+}
+
+// decision returns the plan with its own copies of the scratch slices.
+func (p *planner) decision() Decision {
+	dec := p.dec
+	dec.Targets = make([]Target, len(p.targets))
+	copy(dec.Targets, p.targets)
+	if len(p.alts) > 0 {
+		alts := make([]Route, len(p.alts))
+		copy(alts, p.alts)
+		k := 0
+		for i := range dec.Targets {
+			if dec.Targets[i].Alternate != nil {
+				dec.Targets[i].Alternate = &alts[k]
+				k++
+			}
+		}
+	}
+	dec.Skipped = make([]Skip, len(p.skips))
+	copy(dec.Skipped, p.skips)
+	return dec
 }
 
 func (p *planner) note(s string) { p.dec.Notes = append(p.dec.Notes, s) }
 
 // technicians adds the café's technician, else the province's technicians.
-func (p *planner) technicians(province string) {
+func (p *planner) technicians(pr *provinceRoute) {
 	if c := p.cafe; c != nil && c.Technician != "" {
 		if p.consider(p.d.staff[c.Technician], "assigned technician of café "+c.Code) {
 			return
 		}
 	}
-	reason := "covers province " + province
-	if len(p.d.techs[province]) == 0 {
-		p.note("no technician covers province " + province)
+	if len(pr.techs) == 0 {
+		p.note(pr.noTechNote)
 	}
-	for _, e := range p.rotate(p.d.techs[province]) {
-		p.consider(e, reason)
+	for _, e := range p.rotate(pr.techs) {
+		p.consider(e, pr.coverReason)
 	}
 }
 
@@ -344,7 +386,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 		return false
 	}
 	if p.seen.has(e.idx) {
-		for _, t := range p.dec.Targets {
+		for _, t := range p.targets {
 			if t.Staff == e.Code {
 				p.skip(e, SkipDuplicate, "already in the plan as "+t.Reason)
 				break
@@ -360,7 +402,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	case e.Status != StatusActive:
 		p.skip(e, SkipTerminated, "")
 		return false
-	case p.cafe != nil && e.Role == RoleTechnician && p.d.Refuses(e.Code, p.cafe.Code):
+	case p.cafe != nil && e.Role == RoleTechnician && e.refuses && p.d.Refuses(e.Code, p.cafe.Code):
 		p.skip(e, SkipRefusesCafe, "refuses café "+p.cafe.Code)
 		return false
 	}
@@ -382,10 +424,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 		p.skip(e, SkipNoPhone, "")
 		return false
 	}
-	ring := p.req.Ring[e.Role]
-	if ring <= 0 {
-		ring = DefaultRing[e.Role]
-	}
+	ring := p.ringOf(e)
 	added, shared, noTrunk := 0, "", 0
 	for _, ph := range e.phones {
 		if p.full() {
@@ -401,14 +440,10 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 			continue
 		}
 		p.numbers.set(ph.id)
-		r := reason
-		if why != "" {
-			r += " (" + why + ")"
-		}
-		p.dec.Targets = append(p.dec.Targets, Target{
+		p.targets = append(p.targets, Target{
 			Staff: e.Code, Name: e.Name, Role: e.Role, Number: ph.e164, Carrier: ph.carrier,
 			Trunk: primary.Trunk, Dial: primary.Dial, RingSeconds: int(ring / time.Second),
-			Reason: r, Alternate: alternate,
+			Reason: p.reasonWith(reason, why), Alternate: alternate,
 		})
 		added++
 	}
@@ -423,14 +458,42 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	return false
 }
 
+// ringOf is the ring time of a person's role: PlanRequest.Ring, else
+// DefaultRing, looked up once per role and plan.
+func (p *planner) ringOf(e *staffEntry) time.Duration {
+	if r := p.ring[e.role]; r != 0 {
+		return r
+	}
+	ring := p.req.Ring[e.Role]
+	if ring <= 0 {
+		ring = DefaultRing[e.Role]
+	}
+	if ring != 0 {
+		p.ring[e.role] = ring
+	}
+	return ring
+}
+
+// reasonWith is reason, followed by why in parentheses when there is one.
+// Consecutive targets usually share both, and then the string.
+func (p *planner) reasonWith(reason, why string) string {
+	if why == "" {
+		return reason
+	}
+	if reason != p.lastReason || why != p.lastWhy {
+		p.lastReason, p.lastWhy, p.lastFull = reason, why, reason+" ("+why+")"
+	}
+	return p.lastFull
+}
+
 // full reports whether MaxTargets is reached.
 func (p *planner) full() bool {
-	return p.req.MaxTargets > 0 && len(p.dec.Targets) >= p.req.MaxTargets
+	return p.req.MaxTargets > 0 && len(p.targets) >= p.req.MaxTargets
 }
 
 // ownerOf returns who already has a number in the plan (rare: a shared phone).
 func (p *planner) ownerOf(e164 string) string {
-	for _, t := range p.dec.Targets {
+	for _, t := range p.targets {
 		if t.Number == e164 {
 			return t.Staff
 		}
@@ -446,7 +509,7 @@ func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
 
 func (p *planner) skip(e *staffEntry, r SkipReason, detail string) {
-	p.dec.Skipped = append(p.dec.Skipped, Skip{Staff: e.Code, Name: e.Name, Role: e.Role, Reason: r, Detail: detail})
+	p.skips = append(p.skips, Skip{Staff: e.Code, Name: e.Name, Role: e.Role, Reason: r, Detail: detail})
 }
 
 // holiday is HolidayAt for the plan's date, with the lookups done once.
@@ -467,20 +530,23 @@ func (p *planner) holiday(e *staffEntry) (string, bool) {
 // the other carriers' trunks (by name). The alternate is the next usable one.
 // why explains a replaced trunk. ok is false when no trunk is configured.
 func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why string, ok bool) {
-	trunks := p.req.Trunks
-	want := string(ph.carrier)
-	if _, has := trunks[want]; !has || want == "" {
-		want = DefaultTrunk
+	tt := p.trunks
+	want := -1
+	if ph.carrier != "" {
+		want = tt.index(string(ph.carrier))
 	}
-	if _, has := trunks[want]; !has {
+	if want < 0 {
+		want = tt.def
+	}
+	if want < 0 {
 		return Route{}, nil, "", false
 	}
 	found := 0
-	try := func(name string) bool {
-		if slices.Contains(p.down, name) {
+	try := func(i int) bool {
+		if p.down.has(i) {
 			return false
 		}
-		r := Route{Trunk: name, Dial: dialString(trunks[name], ph)}
+		r := Route{Trunk: tt.names[i], Dial: tt.dial(ph.id, i)}
 		if found == 0 {
 			primary = r
 		} else {
@@ -491,32 +557,26 @@ func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why str
 		return found == 2
 	}
 	done := try(want)
-	if !done && want != DefaultTrunk {
-		_, has := trunks[DefaultTrunk]
-		done = has && try(DefaultTrunk)
+	if !done && want != tt.def && tt.def >= 0 {
+		done = try(tt.def)
 	}
-	for _, name := range p.otherTrunks {
+	for i := range tt.names {
 		if done {
 			break
 		}
-		if name != want {
-			done = try(name)
+		if i != want && i != tt.def {
+			done = try(i)
 		}
 	}
 	switch {
 	case found == 0:
 		// Every trunk is marked unavailable: health may be stale, so
 		// still try the number's own trunk rather than nobody.
-		return Route{Trunk: want, Dial: dialString(trunks[want], ph)}, nil, "every trunk marked unavailable", true
-	case primary.Trunk != want:
-		return primary, alternate, want + " trunk unavailable, via " + primary.Trunk, true
+		return Route{Trunk: tt.names[want], Dial: tt.dial(ph.id, want)}, nil, "every trunk marked unavailable", true
+	case primary.Trunk != tt.names[want]:
+		return primary, alternate, tt.via[want*len(tt.names)+p.trunks.index(primary.Trunk)], true
 	}
 	return primary, alternate, "", true
-}
-
-func dialString(tpl string, ph dialPhone) string {
-	s := strings.ReplaceAll(tpl, "{number}", ph.national)
-	return strings.ReplaceAll(s, "{e164}", ph.e164)
 }
 
 // openAt is Schedule.OpenAt with the local weekday and minute precomputed.
