@@ -105,6 +105,8 @@ func (c *call) talk(ctx context.Context, l *leg) {
 			l.ended = true
 		case <-grace:
 			l.ended = true
+		case <-l.settled:
+			l.ended = true
 		case <-ctxDone:
 			ctxDone = nil
 			l.hangup(ari.HangupNormal)

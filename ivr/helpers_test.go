@@ -132,6 +132,22 @@ type env struct {
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	runErr chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// stop ends Run (as SIGINT would) and returns its error.
+func (e *env) stop() error {
+	e.stopOnce.Do(func() {
+		e.cancel()
+		select {
+		case e.stopErr = <-e.runErr:
+		case <-time.After(10 * time.Second):
+			e.stopErr = errors.New("Run did not return")
+		}
+	})
+	return e.stopErr
 }
 
 type envOption struct {
@@ -139,6 +155,8 @@ type envOption struct {
 	fake    func(*aritest.Options)
 	now     func() time.Time
 	backoff time.Duration
+	// before runs once the fake is up, before our client connects.
+	before func(*aritest.Server)
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -151,6 +169,9 @@ func newEnv(t *testing.T, o envOption) *env {
 	fake := aritest.Start(t, fo)
 	// Registered first, so it runs last: after the server stopped.
 	fake.RequireCleanAtEnd(t, 3*time.Second)
+	if o.before != nil {
+		o.before(fake)
+	}
 
 	db, _ := pgtest.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -192,14 +213,8 @@ func newEnv(t *testing.T, o envOption) *env {
 		cancel: cancel, runErr: make(chan error, 1)}
 	go func() { e.runErr <- srv.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-e.runErr:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not return")
+		if err := e.stop(); err != nil {
+			t.Errorf("Run: %v", err)
 		}
 		<-clientDone
 		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,19 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 		n++
 		s.leftover(ctx, id)
 	}
-	for _, id := range app.BridgeIDs {
+	// Bridges: those the application is subscribed to, and ours by name
+	// (an empty bridge is not listed in the application).
+	bridges := append([]string(nil), app.BridgeIDs...)
+	if all, err := s.listBridges(ctx); err == nil {
+		for _, b := range all {
+			if isBridgeID(b.ID) && !slices.Contains(bridges, b.ID) {
+				bridges = append(bridges, b.ID)
+			}
+		}
+	} else {
+		s.log.Warn("could not list bridges", "err", err)
+	}
+	for _, id := range bridges {
 		if s.liveBridge(id) {
 			continue
 		}
@@ -72,7 +85,13 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 		}
 		cancel()
 	}
-	s.log.Info("start-up reconciliation done", "leftover_channels", n, "bridges", len(app.BridgeIDs))
+	s.log.Info("start-up reconciliation done", "leftover_channels", n, "bridges", len(bridges))
+}
+
+func (s *Server) listBridges(ctx context.Context) ([]ari.Bridge, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	return s.ari.ListBridges(rctx)
 }
 
 func (s *Server) getApplication(ctx context.Context) (*ari.Application, error) {

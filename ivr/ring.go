@@ -151,7 +151,14 @@ type leg struct {
 	cancelled  string          // why we cancelled it ("" = we did not)
 	unreach    bool            // allocation failed / CHANUNAVAIL
 	announceID string
+	// settled fires a while after our hangup request succeeded: the
+	// channel's last events may never come (the WebSocket may be down).
+	settled <-chan time.Time
 }
+
+// hangupSettle is how long a leg waits for its own end events after we hung
+// it up.
+const hangupSettle = time.Second
 
 // ringRoute rings t through r until the leg ends, or the person accepts.
 func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Route, ring time.Duration, hold *reservation) *leg {
@@ -342,6 +349,8 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				l.cancelled = errReservedElsewhere.Error()
 				l.hangup(ari.HangupNormal)
 			}
+		case <-l.settled:
+			l.ended = true
 		case <-gone:
 			gone = nil
 			if endGrace == nil {
@@ -407,7 +416,9 @@ func (l *leg) hangup(reason ari.HangupReason) {
 		}
 		l.c.log.Warn("could not hang up leg", "leg", l.id, "err", err)
 		l.ended = true // do not wait for events that may never come
+		return
 	}
+	l.settled = time.After(hangupSettle)
 }
 
 // trunkFault reports whether the leg failed for the network's reasons, so

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/csm-vn/hotline/ari"
 	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/metrics"
@@ -201,6 +203,7 @@ type ARI interface {
 	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
 	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
+	ListBridges(ctx context.Context) ([]ari.Bridge, error)
 }
 
 // Reserver reserves a person for a call across instances; *store.Store
@@ -408,10 +411,22 @@ func (s *Server) sendBack(id string) {
 }
 
 // isLegID reports whether a channel id has the shape of our outgoing legs
-// ("<call id>-legN"), so a previous process's legs are recognised too.
+// ("<call ULID>-legN"), so a previous process's legs are recognised too.
 func isLegID(id string) bool {
 	i := strings.LastIndex(id, "-leg")
-	return i > 0 && i+4 < len(id)
+	return i > 0 && i+4 < len(id) && isULID(id[:i])
+}
+
+// isBridgeID reports whether a bridge id has the shape of ours
+// ("<call ULID>-br").
+func isBridgeID(id string) bool {
+	callID, ok := strings.CutSuffix(id, "-br")
+	return ok && isULID(callID)
+}
+
+func isULID(s string) bool {
+	_, err := ulid.ParseStrict(s)
+	return err == nil
 }
 
 // Drain stops taking new calls: from now on they are returned to the
