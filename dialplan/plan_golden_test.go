@@ -74,8 +74,8 @@ type goldenHealth map[string]bool
 
 func (h goldenHealth) Unavailable(t string) bool { return h[t] }
 
-// goldenDecisions makes n varied decisions on goldenData, deterministically.
-func goldenDecisions(t testing.TB, n int) []Decision {
+// goldenRequests makes n varied plan requests on goldenData, deterministically.
+func goldenRequests(t testing.TB, n int) (*Directory, []PlanRequest) {
 	data := goldenData()
 	dir, err := NewDirectory(data)
 	if err != nil {
@@ -101,7 +101,7 @@ func goldenDecisions(t testing.TB, n int) []Decision {
 		time.Date(2025, 9, 2, 23, 30, 0, 0, Location()),
 		time.Date(2025, 3, 9, 11, 59, 0, 0, Location()), // Sunday
 	}
-	out := make([]Decision, 0, n)
+	out := make([]PlanRequest, 0, n)
 	for range n {
 		c := data.Cafes[rng.IntN(len(data.Cafes))]
 		var caller Number
@@ -154,6 +154,16 @@ func goldenDecisions(t testing.TB, n int) []Decision {
 		if rng.IntN(5) == 0 {
 			req.Ring = map[Role]time.Duration{RoleTechnician: 15 * time.Second, RoleOperator: 0}
 		}
+		out = append(out, req)
+	}
+	return dir, out
+}
+
+// goldenDecisions makes n varied decisions on goldenData, deterministically.
+func goldenDecisions(t testing.TB, n int) []Decision {
+	dir, reqs := goldenRequests(t, n)
+	out := make([]Decision, 0, n)
+	for _, req := range reqs {
 		out = append(out, dir.Plan(req))
 	}
 	return out
