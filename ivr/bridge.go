@@ -23,11 +23,14 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	c.s.met.Accepted(region, acc.Sub(c.started))
 
 	bridgeID := c.id + "-br"
-	if _, err := c.s.ari.CreateBridge(ctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id}); err != nil {
-		if ctx.Err() == nil {
-			c.failure = "create bridge: " + err.Error()
-			c.log.Error("could not create the bridge", "err", err)
-		}
+	// Not cut short by a hangup: an aborted create could leave a bridge
+	// behind that we do not know exists.
+	bctx, bcancel := c.teardownCtx()
+	_, err := c.s.ari.CreateBridge(bctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id})
+	bcancel()
+	if err != nil {
+		c.failure = "create bridge: " + err.Error()
+		c.log.Error("could not create the bridge", "err", err)
 		return
 	}
 	destroyed := false

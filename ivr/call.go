@@ -57,6 +57,7 @@ type call struct {
 	rec          store.CallRecord
 
 	// Flow-only fields (the serve goroutine).
+	holds      []*reservation
 	offered    bool
 	exhausted  bool // every target was tried: nobody accepted
 	failure    string

@@ -30,6 +30,9 @@ func (c *call) teardown() {
 			c.log.Warn("could not hang up the caller", "err", err)
 		}
 	}
+	for _, r := range c.holds { // normally all released already
+		c.unhold(r)
+	}
 	c.cancel(nil) // no-op when already cancelled with a cause
 	rec := c.record()
 	c.s.rec.Submit(rec)

@@ -81,8 +81,10 @@ func (c *call) tryTarget(ctx context.Context, t dialplan.Target, hold *reservati
 // reservation is one person reserved for this call: in memory at once, and
 // in the database concurrently (the dial never waits for the database).
 type reservation struct {
-	denied  chan struct{} // closed when the database says someone else holds them
-	release chan struct{} // closed when the call is done with them
+	staff    string
+	denied   chan struct{} // closed when the database says someone else holds them
+	release  chan struct{} // closed when the call is done with them
+	released bool          // flow goroutine only
 }
 
 // reserve reserves t's person. The in-memory reservation decides at once;
@@ -94,7 +96,8 @@ func (c *call) reserve(t dialplan.Target) (*reservation, bool) {
 	if !c.s.reserveMem(t.Staff, c.id, time.Now()) {
 		return nil, false
 	}
-	r := &reservation{denied: make(chan struct{}), release: make(chan struct{})}
+	r := &reservation{staff: t.Staff, denied: make(chan struct{}), release: make(chan struct{})}
+	c.holds = append(c.holds, r)
 	if c.s.res == nil {
 		return r, true
 	}
@@ -123,7 +126,15 @@ func (c *call) reserve(t dialplan.Target) (*reservation, bool) {
 
 // unreserve ends the reservation of t's person.
 func (c *call) unreserve(t dialplan.Target, r *reservation) {
-	c.s.releaseMem(t.Staff, c.id)
+	c.unhold(r)
+}
+
+func (c *call) unhold(r *reservation) {
+	if r.released {
+		return
+	}
+	r.released = true
+	c.s.releaseMem(r.staff, c.id)
 	close(r.release)
 }
 
@@ -185,17 +196,18 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	if c.s.cfg.CallerID == "" {
 		vars = nil
 	}
-	if _, err := c.s.ari.CreateChannel(ctx, ari.CreateChannelParams{
+	// Create and dial are not cut short by the caller hanging up: an
+	// aborted request could leave a channel we do not know exists. The
+	// caller's hangup is acted on right after (the loop below).
+	rctx, rcancel := c.teardownCtx()
+	defer rcancel()
+	if _, err := c.s.ari.CreateChannel(rctx, ari.CreateChannelParams{
 		ChannelID: l.id, Endpoint: r.Dial, Originator: c.channelID, Variables: vars,
 	}); err != nil {
 		l.ended = true
-		if ctx.Err() != nil {
-			l.cancelled = context.Cause(ctx).Error()
-		} else {
-			l.unreach = true
-			l.rec.Detail = "create: " + err.Error()
-			log.Warn("could not create outgoing channel", "err", err)
-		}
+		l.unreach = true
+		l.rec.Detail = "create: " + err.Error()
+		log.Warn("could not create outgoing channel", "err", err)
 		return l
 	}
 	c.mu.Lock()
@@ -215,14 +227,10 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		l.cancelled = errReservedElsewhere.Error()
 		l.hangup(ari.HangupNormal)
 	default:
-		if err := c.s.ari.Dial(ctx, l.id, "", ring); err != nil {
-			if ctx.Err() != nil {
-				l.cancelled = context.Cause(ctx).Error()
-			} else {
-				l.rec.Detail = "dial: " + err.Error()
-				l.unreach = true
-				log.Warn("could not dial", "err", err)
-			}
+		if err := c.s.ari.Dial(rctx, l.id, "", ring); err != nil {
+			l.rec.Detail = "dial: " + err.Error()
+			l.unreach = true
+			log.Warn("could not dial", "err", err)
 			l.hangup(ari.HangupNormal)
 		}
 	}
