@@ -313,6 +313,7 @@ func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
 	live := e.srv.Snapshot()
 	require.Len(t, live, 1)
 	require.Equal(t, "bridged", live[0].State)
+	require.Equal(t, 1.0, e.metric("hotline_calls_active", "state", "bridged"))
 	require.NotNil(t, live[0].Target)
 	require.Equal(t, "KTV1", live[0].Target.Staff)
 	require.True(t, live[0].Target.Bridged)
@@ -326,7 +327,9 @@ func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
 	e.waitEnded(a)
 	require.Equal(t, []string{"KTV1/answered"}, e.record(a.ID()).results())
 	require.Len(t, e.dialsTo(ktv1Vina), 1)
+	require.NoError(t, e.srv.Wait(e.ctx()))
 	require.False(t, e.srv.Busy("KTV1"))
+	require.Equal(t, 0.0, e.metric("hotline_calls_active"))
 }
 
 func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
@@ -379,4 +382,28 @@ func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
 	r := e.record(live.ID())
 	require.Equal(t, "answered", r.Outcome, "the live call finished normally")
 	require.Len(t, e.dialsTo(ktv1Vina), 1)
+}
+
+func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
+	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	}})
+	ok, err := e.store.Reserve(e.ctx(), "KTV1", "another-call", "test-2", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	c := e.call(cafe1Phone)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	// The in-memory plan could not know; the database said no while the
+	// first leg was being set up: it was cancelled, and the KTV's other
+	// number was not tried.
+	require.Equal(t, []string{"KTV1/cancelled", "AM1/answered"}, r.results())
+	require.Contains(t, r.Legs[0].Detail, "another hotline call")
+	require.Empty(t, e.dialsTo(ktv1Viettel))
+	// The other instance's reservation is untouched; ours are released.
+	require.Eventually(t, func() bool {
+		res, err := e.store.Reservations(e.ctx())
+		return err == nil && len(res) == 1 && res[0].CallID == "another-call"
+	}, 5*time.Second, 10*time.Millisecond)
 }

@@ -20,9 +20,13 @@ var errReservedElsewhere = errors.New("on another hotline call (reserved by anot
 func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 	defer in.stop()
 	var prevRole dialplan.Role
+	elsewhere := map[string]bool{} // staff another instance holds
 	for _, t := range dec.Targets {
 		if ctx.Err() != nil {
 			return
+		}
+		if elsewhere[t.Staff] {
+			continue
 		}
 		hold, ok := c.reserve(t)
 		if !ok {
@@ -35,6 +39,11 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 		prevRole = t.Role
 		l := c.tryTarget(ctx, t, hold)
 		if l == nil {
+			select {
+			case <-hold.denied:
+				elsewhere[t.Staff] = true // not on their other numbers either
+			default:
+			}
 			c.unreserve(t, hold)
 			continue
 		}
