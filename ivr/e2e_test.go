@@ -407,3 +407,28 @@ func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
 		return err == nil && len(res) == 1 && res[0].CallID == "another-call"
 	}, 5*time.Second, 10*time.Millisecond)
 }
+
+func TestMusicOnHoldAndComplaint(t *testing.T) {
+	e := newEnv(t, envOption{
+		cfg: func(c *ivr.Config) { c.Hold, c.MOHClass = ivr.HoldMOH, "hotline" },
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{
+				ktv1Vina:    aritest.Busy(),
+				ktv1Viettel: talkThenHangUp(100*time.Millisecond, 100*time.Millisecond),
+			}
+		}})
+	c := e.call(cafe1Phone)
+	e.waitHeard(c, "moh", "hotline")
+	e.waitHeard(c, "playback", "vi/rate")
+	require.NoError(t, c.Press(e.ctx(), "9"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.NotNil(t, r.Rating)
+	require.True(t, r.Rating.Complaint)
+	require.False(t, r.Rating.Score.Valid)
+	require.Equal(t, "KTV1", r.Rating.Staff)
+	require.Empty(t, e.heardKinds(c, "ringing"))
+	require.NotEmpty(t, e.heardKinds(c, "moh-stop"), "music stops before the bridge")
+	require.Equal(t, 1.0, e.metric("hotline_complaints_total"))
+}
