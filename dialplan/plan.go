@@ -152,6 +152,9 @@ type planner struct {
 	seen    bitset // staffEntry.idx of people already targeted or skipped
 	numbers bitset // dialPhone.id of numbers already targeted
 	cafe    *Cafe
+	// The directory's café of the same code, for refusals, once looked up.
+	dirCafe    *Cafe
+	cafeLooked bool
 	// Holidays of the call's date, looked up once per plan.
 	publicHoliday string    // computed public holiday's name, "" if none
 	dayHolidays   []Holiday // the directory's list for that date
@@ -349,25 +352,43 @@ func (p *planner) rotate(people []*staffEntry) []*staffEntry {
 		if t := p.req.Rotation.LastRung(e.Code); !t.IsZero() {
 			last = t.UnixNano()
 		}
-		rs = append(rs, ranked{e, last, i})
+		rs = append(rs, ranked{last, i})
 	}
-	slices.SortFunc(rs, func(a, b ranked) int {
-		if c := cmp.Compare(a.last, b.last); c != 0 {
-			return c
-		}
-		return a.i - b.i
-	})
+	sortRanked(rs)
 	out := p.rotBuf[:0]
 	for _, r := range rs {
-		out = append(out, r.e)
+		out = append(out, people[r.i])
 	}
 	p.rankBuf, p.rotBuf = rs, out
 	return out
 }
 
-// ranked is a person with the time they were last rung, for rotate.
+// sortRanked sorts by last, then i: insertion sort for the usual few
+// dozen people of a province or the operators, which is fast and needs no
+// comparison function call.
+func sortRanked(rs []ranked) {
+	if len(rs) > 64 {
+		slices.SortFunc(rs, func(a, b ranked) int {
+			if c := cmp.Compare(a.last, b.last); c != 0 {
+				return c
+			}
+			return a.i - b.i
+		})
+		return
+	}
+	for i := 1; i < len(rs); i++ {
+		r := rs[i]
+		j := i
+		for ; j > 0 && (rs[j-1].last > r.last || rs[j-1].last == r.last && rs[j-1].i > r.i); j-- {
+			rs[j] = rs[j-1]
+		}
+		rs[j] = r
+	}
+}
+
+// ranked is a person (by input position) with the time they were last
+// rung, for rotate. It has no pointers: sorting needs no write barriers.
 type ranked struct {
-	e    *staffEntry
 	last int64 // Unix ns; the zero time sorts first
 	i    int   // input position: ties keep code order
 }
@@ -402,7 +423,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	case e.Status != StatusActive:
 		p.skip(e, SkipTerminated, "")
 		return false
-	case p.cafe != nil && e.Role == RoleTechnician && e.refuses && p.d.Refuses(e.Code, p.cafe.Code):
+	case p.cafe != nil && e.Role == RoleTechnician && len(e.refused) > 0 && p.refusesCafe(e):
 		p.skip(e, SkipRefusesCafe, "refuses café "+p.cafe.Code)
 		return false
 	}
@@ -456,6 +477,15 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 		p.skip(e, SkipDuplicate, "number already in the plan for "+shared)
 	}
 	return false
+}
+
+// refusesCafe is Directory.Refuses(e.Code, p.cafe.Code), with the café
+// looked up once per plan.
+func (p *planner) refusesCafe(e *staffEntry) bool {
+	if !p.cafeLooked {
+		p.dirCafe, p.cafeLooked = p.d.cafes[CafeKey(p.cafe.Code)], true
+	}
+	return p.dirCafe != nil && slices.Contains(e.refused, p.dirCafe)
 }
 
 // ringOf is the ring time of a person's role: PlanRequest.Ring, else

@@ -1,7 +1,10 @@
 package dialplan
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -87,4 +90,19 @@ func TestPlanManyTrunkSets(t *testing.T) {
 	a := dir.trunkTable(Trunks{DefaultTrunk: "D/{e164}"})
 	require.Same(t, a, dir.trunkTable(Trunks{DefaultTrunk: "D/{e164}"}))
 	require.NotSame(t, a, dir.trunkTable(Trunks{DefaultTrunk: "E/{e164}"}))
+}
+
+// sortRanked orders as a stable sort by last does, short and long inputs.
+func TestSortRanked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 5, 30, 64, 65, 200} {
+		rs := make([]ranked, n)
+		for i := range rs {
+			rs[i] = ranked{last: int64(rng.IntN(max(n/3, 1))), i: i}
+		}
+		want := slices.Clone(rs)
+		slices.SortStableFunc(want, func(a, b ranked) int { return cmp.Compare(a.last, b.last) })
+		sortRanked(rs)
+		require.Equal(t, want, rs, "n=%d", n)
+	}
 }
