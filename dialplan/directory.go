@@ -46,9 +46,10 @@ type Directory struct {
 	staff          map[string]*staffEntry
 	operators      []*staffEntry // every operator, by code
 	techs          map[string][]*staffEntry
-	cafes          map[string]*Cafe // by CafeKey(code)
-	cafeByDTMF     map[string]*Cafe // by DTMF key; nil value = ambiguous
-	cafeByPhone    map[string]*Cafe // by E.164
+	cafeList       []Cafe     // every café, in the data's order
+	cafeByKey      *cafeIndex // by CafeKey(code)
+	cafeByDTMF     *cafeIndex // by DTMF key; ambiguous keys absent
+	cafeByPhone    *cafeIndex // by E.164
 	refusals       map[refusal]struct{}
 	holidays       map[civilDate][]Holiday // the company's list
 	phoneIDs       map[string]int          // staff E.164 → dense id (dialPhone.id)
@@ -181,9 +182,6 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		areaOfProvince: map[string]*Area{},
 		staff:          make(map[string]*staffEntry, len(data.Staff)),
 		techs:          map[string][]*staffEntry{},
-		cafes:          make(map[string]*Cafe, len(data.Cafes)),
-		cafeByDTMF:     make(map[string]*Cafe, len(data.Cafes)),
-		cafeByPhone:    make(map[string]*Cafe, len(data.Cafes)),
 		refusals:       make(map[refusal]struct{}, len(data.Refusals)),
 		holidays:       map[civilDate][]Holiday{},
 		phoneIDs:       make(map[string]int, len(data.Staff)*2),
@@ -347,6 +345,8 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 	// The cafés and their numbers are each kept in one block (&cafes[i] is
 	// café i), so the snapshot is few objects for the garbage collector.
 	cafes := make([]Cafe, len(data.Cafes))
+	codeCafe := make(map[string]*Cafe, len(data.Cafes))   // by CafeKey
+	numberCafe := make(map[string]*Cafe, len(data.Cafes)) // by E.164
 	nPhones := 0
 	for i := range data.Cafes {
 		nPhones += len(data.Cafes[i].Phones)
@@ -360,7 +360,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 			bad("cafe %q: empty code", c.Name)
 			continue
 		}
-		if other := d.cafes[key]; other != nil {
+		if other := codeCafe[key]; other != nil {
 			bad("cafe %s: duplicate code (same as %s)", c.Code, other.Code)
 			continue
 		}
@@ -385,14 +385,13 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				continue
 			}
 			c.Phones[j] = n.E164
-			if other := d.cafeByPhone[n.E164]; other != nil {
+			if other := numberCafe[n.E164]; other != nil {
 				bad("cafe %s: number %s already belongs to cafe %s", c.Code, n.E164, other.Code)
 				continue
 			}
-			d.cafeByPhone[n.E164] = c
+			numberCafe[n.E164] = c
 		}
-		d.cafes[key] = c
-		d.indexCafeDTMF(c)
+		codeCafe[key] = c
 		d.counts.CafePhones += len(c.Phones)
 		if c.Status == StatusActive {
 			d.counts.ActiveCafes++
@@ -403,10 +402,10 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 		if d.staff[r.Staff] == nil {
 			bad("refusal %s/%s: unknown staff %q", r.Staff, r.Cafe, r.Staff)
 		}
-		if d.cafes[CafeKey(r.Cafe)] == nil {
+		if codeCafe[CafeKey(r.Cafe)] == nil {
 			bad("refusal %s/%s: unknown cafe %q", r.Staff, r.Cafe, r.Cafe)
 		}
-		if c := d.cafes[CafeKey(r.Cafe)]; c != nil {
+		if c := codeCafe[CafeKey(r.Cafe)]; c != nil {
 			d.refusals[refusal{r.Staff, c.Code}] = struct{}{}
 			if e := d.staff[r.Staff]; e != nil && !slices.Contains(e.refused, c) {
 				e.refused = append(e.refused, c)
@@ -437,7 +436,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 	d.counts.Regions = len(d.regions)
 	d.counts.Areas = len(d.areas)
 	d.counts.Staff = len(d.staff)
-	d.counts.Cafes = len(d.cafes)
+	d.counts.Cafes = len(d.cafeList)
 	d.counts.Refusals = len(d.refusals)
 	d.counts.Holidays = len(data.Holidays)
 	for _, e := range d.staff {
@@ -455,23 +454,12 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 	return d, nil
 }
 
-// indexCafeDTMF adds a café to the index by typed digits.
-func (d *Directory) indexCafeDTMF(c *Cafe) {
-	if k := dtmfKey(c.Code); k != "" {
-		if _, taken := d.cafeByDTMF[k]; taken {
-			d.cafeByDTMF[k] = nil // two codes type the same digits
-		} else {
-			d.cafeByDTMF[k] = c
-		}
-	}
-}
-
 // compactCafes copies the valid cafés' codes, names and numbers into one
 // string and shares the province and technician codes with the directory,
-// then indexes the cafés again on those strings: the snapshot then holds a
-// handful of objects for 20,000 cafés rather than 100,000, which makes every
-// garbage collection cycle of the process shorter. Every café is valid (it
-// runs only when NewDirectory found no problem).
+// then indexes the cafés by position (see cafeIndex): the snapshot then
+// holds a handful of objects for 20,000 cafés rather than 100,000, and few
+// pointers, which makes every garbage collection of the process shorter.
+// Every café is valid (it runs only when NewDirectory found no problem).
 func (d *Directory) compactCafes(cafes []Cafe) {
 	size := 0
 	for i := range cafes {
@@ -496,15 +484,15 @@ func (d *Directory) compactCafes(cafes []Cafe) {
 		off += len(s)
 		return text[off-len(s) : off]
 	}
-	d.cafes = make(map[string]*Cafe, len(cafes))
-	d.cafeByDTMF = make(map[string]*Cafe, len(cafes))
-	d.cafeByPhone = make(map[string]*Cafe, d.counts.CafePhones)
+	byCode := make(map[string]int32, len(cafes))
+	byDTMF := make(map[string]int32, len(cafes)) // -1: two codes type the same digits
+	byPhone := make(map[string]int32, d.counts.CafePhones)
 	for i := range cafes {
 		c := &cafes[i]
 		c.Code, c.Name = take(c.Code), take(c.Name)
 		for j, ph := range c.Phones {
 			c.Phones[j] = take(ph)
-			d.cafeByPhone[c.Phones[j]] = c
+			byPhone[c.Phones[j]] = int32(i)
 		}
 		if p := d.provinces[c.Province]; p != nil {
 			c.Province = p.Code
@@ -512,14 +500,33 @@ func (d *Directory) compactCafes(cafes []Cafe) {
 		if e := d.staff[c.Technician]; e != nil {
 			c.Technician = e.Code
 		}
-		d.cafes[CafeKey(c.Code)] = c
-		d.indexCafeDTMF(c)
+		byCode[CafeKey(c.Code)] = int32(i)
+		if k := dtmfKey(c.Code); k != "" {
+			if _, taken := byDTMF[k]; taken {
+				byDTMF[k] = -1
+			} else {
+				byDTMF[k] = int32(i)
+			}
+		}
 	}
+	maps.DeleteFunc(byDTMF, func(_ string, i int32) bool { return i < 0 })
+	d.cafeList = cafes
+	d.cafeByKey = newCafeIndex(byCode, cafeHasCode)
+	d.cafeByDTMF = newCafeIndex(byDTMF, cafeHasDTMF)
+	d.cafeByPhone = newCafeIndex(byPhone, cafeHasPhone)
 	refusals := make(map[refusal]struct{}, len(d.refusals))
 	for r := range d.refusals {
-		refusals[refusal{d.staff[r.staff].Code, d.cafes[CafeKey(r.cafe)].Code}] = struct{}{}
+		refusals[refusal{d.staff[r.staff].Code, cafes[byCode[CafeKey(r.cafe)]].Code}] = struct{}{}
 	}
 	d.refusals = refusals
+}
+
+// cafe returns the café of a key in one of the café indexes, nil if none.
+func (d *Directory) cafe(x *cafeIndex, key string) *Cafe {
+	if i, ok := x.get(d.cafeList, key); ok {
+		return &d.cafeList[i]
+	}
+	return nil
 }
 
 // provinceRoute precomputes Plan's view of a province.
@@ -604,7 +611,8 @@ func (d *Directory) Staff(code string) (*Staff, bool) {
 
 // CafeByCode returns a café by code, compared as CafeKey does.
 func (d *Directory) CafeByCode(code string) (*Cafe, bool) {
-	c, ok := d.cafes[CafeKey(code)]
+	c := d.cafe(d.cafeByKey, CafeKey(code))
+	ok := c != nil
 	return c, ok
 }
 
@@ -621,20 +629,20 @@ func (d *Directory) CafeByDTMF(digits string) (*Cafe, bool) {
 	if !allDigits(digits) {
 		return nil, false
 	}
-	c := d.cafeByDTMF[CafeKey(digits)]
+	c := d.cafe(d.cafeByDTMF, CafeKey(digits))
 	return c, c != nil
 }
 
 // CafeByPhone returns the café a number belongs to. number may be in any
 // form Normalize accepts.
 func (d *Directory) CafeByPhone(number string) (*Cafe, bool) {
-	c, ok := d.cafeByPhone[number]
-	if !ok {
+	c := d.cafe(d.cafeByPhone, number)
+	if c == nil {
 		if n := Normalize(number); n.E164 != "" {
-			c, ok = d.cafeByPhone[n.E164]
+			c = d.cafe(d.cafeByPhone, n.E164)
 		}
 	}
-	return c, ok
+	return c, c != nil
 }
 
 // Technicians returns the active technicians covering a province, by code.
@@ -661,11 +669,11 @@ func (d *Directory) Operators() []*Staff {
 
 // Refuses reports whether a technician refuses a café (by code).
 func (d *Directory) Refuses(staff, cafe string) bool {
-	c, ok := d.cafes[CafeKey(cafe)]
-	if !ok {
+	c := d.cafe(d.cafeByKey, CafeKey(cafe))
+	if c == nil {
 		return false
 	}
-	_, ok = d.refusals[refusal{staff, c.Code}]
+	_, ok := d.refusals[refusal{staff, c.Code}]
 	return ok
 }
 

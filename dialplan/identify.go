@@ -29,7 +29,7 @@ func Identify(dir *Directory, caller Number, dtmfCode string) Identification {
 	id := Identification{Caller: caller, MatchedBy: MatchedByNone, DTMF: strings.TrimSpace(dtmfCode)}
 	var notes []string
 	if dir != nil && caller.E164 != "" {
-		if c, ok := dir.cafeByPhone[caller.E164]; ok {
+		if c := dir.cafe(dir.cafeByPhone, caller.E164); c != nil {
 			id.Cafe, id.Province, id.MatchedBy = c, c.Province, MatchedByCallerID
 			return id
 		}

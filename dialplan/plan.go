@@ -483,7 +483,7 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 // looked up once per plan.
 func (p *planner) refusesCafe(e *staffEntry) bool {
 	if !p.cafeLooked {
-		p.dirCafe, p.cafeLooked = p.d.cafes[CafeKey(p.cafe.Code)], true
+		p.dirCafe, p.cafeLooked = p.d.cafe(p.d.cafeByKey, CafeKey(p.cafe.Code)), true
 	}
 	return p.dirCafe != nil && slices.Contains(e.refused, p.dirCafe)
 }

@@ -106,3 +106,28 @@ func TestSortRanked(t *testing.T) {
 		require.Equal(t, want, rs, "n=%d", n)
 	}
 }
+
+// cafeIndex finds every key, and no other, even when hashes collide.
+func TestCafeIndexCollisions(t *testing.T) {
+	cafes := []Cafe{{Code: "A1", Phones: []string{"+84911000001"}}, {Code: "B22"}, {Code: "C3"}, {Code: "D44"}}
+	keys := map[string]int32{"A1": 0, "B22": 1, "C3": 2, "D44": 3}
+	for name, hash := range map[string]func(string) uint64{
+		"by length (collisions)": func(s string) uint64 { return uint64(len(s)) },
+		"constant":               func(string) uint64 { return 7 },
+		"maphash":                newCafeIndex(nil, nil).hash,
+	} {
+		x := newCafeIndexHash(keys, cafeHasCode, hash)
+		for k, want := range keys {
+			i, ok := x.get(cafes, k)
+			require.True(t, ok, "%s: %s", name, k)
+			require.Equal(t, want, i, "%s: %s", name, k)
+		}
+		for _, k := range []string{"A2", "B2", "E55", "", "c3"} {
+			_, ok := x.get(cafes, k)
+			require.False(t, ok, "%s: %s", name, k)
+		}
+	}
+	phones := newCafeIndexHash(map[string]int32{"+84911000001": 0}, cafeHasPhone, func(string) uint64 { return 1 })
+	_, ok := phones.get(cafes, "+84911000002")
+	require.False(t, ok)
+}
