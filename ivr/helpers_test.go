@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -206,8 +208,12 @@ func newEnv(t *testing.T, o envOption) *env {
 	reg := prometheus.NewRegistry()
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
 		Staff: []string{"KTV1", "KTV3", "KTV4", "AM1", "RM1", "OP1"}})
+	var log *slog.Logger
+	if os.Getenv("IVR_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
-		Reserver: st, Recorder: rec, Metrics: met, Now: now})
+		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log})
 	require.NoError(t, err)
 	e := &env{t: t, fake: fake, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,
 		cancel: cancel, runErr: make(chan error, 1)}
