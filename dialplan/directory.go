@@ -44,6 +44,7 @@ type Directory struct {
 	areas          map[string]*Area
 	areaOfProvince map[string]*Area
 	staff          map[string]*staffEntry
+	staffList      []*staffEntry // by staffEntry.idx
 	operators      []*staffEntry // every operator, by code
 	techs          map[string][]*staffEntry
 	cafeList       []Cafe     // every café, in the data's order
@@ -265,6 +266,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 			}
 		}
 		d.staff[s.Code] = e
+		d.staffList = append(d.staffList, e)
 	}
 	staffRef := func(what, code string, role Role) {
 		if code == "" {

@@ -141,8 +141,9 @@ type Decision struct {
 }
 
 // planner carries one Plan call's state. Planners are reused through the
-// Directory's pool: everything in it is scratch, and the Decision returned
-// gets its own exactly sized copies of the targets, skips and alternates.
+// Directory's pool. Targets and skips are gathered as small records without
+// pointers (no write barriers while the garbage collector runs, nothing to
+// clear), and the Decision returned is built from them once, exactly sized.
 type planner struct {
 	d       *Directory
 	req     PlanRequest
@@ -161,15 +162,55 @@ type planner struct {
 	trunks        *trunkTable
 	down          bitset           // trunk indexes marked unavailable
 	ring          [5]time.Duration // per roleIndex; 0 = not looked up yet
-	targets       []Target
-	skips         []Skip
-	alts          []Route // Target.Alternate of the targets having one, in order
+	targets       []targetRec
+	skips         []skipRec
+	strs          []string // reasons and details the records point to
+	nAlts         int      // targets with an alternate
 	rankBuf       []ranked
-	rotBuf        []*staffEntry
 	truncated     int // people not examined because MaxTargets was reached
 	// The last reason with a replaced trunk, to share its string.
-	lastReason, lastWhy, lastFull string
+	lastReason, lastWhy string
+	lastFull            int32 // its index in strs
 }
+
+// targetRec is a Target as indexes.
+type targetRec struct {
+	staff  int32 // staffEntry.idx
+	phone  int32 // index in the person's phones
+	trunk  int32 // trunk table index
+	alt    int32 // trunk table index of the alternate, -1 when none
+	reason int32 // index in planner.strs
+}
+
+// skipRec is a Skip as indexes.
+type skipRec struct {
+	staff  int32
+	reason int32 // index in skipReasons
+	detail int32 // index in planner.strs, or noDetail or hoursDetail
+}
+
+// Special skipRec.detail values.
+const (
+	noDetail    = -1 // ""
+	hoursDetail = -2 // the person's hours text
+)
+
+// skipReasons numbers the skip reasons for skipRec.
+var skipReasons = [...]SkipReason{SkipSuspended, SkipTerminated, SkipOffDuty, SkipHoliday, SkipRefusesCafe,
+	SkipOnCall, SkipDuplicate, SkipNoPhone, SkipNoTrunk}
+
+// Indexes of skipReasons.
+const (
+	skipSuspended = iota
+	skipTerminated
+	skipOffDuty
+	skipHoliday
+	skipRefusesCafe
+	skipOnCall
+	skipDuplicate
+	skipNoPhone
+	skipNoTrunk
+)
 
 // getPlanner returns a clean planner sized for the directory.
 func (d *Directory) getPlanner() *planner {
@@ -180,21 +221,20 @@ func (d *Directory) getPlanner() *planner {
 	return p
 }
 
-// putPlanner clears a planner of the call's data and returns it to the pool.
+// putPlanner resets a planner and returns it to the pool. Its slices keep
+// their arrays; strs is cleared so as not to keep a plan's strings alive.
 func (d *Directory) putPlanner(p *planner) {
 	clear(p.seen)
 	clear(p.numbers)
 	clear(p.down)
-	clear(p.targets)
-	clear(p.skips)
-	clear(p.alts)
-	clear(p.rotBuf)
-	clear(p.rankBuf)
-	*p = planner{
-		seen: p.seen, numbers: p.numbers, down: p.down[:0],
-		targets: p.targets[:0], skips: p.skips[:0], alts: p.alts[:0],
-		rankBuf: p.rankBuf[:0], rotBuf: p.rotBuf[:0],
-	}
+	clear(p.strs)
+	p.req, p.dec = PlanRequest{}, Decision{}
+	p.cafe, p.dirCafe, p.cafeLooked = nil, nil, false
+	p.publicHoliday, p.dayHolidays, p.trunks = "", nil, nil
+	p.ring = [5]time.Duration{}
+	p.targets, p.skips, p.strs, p.rankBuf = p.targets[:0], p.skips[:0], p.strs[:0], p.rankBuf[:0]
+	p.nAlts, p.truncated = 0, 0
+	p.lastReason, p.lastWhy, p.lastFull = "", "", 0
 	d.planners.Put(p)
 }
 
@@ -287,9 +327,7 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 			p.note(pr.areaNote)
 		}
 	}
-	for _, e := range p.rotate(d.operators) {
-		p.consider(e, "operator")
-	}
+	p.considerAll(d.operators, "operator")
 	if p.truncated > 0 {
 		p.note("stopped at " + strconv.Itoa(p.req.MaxTargets) + " targets: " +
 			strconv.Itoa(p.truncated) + " more people not examined")
@@ -300,28 +338,55 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 	return p.decision()
 }
 
-// decision returns the plan with its own copies of the scratch slices.
+// decision builds the Decision from the records.
 func (p *planner) decision() Decision {
 	dec := p.dec
+	tt, staff := p.trunks, p.d.staffList
 	dec.Targets = make([]Target, len(p.targets))
-	copy(dec.Targets, p.targets)
-	if len(p.alts) > 0 {
-		alts := make([]Route, len(p.alts))
-		copy(alts, p.alts)
-		k := 0
-		for i := range dec.Targets {
-			if dec.Targets[i].Alternate != nil {
-				dec.Targets[i].Alternate = &alts[k]
-				k++
-			}
+	var alts []Route
+	if p.nAlts > 0 {
+		alts = make([]Route, 0, p.nAlts)
+	}
+	for i, r := range p.targets {
+		e := staff[r.staff]
+		ph := &e.phones[r.phone]
+		t := &dec.Targets[i]
+		t.Staff, t.Name, t.Role = e.Code, e.Name, e.Role
+		t.Number, t.Carrier = ph.e164, ph.carrier
+		t.Trunk, t.Dial = tt.names[r.trunk], tt.dial(ph.id, int(r.trunk))
+		t.RingSeconds = int(p.ringOf(e) / time.Second)
+		t.Reason = p.strs[r.reason]
+		if r.alt >= 0 {
+			alts = append(alts, Route{Trunk: tt.names[r.alt], Dial: tt.dial(ph.id, int(r.alt))})
+			t.Alternate = &alts[len(alts)-1]
 		}
 	}
 	dec.Skipped = make([]Skip, len(p.skips))
-	copy(dec.Skipped, p.skips)
+	for i, r := range p.skips {
+		e := staff[r.staff]
+		s := &dec.Skipped[i]
+		s.Staff, s.Name, s.Role, s.Reason = e.Code, e.Name, e.Role, skipReasons[r.reason]
+		switch r.detail {
+		case noDetail:
+		case hoursDetail:
+			s.Detail = e.hoursText
+		default:
+			s.Detail = p.strs[r.detail]
+		}
+	}
 	return dec
 }
 
 func (p *planner) note(s string) { p.dec.Notes = append(p.dec.Notes, s) }
+
+// str stores a string for the records, sharing the last one when equal.
+func (p *planner) str(s string) int32 {
+	if n := len(p.strs); n > 0 && p.strs[n-1] == s {
+		return int32(n - 1)
+	}
+	p.strs = append(p.strs, s)
+	return int32(len(p.strs) - 1)
+}
 
 // technicians adds the café's technician, else the province's technicians.
 func (p *planner) technicians(pr *provinceRoute) {
@@ -333,19 +398,19 @@ func (p *planner) technicians(pr *provinceRoute) {
 	if len(pr.techs) == 0 {
 		p.note(pr.noTechNote)
 	}
-	for _, e := range p.rotate(pr.techs) {
-		p.consider(e, pr.coverReason)
-	}
+	p.considerAll(pr.techs, pr.coverReason)
 }
 
-// rotate orders people least recently rung first, ties by code (the input
-// is sorted by code and the sort is stable). Inactive people keep their place
+// considerAll considers people (sorted by code) in rotation order: least
+// recently rung first, ties by code. Inactive people keep their place
 // relative to each other; they are skipped anyway.
-func (p *planner) rotate(people []*staffEntry) []*staffEntry {
+func (p *planner) considerAll(people []*staffEntry, reason string) {
 	if p.req.Rotation == nil || len(people) < 2 || p.full() {
-		return people // when full, consider only counts them
+		for _, e := range people { // when full, consider only counts them
+			p.consider(e, reason)
+		}
+		return
 	}
-	// The buffers are reused: technicians are done with before operators.
 	rs := p.rankBuf[:0]
 	for i, e := range people {
 		last := int64(math.MinInt64)
@@ -355,12 +420,10 @@ func (p *planner) rotate(people []*staffEntry) []*staffEntry {
 		rs = append(rs, ranked{last, i})
 	}
 	sortRanked(rs)
-	out := p.rotBuf[:0]
+	p.rankBuf = rs
 	for _, r := range rs {
-		out = append(out, people[r.i])
+		p.consider(people[r.i], reason)
 	}
-	p.rankBuf, p.rotBuf = rs, out
-	return out
 }
 
 // sortRanked sorts by last, then i: insertion sort for the usual few
@@ -387,7 +450,7 @@ func sortRanked(rs []ranked) {
 }
 
 // ranked is a person (by input position) with the time they were last
-// rung, for rotate. It has no pointers: sorting needs no write barriers.
+// rung, for considerAll. It has no pointers: sorting needs no write barriers.
 type ranked struct {
 	last int64 // Unix ns; the zero time sorts first
 	i    int   // input position: ties keep code order
@@ -408,8 +471,8 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	}
 	if p.seen.has(e.idx) {
 		for _, t := range p.targets {
-			if t.Staff == e.Code {
-				p.skip(e, SkipDuplicate, "already in the plan as "+t.Reason)
+			if int(t.staff) == e.idx {
+				p.skip(e, skipDuplicate, p.str("already in the plan as "+p.strs[t.reason]))
 				break
 			}
 		}
@@ -418,41 +481,41 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 	p.seen.set(e.idx)
 	switch {
 	case e.Status == StatusSuspended:
-		p.skip(e, SkipSuspended, "")
+		p.skip(e, skipSuspended, noDetail)
 		return false
 	case e.Status != StatusActive:
-		p.skip(e, SkipTerminated, "")
+		p.skip(e, skipTerminated, noDetail)
 		return false
 	case p.cafe != nil && e.Role == RoleTechnician && len(e.refused) > 0 && p.refusesCafe(e):
-		p.skip(e, SkipRefusesCafe, "refuses café "+p.cafe.Code)
+		p.skip(e, skipRefusesCafe, p.str("refuses café "+p.cafe.Code))
 		return false
 	}
 	if !e.Hours.Always {
 		if name, ok := p.holiday(e); ok {
-			p.skip(e, SkipHoliday, name)
+			p.skip(e, skipHoliday, p.str(name))
 			return false
 		}
 		if !openAt(e.Hours, p.day, p.minute) {
-			p.skip(e, SkipOffDuty, e.hoursText)
+			p.skip(e, skipOffDuty, hoursDetail)
 			return false
 		}
 	}
 	if p.req.Live != nil && p.req.Live.Busy(e.Code) {
-		p.skip(e, SkipOnCall, "")
+		p.skip(e, skipOnCall, noDetail)
 		return false
 	}
 	if len(e.phones) == 0 {
-		p.skip(e, SkipNoPhone, "")
+		p.skip(e, skipNoPhone, noDetail)
 		return false
 	}
-	ring := p.ringOf(e)
-	added, shared, noTrunk := 0, "", 0
-	for _, ph := range e.phones {
+	added, shared, noTrunk := 0, -1, 0
+	for k := range e.phones {
+		ph := &e.phones[k]
 		if p.full() {
 			break
 		}
 		if p.numbers.has(ph.id) {
-			shared = p.ownerOf(ph.e164)
+			shared = ph.id
 			continue
 		}
 		primary, alternate, why, ok := p.routes(ph)
@@ -461,20 +524,20 @@ func (p *planner) consider(e *staffEntry, reason string) bool {
 			continue
 		}
 		p.numbers.set(ph.id)
-		p.targets = append(p.targets, Target{
-			Staff: e.Code, Name: e.Name, Role: e.Role, Number: ph.e164, Carrier: ph.carrier,
-			Trunk: primary.Trunk, Dial: primary.Dial, RingSeconds: int(ring / time.Second),
-			Reason: p.reasonWith(reason, why), Alternate: alternate,
-		})
+		if alternate >= 0 {
+			p.nAlts++
+		}
+		p.targets = append(p.targets, targetRec{staff: int32(e.idx), phone: int32(k),
+			trunk: int32(primary), alt: int32(alternate), reason: p.reasonWith(reason, why)})
 		added++
 	}
 	switch {
 	case added > 0:
 		return true
 	case noTrunk > 0:
-		p.skip(e, SkipNoTrunk, "no trunk configured for their numbers")
+		p.skip(e, skipNoTrunk, p.str("no trunk configured for their numbers"))
 	default:
-		p.skip(e, SkipDuplicate, "number already in the plan for "+shared)
+		p.skip(e, skipDuplicate, p.str("number already in the plan for "+p.ownerOf(shared)))
 	}
 	return false
 }
@@ -504,14 +567,15 @@ func (p *planner) ringOf(e *staffEntry) time.Duration {
 	return ring
 }
 
-// reasonWith is reason, followed by why in parentheses when there is one.
-// Consecutive targets usually share both, and then the string.
-func (p *planner) reasonWith(reason, why string) string {
+// reasonWith stores reason, followed by why in parentheses when there is
+// one. Consecutive targets usually share both, and then the string.
+func (p *planner) reasonWith(reason, why string) int32 {
 	if why == "" {
-		return reason
+		return p.str(reason)
 	}
-	if reason != p.lastReason || why != p.lastWhy {
-		p.lastReason, p.lastWhy, p.lastFull = reason, why, reason+" ("+why+")"
+	if reason != p.lastReason || why != p.lastWhy || p.lastWhy == "" {
+		p.lastReason, p.lastWhy = reason, why
+		p.lastFull = p.str(reason + " (" + why + ")")
 	}
 	return p.lastFull
 }
@@ -522,10 +586,10 @@ func (p *planner) full() bool {
 }
 
 // ownerOf returns who already has a number in the plan (rare: a shared phone).
-func (p *planner) ownerOf(e164 string) string {
+func (p *planner) ownerOf(phoneID int) string {
 	for _, t := range p.targets {
-		if t.Number == e164 {
-			return t.Staff
+		if e := p.d.staffList[t.staff]; e.phones[t.phone].id == phoneID {
+			return e.Code
 		}
 	}
 	return ""
@@ -538,8 +602,8 @@ func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
 func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
 
-func (p *planner) skip(e *staffEntry, r SkipReason, detail string) {
-	p.skips = append(p.skips, Skip{Staff: e.Code, Name: e.Name, Role: e.Role, Reason: r, Detail: detail})
+func (p *planner) skip(e *staffEntry, reason int, detail int32) {
+	p.skips = append(p.skips, skipRec{staff: int32(e.idx), reason: int32(reason), detail: detail})
 }
 
 // holiday is HolidayAt for the plan's date, with the lookups done once.
@@ -555,11 +619,12 @@ func (p *planner) holiday(e *staffEntry) (string, bool) {
 	return "", false
 }
 
-// routes picks the trunk for a number: its carrier's trunk, else the
-// default; if that one is unavailable, the first usable of the default and
-// the other carriers' trunks (by name). The alternate is the next usable one.
-// why explains a replaced trunk. ok is false when no trunk is configured.
-func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why string, ok bool) {
+// routes picks the trunk for a number (trunk table indexes): its carrier's
+// trunk, else the default; if that one is unavailable, the first usable of
+// the default and the other carriers' trunks (by name). The alternate is
+// the next usable one, -1 when none. why explains a replaced trunk. ok is
+// false when no trunk is configured.
+func (p *planner) routes(ph *dialPhone) (primary, alternate int, why string, ok bool) {
 	tt := p.trunks
 	want := -1
 	if ph.carrier != "" {
@@ -569,22 +634,19 @@ func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why str
 		want = tt.def
 	}
 	if want < 0 {
-		return Route{}, nil, "", false
+		return -1, -1, "", false
 	}
-	found := 0
+	primary, alternate = -1, -1
 	try := func(i int) bool {
 		if p.down.has(i) {
 			return false
 		}
-		r := Route{Trunk: tt.names[i], Dial: tt.dial(ph.id, i)}
-		if found == 0 {
-			primary = r
-		} else {
-			p.alts = append(p.alts, r)
-			alternate = &p.alts[len(p.alts)-1]
+		if primary < 0 {
+			primary = i
+			return false
 		}
-		found++
-		return found == 2
+		alternate = i
+		return true
 	}
 	done := try(want)
 	if !done && want != tt.def && tt.def >= 0 {
@@ -599,12 +661,12 @@ func (p *planner) routes(ph dialPhone) (primary Route, alternate *Route, why str
 		}
 	}
 	switch {
-	case found == 0:
+	case primary < 0:
 		// Every trunk is marked unavailable: health may be stale, so
 		// still try the number's own trunk rather than nobody.
-		return Route{Trunk: tt.names[want], Dial: tt.dial(ph.id, want)}, nil, "every trunk marked unavailable", true
-	case primary.Trunk != tt.names[want]:
-		return primary, alternate, tt.via[want*len(tt.names)+p.trunks.index(primary.Trunk)], true
+		return want, -1, "every trunk marked unavailable", true
+	case primary != want:
+		return primary, alternate, tt.via[want*len(tt.names)+primary], true
 	}
 	return primary, alternate, "", true
 }
