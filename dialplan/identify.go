@@ -27,7 +27,6 @@ type Identification struct {
 // but the area code).
 func Identify(dir *Directory, caller Number, dtmfCode string) Identification {
 	id := Identification{Caller: caller, MatchedBy: MatchedByNone, DTMF: strings.TrimSpace(dtmfCode)}
-	var notes []string
 	if dir != nil && caller.E164 != "" {
 		if c := dir.cafe(dir.cafeByPhone, caller.E164); c != nil {
 			id.Cafe, id.Province, id.MatchedBy = c, c.Province, MatchedByCallerID
@@ -39,11 +38,10 @@ func Identify(dir *Directory, caller Number, dtmfCode string) Identification {
 			id.Cafe, id.Province, id.MatchedBy = c, c.Province, MatchedByDTMF
 			return id
 		}
-		notes = append(notes, "code "+id.DTMF+" matches no café")
+		id.Note = "code " + id.DTMF + " matches no café"
 	}
 	if caller.Kind == KindLandline && caller.Province != "" {
 		id.Province, id.MatchedBy = caller.Province, MatchedByAreaCode
 	}
-	id.Note = strings.Join(notes, "; ")
 	return id
 }
