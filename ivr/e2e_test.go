@@ -61,6 +61,8 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 	require.Len(t, creates, 1)
 	require.Equal(t, "PJSIP/0945550101@gw-vinaphone", creates[0].Query["endpoint"][0])
 	require.Contains(t, creates[0].Body, hotlineCID)
+	// Asterisk's own hard limit: ring + MaxLeg + MaxCall, rounded up.
+	require.Contains(t, creates[0].Body, `"TIMEOUT(absolute)":"16"`)
 	require.Equal(t, l.ChannelID, creates[0].Query["channelId"][0])
 	dials := e.requests("/dial")
 	require.Len(t, dials, 1)

@@ -3,6 +3,7 @@ package ivr
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/csm-vn/hotline/ari"
@@ -201,9 +202,14 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	c.setState(StateRinging)
 	c.setTarget(&LiveTarget{Staff: t.Staff, Name: t.Name, Role: string(t.Role), Number: t.Number,
 		Carrier: string(t.Carrier), Since: l.rec.RingAt})
-	vars := map[string]string{"CALLERID(num)": c.s.cfg.CallerID, "CONNECTEDLINE(num,i)": c.s.cfg.CallerID}
-	if c.s.cfg.CallerID == "" {
-		vars = nil
+	vars := map[string]string{
+		// Asterisk's own hard limit on the leg: it ends even if this
+		// process dies or loses the ARI link (ours, below, is tighter).
+		"TIMEOUT(absolute)": strconv.Itoa(int((ring + c.s.cfg.MaxLeg + c.s.cfg.MaxCall).Seconds()) + 1),
+	}
+	if c.s.cfg.CallerID != "" {
+		vars["CALLERID(num)"] = c.s.cfg.CallerID
+		vars["CONNECTEDLINE(num,i)"] = c.s.cfg.CallerID
 	}
 	// Create and dial are not cut short by the caller hanging up: an
 	// aborted request could leave a channel we do not know exists. The

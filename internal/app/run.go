@@ -148,10 +148,6 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	goFn("ari", client.Run)
 	goFn("ari-watch", func(ctx context.Context) error { a.watchARI(ctx, client); return nil })
 	goFn("ivr", calls.Run)
-	goFn("reservations", func(ctx context.Context) error {
-		st.Heartbeat(ctx, instance, ivrLease, ivrLease/3)
-		return nil
-	})
 	goFn("voicemails", func(ctx context.Context) error { a.pollVoicemails(ctx, st); return nil })
 
 	select {
