@@ -26,14 +26,21 @@ func (g *generator) run(ctx context.Context) (Report, error) {
 	defer stopCalls()
 	var wg sync.WaitGroup
 loop:
-	for g.opts.Calls == 0 || g.rep.Placed < g.opts.Calls {
-		g.place(callCtx, &wg)
+	for n := 0; g.opts.Calls == 0 || n < g.opts.Calls; n++ {
+		// Each call is placed on its own goroutine so a slow placement
+		// never lowers the rate.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.place(callCtx, &wg)
+		}()
 		select {
 		case <-ctx.Done():
 			break loop
 		case <-tick.C:
 		}
 	}
+	g.rep.Placing = time.Since(start)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -81,13 +88,6 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	first := g.firstTarget(number, code, placed)
 	if first != "" {
 		g.srv.SetPhone(first, g.phoneFor(b, talk))
-		if !unknown {
-			// Set-up time is measured where the caller ID identifies the
-			// café: the first dial should not wait for anything.
-			g.mu.Lock()
-			g.pending = append(g.pending, pendingSetup{placed: placed, number: first})
-			g.mu.Unlock()
-		}
 	}
 	call, err := g.srv.PlaceCall(aritest.CallSpec{Number: number})
 	g.mu.Lock()
@@ -105,6 +105,11 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	g.active++
 	g.rep.MaxConcurrent = max(g.rep.MaxConcurrent, g.active)
+	if !unknown {
+		// Set-up time is measured where the caller ID identifies the café:
+		// there the first dial should wait for nothing.
+		g.pending = append(g.pending, pendingSetup{placed: placed, channel: call.ID()})
+	}
 	g.mu.Unlock()
 	wg.Add(1)
 	go func() {
@@ -210,20 +215,22 @@ func (g *generator) caller(ctx context.Context, call *aritest.Call, givesUp bool
 	}
 }
 
-// matchSetups pairs each call with the first dial of its first target after
-// it arrived: the time the technician's phone started ringing, as seen by the
-// fake Asterisk.
+// matchSetups pairs each call with the app's first leg request for it (the
+// leg's create names the caller's channel as its originator): the time from
+// the call's arrival to the first person's phone being set up.
 func (g *generator) matchSetups() {
-	dials := g.srv.Dials()
-	used := make([]bool, len(dials))
+	first := map[string]time.Time{}
+	for _, r := range g.srv.Requests() {
+		if r.Method != "POST" || r.Path != "/ari/channels/create" || len(r.Query["originator"]) == 0 {
+			continue
+		}
+		if o := r.Query["originator"][0]; first[o].IsZero() {
+			first[o] = r.At
+		}
+	}
 	for _, p := range g.pending {
-		for i, d := range dials {
-			if used[i] || d.Started.Before(p.placed) || national(d.Number) != p.number {
-				continue
-			}
-			used[i] = true
-			g.rep.SetupTimes = append(g.rep.SetupTimes, d.Started.Sub(p.placed))
-			break
+		if at, ok := first[p.channel]; ok {
+			g.rep.SetupTimes = append(g.rep.SetupTimes, at.Sub(p.placed))
 		}
 	}
 }

@@ -126,10 +126,12 @@ type Report struct {
 	Behaviours                  map[Behaviour]int
 	Heard                       map[string]int // what callers ended up with: bridged, voicemail, rated…
 	MaxConcurrent               int
-	Elapsed                     time.Duration
-	// SetupTimes are call arrival (StasisStart) → the first person's phone
-	// dialled, for calls whose caller ID identified the café and whose
-	// first target could be matched.
+	// Placing is how long placing the calls took; Elapsed includes the
+	// wait for the last calls to end.
+	Placing, Elapsed time.Duration
+	// SetupTimes are call arrival (StasisStart) → the app's request creating
+	// the first outgoing leg, for calls whose caller ID identified the café
+	// and that rang anyone at all.
 	SetupTimes []time.Duration
 	// ARIRequests is the number of REST requests the app made.
 	ARIRequests int
@@ -138,8 +140,9 @@ type Report struct {
 // WriteTo prints the report for people.
 func (r Report) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "calls placed %d (to the dialplan fallback: %d), completed %d in %s; %.2f calls/s; at most %d at once\n",
-		r.Placed, r.Fallback, r.Completed, r.Elapsed.Round(time.Millisecond), float64(r.Placed)/max(r.Elapsed.Seconds(), 1e-9), r.MaxConcurrent)
+	fmt.Fprintf(&b, "calls placed %d in %s (%.2f calls/s; to the dialplan fallback: %d), completed %d in %s; at most %d at once\n",
+		r.Placed, r.Placing.Round(time.Millisecond), float64(r.Placed)/max(r.Placing.Seconds(), 1e-9), r.Fallback,
+		r.Completed, r.Elapsed.Round(time.Millisecond), r.MaxConcurrent)
 	fmt.Fprintf(&b, "scripted: %s\n", formatCounts(r.Behaviours))
 	fmt.Fprintf(&b, "callers got: %s\n", formatCounts(r.Heard))
 	if n := len(r.SetupTimes); n > 0 {
@@ -245,6 +248,6 @@ type generator struct {
 }
 
 type pendingSetup struct {
-	placed time.Time
-	number string // digits of the first target's number, national form
+	placed  time.Time
+	channel string // the caller's channel
 }
