@@ -26,6 +26,7 @@ func TestLoadFileDefaultsAndEnv(t *testing.T) {
 		"HOTLINE_TRUNK_DEFAULT=PJSIP/{e164}@gw-any",
 		"HOTLINE_HTTP_ADDR=0.0.0.0:9999",
 		"HOTLINE_TEST_ARI_URL=http://ignored",
+		"HOTLINE_DEV_PG_PORT=55480",
 		"PATH=/usr/bin",
 	))
 	require.NoError(t, err)

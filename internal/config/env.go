@@ -28,7 +28,8 @@ const (
 // ApplyEnv overrides c with the HOTLINE_* variables found in environ
 // ("KEY=value" pairs, as os.Environ returns them). An empty value counts as
 // unset. Unknown HOTLINE_* names are errors, so a typo does not pass silently;
-// HOTLINE_TEST_* variables belong to the test suite and are ignored.
+// HOTLINE_TEST_* (the test suite's) and HOTLINE_DEV_* (the dev scripts')
+// variables are ignored.
 func (c *Config) ApplyEnv(environ []string) error {
 	strs := map[string]*string{
 		EnvDatabaseURL: &c.Database.URL,
@@ -60,7 +61,7 @@ func (c *Config) ApplyEnv(environ []string) error {
 			c.Trunks[strings.ToLower(carrier)] = val
 			continue
 		}
-		if key == EnvConfig || strings.HasPrefix(key, "HOTLINE_TEST_") {
+		if key == EnvConfig || strings.HasPrefix(key, "HOTLINE_TEST_") || strings.HasPrefix(key, "HOTLINE_DEV_") {
 			continue
 		}
 		return fmt.Errorf("config: unknown environment variable %s", key)
