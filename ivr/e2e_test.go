@@ -83,8 +83,20 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 	// The caller heard ringback while waiting, never silence.
 	require.NotEmpty(t, e.heardKinds(c, "ringing"))
 
-	require.Equal(t, 1.0, e.metric("hotline_calls_ended_total", "outcome", "answered"))
-	require.Equal(t, 1.0, e.metric("hotline_calls_offered_total", "method", "caller_id"))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		`hotline_ratings_total{region="MN",score="4"}`:           1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:        4,
+		routed: 1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {
@@ -104,6 +116,19 @@ func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {
 	require.Equal(t, "viettel", r.Legs[1].Trunk)
 	require.Nil(t, r.Rating)
 	e.waitHeard(c, "playback", "vi/rate")
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                           1,
+		ended("answered", "caller_id", "MN"):                 1,
+		legs("technician", "vinaphone", "vinaphone", "busy"): 1,
+		legs("technician", "viettel", "viettel", "answered"): 1,
+		staffLegs("KTV1", "busy"):                            1,
+		staffLegs("KTV1", "answered"):                        1,
+		answerWaits("MN"):                                    1,
+		talks("MN", "technician"):                            1,
+		routed:                                               1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestNoAnswerOnBothNumbersThenAreaManager(t *testing.T) {
@@ -119,12 +144,27 @@ func TestNoAnswerOnBothNumbersThenAreaManager(t *testing.T) {
 	require.Equal(t, "area_manager", r.Legs[2].Role)
 	require.Equal(t, "default", r.Legs[2].Trunk) // Mobifone has no gateway of its own
 	require.Equal(t, "AM1", r.AcceptedBy.String)
-	require.Equal(t, 1.0, e.metric("hotline_fallbacks_total", "from_role", "technician", "to_role", "area_manager"))
 	// Both unanswered legs were hung up by us at the ring timeout.
 	for _, d := range e.dialsTo(ktv1Vina) {
 		require.True(t, d.Ended)
 		require.False(t, d.Answered)
 	}
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                1,
+		ended("answered", "caller_id", "MN"):                      1,
+		legs("technician", "vinaphone", "vinaphone", "no_answer"): 1,
+		legs("technician", "viettel", "viettel", "no_answer"):     1,
+		legs("area_manager", "mobifone", "default", "answered"):   1,
+		staffLegs("KTV1", "no_answer"):                            2,
+		staffLegs("AM1", "answered"):                              1,
+		streak("KTV1"):                                            2,
+		fallback("technician", "area_manager"):                    1,
+		answerWaits("MN"):                                         1,
+		talks("MN", "area_manager"):                               1,
+		routed:                                                    1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "area_manager", r)
 }
 
 func TestNobodyAnswersVoicemailRecorded(t *testing.T) {
@@ -155,6 +195,27 @@ func TestNobodyAnswersVoicemailRecorded(t *testing.T) {
 		found = found || s.Name == r.Voicemail.Recording
 	}
 	require.True(t, found, "recording %s stored by Asterisk", r.Voicemail.Recording)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                  1,
+		ended("voicemail", "caller_id", "MN"):                       1,
+		legs("technician", "vinaphone", "vinaphone", "no_answer"):   1,
+		legs("technician", "viettel", "viettel", "no_answer"):       1,
+		legs("area_manager", "mobifone", "default", "no_answer"):    1,
+		legs("regional_manager", "viettel", "viettel", "no_answer"): 1,
+		legs("operator", "viettel", "viettel", "no_answer"):         1,
+		staffLegs("KTV1", "no_answer"):                              2,
+		staffLegs("AM1", "no_answer"):                               1,
+		staffLegs("RM1", "no_answer"):                               1,
+		staffLegs("OP1", "no_answer"):                               1,
+		streak("KTV1"):                                              2,
+		streak("AM1"):                                               1,
+		streak("RM1"):                                               1,
+		streak("OP1"):                                               1,
+		fallback("technician", "area_manager"):                      1,
+		fallback("area_manager", "regional_manager"):                1,
+		fallback("regional_manager", "operator"):                    1,
+		routed:                                                      1,
+	})
 }
 
 func TestVoicemailOfKTVAnswersWithoutOne(t *testing.T) {
@@ -177,6 +238,19 @@ func TestVoicemailOfKTVAnswersWithoutOne(t *testing.T) {
 	}
 	// The caller heard ringback all along, not the voicemail box.
 	require.NotEmpty(t, e.heardKinds(c, "ringing"))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                           1,
+		ended("answered", "caller_id", "MN"):                                 1,
+		legs("technician", "vinaphone", "vinaphone", "answered_unconfirmed"): 1,
+		legs("technician", "viettel", "viettel", "answered"):                 1,
+		staffLegs("KTV1", "answered_unconfirmed"):                            1,
+		staffLegs("KTV1", "answered"):                                        1,
+		answerWaits("MN"):                                                    1,
+		talks("MN", "technician"):                                            1,
+		routed:                                                               1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestCallerHangsUpWhileKTVRings(t *testing.T) {
@@ -197,7 +271,15 @@ func TestCallerHangsUpWhileKTVRings(t *testing.T) {
 	require.Equal(t, "abandoned", r.Outcome)
 	require.Equal(t, []string{"KTV1/cancelled"}, r.results())
 	require.Len(t, e.dialsTo(ktv1Viettel), 0)
-	require.Equal(t, 1.0, e.metric("hotline_calls_ended_total", "outcome", "abandoned"))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                1,
+		ended("abandoned", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
+		staffLegs("KTV1", "cancelled"):                            1,
+		abandonWaits("MN"):                                        1,
+		routed:                                                    1,
+	})
+	e.expectAbandonWait("MN", r)
 }
 
 func TestCafeCodeByDTMFAfterUnknownCallerID(t *testing.T) {
@@ -214,6 +296,17 @@ func TestCafeCodeByDTMFAfterUnknownCallerID(t *testing.T) {
 	require.Equal(t, "dtmf", r.MatchedBy)
 	require.Equal(t, "KG001", r.Cafe.String)
 	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	e.expectMetrics(map[string]float64{
+		offered("dtmf", "MN"):                                    1,
+		ended("answered", "dtmf", "MN"):                          1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestAnonymousCallerWithoutDigitsGoesToOperators(t *testing.T) {
@@ -235,6 +328,17 @@ func TestAnonymousCallerWithoutDigitsGoesToOperators(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, n)
+	e.expectMetrics(map[string]float64{
+		offered("none", "none"):                            1,
+		ended("answered", "none", "none"):                  1,
+		legs("operator", "viettel", "viettel", "answered"): 1,
+		staffLegs("OP1", "answered"):                       1,
+		answerWaits("none"):                                1,
+		talks("none", "operator"):                          1,
+		routed:                                             1,
+	})
+	e.expectAnswerWait("none", r)
+	e.expectTalk("none", "operator", r)
 }
 
 func TestKienGiangLandlineGoesToProvinceKTV(t *testing.T) {
@@ -249,6 +353,17 @@ func TestKienGiangLandlineGoesToProvinceKTV(t *testing.T) {
 	require.Equal(t, "kien-giang", r.Province.String)
 	require.False(t, r.Cafe.Valid)
 	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	e.expectMetrics(map[string]float64{
+		offered("area_code", "MN"):                               1,
+		ended("answered", "area_code", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestKTVOffDutyAtThreeInTheMorningIsSkipped(t *testing.T) {
@@ -264,6 +379,18 @@ func TestKTVOffDutyAtThreeInTheMorningIsSkipped(t *testing.T) {
 	require.Equal(t, []string{"AM1/answered"}, r.results())
 	require.Empty(t, e.dialsTo(ktv4))
 	require.Equal(t, 3, r.StartedAt.In(weekday10.Location()).Hour())
+	// The skipped KTV was never rung: no fallback from a technician.
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                              1,
+		ended("answered", "caller_id", "MN"):                    1,
+		legs("area_manager", "mobifone", "default", "answered"): 1,
+		staffLegs("AM1", "answered"):                            1,
+		answerWaits("MN"):                                       1,
+		talks("MN", "area_manager"):                             1,
+		routed:                                                  1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "area_manager", r)
 }
 
 func TestSuspendedKTVIsSkipped(t *testing.T) {
@@ -276,6 +403,17 @@ func TestSuspendedKTVIsSkipped(t *testing.T) {
 	require.Equal(t, "AG003", r.Cafe.String)
 	require.Equal(t, []string{"AM1/answered"}, r.results())
 	require.Empty(t, e.dialsTo(ktv3))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                              1,
+		ended("answered", "caller_id", "MN"):                    1,
+		legs("area_manager", "mobifone", "default", "answered"): 1,
+		staffLegs("AM1", "answered"):                            1,
+		answerWaits("MN"):                                       1,
+		talks("MN", "area_manager"):                             1,
+		routed:                                                  1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "area_manager", r)
 }
 
 func TestTwoCafesOfTheSameKTVAtOnce(t *testing.T) {
@@ -296,6 +434,26 @@ func TestTwoCafesOfTheSameKTVAtOnce(t *testing.T) {
 	require.Len(t, rb.Legs, 1)
 	require.Len(t, e.dialsTo(ktv1Vina), 1, "the KTV is never rung twice")
 	require.Empty(t, e.dialsTo(ktv1Viettel))
+	// The busy KTV is not a fallback: the second call starts with the manager.
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               2,
+		ended("answered", "caller_id", "MN"):                     2,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		legs("area_manager", "mobifone", "default", "answered"):  1,
+		staffLegs("KTV1", "answered"):                            1,
+		staffLegs("AM1", "answered"):                             1,
+		answerWaits("MN"):                                        2,
+		talks("MN", "technician"):                                1,
+		talks("MN", "area_manager"):                              1,
+		routed:                                                   2,
+	})
+	e.expectAnswerWait("MN", ra, rb)
+	ktv, am := ra, rb
+	if ra.AcceptedBy.String == "AM1" {
+		ktv, am = rb, ra
+	}
+	e.expectTalk("MN", "technician", ktv)
+	e.expectTalk("MN", "area_manager", am)
 }
 
 func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
@@ -327,11 +485,27 @@ func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
 	rb := e.record(b.ID())
 	require.Equal(t, []string{"AM1/answered"}, rb.results())
 	e.waitEnded(a)
-	require.Equal(t, []string{"KTV1/answered"}, e.record(a.ID()).results())
+	ra := e.record(a.ID())
+	require.Equal(t, []string{"KTV1/answered"}, ra.results())
 	require.Len(t, e.dialsTo(ktv1Vina), 1)
 	require.NoError(t, e.srv.Wait(e.ctx()))
 	require.False(t, e.srv.Busy("KTV1"))
 	require.Equal(t, 0.0, e.metric("hotline_calls_active"))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               2,
+		ended("answered", "caller_id", "MN"):                     2,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		legs("area_manager", "mobifone", "default", "answered"):  1,
+		staffLegs("KTV1", "answered"):                            1,
+		staffLegs("AM1", "answered"):                             1,
+		answerWaits("MN"):                                        2,
+		talks("MN", "technician"):                                1,
+		talks("MN", "area_manager"):                              1,
+		routed:                                                   2,
+	})
+	e.expectAnswerWait("MN", ra, rb)
+	e.expectTalk("MN", "technician", ra)
+	e.expectTalk("MN", "area_manager", rb)
 }
 
 func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
@@ -347,10 +521,24 @@ func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
 	require.Equal(t, r.Legs[0].Number, r.Legs[1].Number, "the same number")
 	require.Equal(t, "vinaphone", r.Legs[0].Trunk)
 	require.NotEqual(t, "vinaphone", r.Legs[1].Trunk)
+	require.Equal(t, "default", r.Legs[1].Trunk, "the default trunk (gw-viettel) is the other one")
 	ds := e.dialsTo(ktv1Vina)
 	require.Len(t, ds, 2)
 	require.Equal(t, "gw-vinaphone", ds[0].Trunk)
 	require.Equal(t, "gw-viettel", ds[1].Trunk)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                 1,
+		ended("answered", "caller_id", "MN"):                       1,
+		legs("technician", "vinaphone", "vinaphone", "congestion"): 1,
+		legs("technician", "vinaphone", "default", "answered"):     1,
+		staffLegs("KTV1", "congestion"):                            1,
+		staffLegs("KTV1", "answered"):                              1,
+		answerWaits("MN"):                                          1,
+		talks("MN", "technician"):                                  1,
+		routed:                                                     1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestCallerHangsUpDuringGreeting(t *testing.T) {
@@ -368,7 +556,13 @@ func TestCallerHangsUpDuringGreeting(t *testing.T) {
 	r := e.record(c.ID())
 	require.Equal(t, "abandoned", r.Outcome)
 	require.Empty(t, r.Legs)
-	require.Equal(t, 1.0, e.metric("hotline_calls_offered_total", "method", "none"))
+	// Never identified, never planned.
+	e.expectMetrics(map[string]float64{
+		offered("none", "none"):            1,
+		ended("abandoned", "none", "none"): 1,
+		abandonWaits("none"):               1,
+	})
+	e.expectAbandonWait("none", r)
 }
 
 func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
@@ -384,6 +578,17 @@ func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
 	r := e.record(live.ID())
 	require.Equal(t, "answered", r.Outcome, "the live call finished normally")
 	require.Len(t, e.dialsTo(ktv1Vina), 1)
+	// The call sent back to the dialplan is not offered to the hotline.
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+	})
+	e.expectAnswerWait("MN", r)
 }
 
 func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
@@ -408,6 +613,20 @@ func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
 		res, err := e.store.Reservations(e.ctx())
 		return err == nil && len(res) == 1 && res[0].CallID == "another-call"
 	}, 5*time.Second, 10*time.Millisecond)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                1,
+		ended("answered", "caller_id", "MN"):                      1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
+		legs("area_manager", "mobifone", "default", "answered"):   1,
+		staffLegs("KTV1", "cancelled"):                            1,
+		staffLegs("AM1", "answered"):                              1,
+		fallback("technician", "area_manager"):                    1,
+		answerWaits("MN"):                                         1,
+		talks("MN", "area_manager"):                               1,
+		routed:                                                    1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "area_manager", r)
 }
 
 func TestMusicOnHoldAndComplaint(t *testing.T) {
@@ -432,5 +651,19 @@ func TestMusicOnHoldAndComplaint(t *testing.T) {
 	require.Equal(t, "KTV1", r.Rating.Staff)
 	require.Empty(t, e.heardKinds(c, "ringing"))
 	require.NotEmpty(t, e.heardKinds(c, "moh-stop"), "music stops before the bridge")
-	require.Equal(t, 1.0, e.metric("hotline_complaints_total"))
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                           1,
+		ended("answered", "caller_id", "MN"):                 1,
+		legs("technician", "vinaphone", "vinaphone", "busy"): 1,
+		legs("technician", "viettel", "viettel", "answered"): 1,
+		staffLegs("KTV1", "busy"):                            1,
+		staffLegs("KTV1", "answered"):                        1,
+		answerWaits("MN"):                                    1,
+		talks("MN", "technician"):                            1,
+		`hotline_complaints_total{region="MN"}`:              1,
+		`hotline_staff_complaints_total{staff="KTV1"}`:       1,
+		routed: 1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }

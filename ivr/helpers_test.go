@@ -308,6 +308,9 @@ type callRow struct {
 	Detail     string         `db:"detail"`
 	Talk       float64        `db:"talk_seconds"`
 	StartedAt  time.Time      `db:"started_at"`
+	AcceptedAt sql.NullTime   `db:"accepted_at"`
+	EndedAt    time.Time      `db:"ended_at"`
+	Wait       float64        `db:"wait_seconds"`
 	Legs       []legRow
 	Rating     *ratingRow
 	Voicemail  *voicemailRow
@@ -350,7 +353,7 @@ func (e *env) record(channelID string) callRow {
 	for {
 		rows = nil
 		err := e.db.Select(&rows, `SELECT id, channel_id, caller_raw, caller, cafe_code, matched_by, province_code,
-			region_code, outcome, accepted_by, detail, talk_seconds, started_at FROM calls WHERE channel_id = $1`, channelID)
+			region_code, outcome, accepted_by, detail, talk_seconds, started_at, accepted_at, ended_at, wait_seconds FROM calls WHERE channel_id = $1`, channelID)
 		require.NoError(e.t, err)
 		if len(rows) > 0 || time.Now().After(deadline) {
 			break

@@ -49,6 +49,20 @@ func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
 	require.Equal(t, []string{"KTV1/answered"}, r.results())
 	require.NotNil(t, r.Rating)
 	require.Equal(t, int64(5), r.Rating.Score.Int64)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+		`hotline_ratings_total{region="MN",score="5"}`:           1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:        5,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestKTVHangsUpWhileWebSocketIsDown(t *testing.T) {
@@ -69,6 +83,17 @@ func TestKTVHangsUpWhileWebSocketIsDown(t *testing.T) {
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
 	require.Equal(t, []string{"KTV1/answered"}, r.results())
 	require.Empty(t, e.fake.Bridges())
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
 }
 
 func TestCallerHangsUpWhileWebSocketIsDown(t *testing.T) {
@@ -92,6 +117,14 @@ func TestCallerHangsUpWhileWebSocketIsDown(t *testing.T) {
 		}
 		return false
 	}))
+	// Interrupted, not abandoned: no abandoned wait is counted.
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                1,
+		ended("interrupted", "caller_id", "MN"):                   1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
+		staffLegs("KTV1", "cancelled"):                            1,
+		routed:                                                    1,
+	})
 }
 
 func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
@@ -126,6 +159,10 @@ func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
 	require.Equal(t, cafe1Phone, r.CallerRaw)
 	require.Contains(t, r.Detail, "previous process")
 	require.Empty(t, r.Legs)
+	e.expectMetrics(map[string]float64{
+		offered("none", "none"):              1,
+		ended("interrupted", "none", "none"): 1,
+	})
 }
 
 func TestShutdownEndsLiveCalls(t *testing.T) {
@@ -140,4 +177,11 @@ func TestShutdownEndsLiveCalls(t *testing.T) {
 	require.Equal(t, "interrupted", r.Outcome)
 	require.Equal(t, []string{"KTV1/cancelled"}, r.results())
 	require.Empty(t, e.srv.Snapshot())
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                1,
+		ended("interrupted", "caller_id", "MN"):                   1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
+		staffLegs("KTV1", "cancelled"):                            1,
+		routed:                                                    1,
+	})
 }
