@@ -9,7 +9,8 @@
 # flow, their records and /metrics within a minute. With HOTLINE_ARI_URL (and
 # HOTLINE_ARI_USER / HOTLINE_ARI_PASSWORD) set it talks to that Asterisk.
 #
-# Ctrl-C stops everything (the database keeps its data in .run/pg).
+# Ctrl-C stops everything; the database keeps its data in .run/pg for the
+# next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -21,9 +22,19 @@ run=$PWD/.run
 mkdir -p "$run"
 chmod 755 "$run"
 port=${HOTLINE_DEV_PG_PORT:-55480}
+started_pg=""
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	[ -z "$started_pg" ] || pg_stop "$run/pg"
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
 if ! as_pg "$(pg_bindir)/pg_ctl" -D "$run/pg/data" status >/dev/null 2>&1; then
 	log "starting PostgreSQL on 127.0.0.1:$port (data in .run/pg)"
 	pg_start "$run/pg" "$port"
+	started_pg=1
 fi
 psql -qtA "$(pg_url "$port")" -c "select 1 from pg_database where datname='hotline'" | grep -q 1 \
 	|| psql -q "$(pg_url "$port")" -c "create database hotline" >/dev/null
@@ -38,12 +49,6 @@ hotline=$run/hotline
 log "importing the sample directory (deploy/sample)"
 "$hotline" import deploy/sample/*.csv
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
 
 if [ -z "${HOTLINE_ARI_URL:-}" ]; then
 	export HOTLINE_ARI_URL=http://127.0.0.1:8088
