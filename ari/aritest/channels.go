@@ -96,6 +96,12 @@ func (s *Server) answerChannel(q *req) {
 }
 
 func (s *Server) ringChannel(on bool) func(*req) {
+	return s.channelFlag(on, "ringing", func(ch *channel) *bool { return &ch.ringing })
+}
+
+// channelFlag serves a request that turns one of a channel's sounds on or
+// off (ring, silence) and tells the far end ("ringing" / "ringing-stop").
+func (s *Server) channelFlag(on bool, heard string, flag func(*channel) *bool) func(*req) {
 	return func(q *req) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -103,11 +109,11 @@ func (s *Server) ringChannel(on bool) func(*req) {
 		if ch == nil {
 			return
 		}
-		ch.ringing = on
+		*flag(ch) = on
 		if on {
-			ch.hear("ringing", "")
+			ch.hear(heard, "")
 		} else {
-			ch.hear("ringing-stop", "")
+			ch.hear(heard+"-stop", "")
 		}
 	}
 }
@@ -135,20 +141,7 @@ func (s *Server) mohChannel(on bool) func(*req) {
 }
 
 func (s *Server) silenceChannel(on bool) func(*req) {
-	return func(q *req) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		ch := s.stasisChannelFor(q)
-		if ch == nil {
-			return
-		}
-		ch.silence = on
-		if on {
-			ch.hear("silence", "")
-		} else {
-			ch.hear("silence-stop", "")
-		}
-	}
+	return s.channelFlag(on, "silence", func(ch *channel) *bool { return &ch.silence })
 }
 
 // noopChannel serves operations the fake accepts without modelling (hold, mute, progress).
