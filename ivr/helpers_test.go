@@ -159,6 +159,8 @@ type envOption struct {
 	backoff time.Duration
 	// before runs once the fake is up, before our client connects.
 	before func(*aritest.Server)
+	// dir replaces testDirectory.
+	dir *dialplan.Directory
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -174,7 +176,19 @@ func newEnv(t *testing.T, o envOption) *env {
 	if o.before != nil {
 		o.before(fake)
 	}
+	e := startHotline(t, fake.URL(), "asterisk", "asterisk", o)
+	e.fake = fake
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	require.NoError(t, fake.WaitConnected(wctx, "hotline"))
+	return e
+}
 
+// startHotline runs the hotline (ARI client, call flow, records in a fresh
+// test database) against the Asterisk at url, and stops it at the end of
+// the test. It returns once the client is connected.
+func startHotline(t *testing.T, url, user, password string, o envOption) *env {
+	t.Helper()
 	db, _ := pgtest.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, store.Migrate(ctx, db))
@@ -187,7 +201,7 @@ func newEnv(t *testing.T, o envOption) *env {
 	if backoff == 0 {
 		backoff = 10 * time.Millisecond
 	}
-	client, err := ari.New(ari.Config{URL: fake.URL(), User: "asterisk", Password: "asterisk", App: "hotline",
+	client, err := ari.New(ari.Config{URL: url, User: user, Password: password, App: "hotline",
 		BackoffMin: backoff, BackoffMax: 2 * backoff, RequestTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	clientDone := make(chan struct{})
@@ -204,7 +218,10 @@ func newEnv(t *testing.T, o envOption) *env {
 	if now == nil {
 		now = func() time.Time { return weekday10 }
 	}
-	dir := testDirectory(t)
+	dir := o.dir
+	if dir == nil {
+		dir = testDirectory(t)
+	}
 	reg := prometheus.NewRegistry()
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
 		Staff: []string{"KTV1", "KTV3", "KTV4", "AM1", "RM1", "OP1"}})
@@ -215,7 +232,7 @@ func newEnv(t *testing.T, o envOption) *env {
 	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
 		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log})
 	require.NoError(t, err)
-	e := &env{t: t, fake: fake, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,
+	e := &env{t: t, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,
 		cancel: cancel, runErr: make(chan error, 1)}
 	go func() { e.runErr <- srv.Run(ctx) }()
 	t.Cleanup(func() {
@@ -227,9 +244,9 @@ func newEnv(t *testing.T, o envOption) *env {
 		defer ccancel()
 		require.NoError(t, rec.Close(cctx))
 	})
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
-	require.NoError(t, fake.WaitConnected(wctx, "hotline"))
+	require.NoError(t, client.WaitConnected(wctx))
 	return e
 }
 

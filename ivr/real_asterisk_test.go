@@ -1,0 +1,517 @@
+package ivr_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/ivr"
+)
+
+// Shared call scenarios: the same scenario code runs against the fake
+// Asterisk on every go test (TestPhoneScenariosFake) and against a real
+// Asterisk configured with deploy/asterisk/test (TestPhoneScenariosAsterisk)
+// when HOTLINE_TEST_ARI_URL, HOTLINE_TEST_ARI_USER and
+// HOTLINE_TEST_ARI_PASSWORD are set. The directory's staff numbers are
+// numbers of the [test-phones] context of deploy/asterisk/test/
+// extensions.conf, every trunk is Local/{number}@test-phones, and callers are
+// Local/2@hotline channels originated with the café's caller ID; the fake is
+// given phones that behave like that dialplan, with its seconds shortened.
+
+// Numbers of [test-phones] (deploy/asterisk/test/extensions.conf).
+const (
+	tpBusy      = "0900000017" // Busy(2): Dial BUSY at once
+	tpNever     = "0900000019" // rings forever
+	tpVoicemail = "0900000099" // rings 2 s, answers, never presses a key
+	// _091XXXXXXX: rings 2 s, answers, presses 1 a second later, hangs up
+	// 3 s after that (a person who accepts and talks briefly).
+	tpKTV1 = "0910000101"
+	tpAM1  = "0910000201"
+	tpRM1  = "0910000301"
+	tpOP1  = "0910000401"
+)
+
+// phoneDriver is where the shared scenarios run.
+type phoneDriver interface {
+	name() string
+	// unit is the length of one of [test-phones]' seconds.
+	unit() time.Duration
+	// start runs the hotline with dir and cfg against this Asterisk.
+	start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env
+	// placeCall places a call into extension 2 with number as caller ID.
+	placeCall(t *testing.T, ctx context.Context, e *env, number string) phoneCaller
+	// checkClean fails the test if channels or bridges of the scenario remain.
+	checkClean(t *testing.T, ctx context.Context, e *env)
+}
+
+// phoneCaller is the caller's side of a call.
+type phoneCaller interface {
+	press(ctx context.Context, digits string) error
+	hangup(ctx context.Context) error
+	// waitEnded waits until the caller's channel is gone.
+	waitEnded(t *testing.T, ctx context.Context)
+}
+
+// phoneDirectory is testDirectory's region, area and cafés with staff whose
+// numbers are test phones: KTV1 (Kiên Giang, 24/7) has ktv1, in order; the
+// managers and the operator accept and talk briefly.
+func phoneDirectory(t *testing.T, ktv1 ...string) *dialplan.Directory {
+	t.Helper()
+	always := dialplan.Schedule{Always: true}
+	e164 := func(n string) dialplan.Phone { return dialplan.Phone{E164: "+84" + strings.TrimPrefix(n, "0")} }
+	var phones []dialplan.Phone
+	for _, n := range ktv1 {
+		phones = append(phones, e164(n))
+	}
+	dir, err := dialplan.NewDirectory(dialplan.DirectoryData{
+		Regions: []dialplan.Region{{Code: "MN", Name: "Miền Nam", Manager: "RM1"}},
+		Areas: []dialplan.Area{{Code: "TNB", Name: "Tây Nam Bộ", Region: "MN", Manager: "AM1",
+			Provinces: []string{"kien-giang", "an-giang", "hau-giang"}}},
+		Staff: []dialplan.Staff{
+			{Code: "KTV1", Name: "KTV Một", Role: dialplan.RoleTechnician, Status: dialplan.StatusActive, Hours: always,
+				Phones: phones, Provinces: []string{"kien-giang"}},
+			{Code: "AM1", Name: "Quản lý TNB", Role: dialplan.RoleAreaManager, Status: dialplan.StatusActive, Hours: always,
+				Phones: []dialplan.Phone{e164(tpAM1)}},
+			{Code: "RM1", Name: "Vùng MN", Role: dialplan.RoleRegionalManager, Status: dialplan.StatusActive, Hours: always,
+				Phones: []dialplan.Phone{e164(tpRM1)}},
+			{Code: "OP1", Name: "Tổng đài", Role: dialplan.RoleOperator, Status: dialplan.StatusActive, Hours: always,
+				Phones: []dialplan.Phone{e164(tpOP1)}},
+		},
+		Cafes: []dialplan.Cafe{
+			{Code: "KG001", Name: "Net Cỏ Mây", Province: "kien-giang", Status: dialplan.StatusActive, Phones: []string{"+84945551001"}},
+		},
+	}, dialplan.WithoutPublicHolidays())
+	require.NoError(t, err)
+	return dir
+}
+
+// phoneConfig scales the call flow's timeouts to the driver's unit: phones
+// answer after 2 units, so a target rings for 4; a person has 2 units after
+// the announcement to press 1 (the test phones press it 1 unit after
+// answering, during the announcement).
+func phoneConfig(u time.Duration) func(*ivr.Config) {
+	return func(c *ivr.Config) {
+		for _, r := range []dialplan.Role{dialplan.RoleTechnician, dialplan.RoleAreaManager,
+			dialplan.RoleRegionalManager, dialplan.RoleOperator} {
+			c.Ring[r] = 4 * u
+		}
+		c.ConfirmTimeout = 2 * u
+		c.RatingTimeout = 3 * u
+		c.VoicemailMax = 2 * u
+		c.MaxCall = 30 * u
+		c.MaxLeg = 30 * u
+		// Real prompts last seconds; the bound only guards a lost event.
+		c.MaxPrompt = 30 * time.Second
+		tr := "Local/{number}@test-phones"
+		c.Trunks = dialplan.Trunks{"vinaphone": tr, "viettel": tr, "default": tr}
+	}
+}
+
+// --- the fake ---
+
+type fakePhones struct{ u time.Duration }
+
+func (d fakePhones) name() string        { return "fake" }
+func (d fakePhones) unit() time.Duration { return d.u }
+
+func (d fakePhones) start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env {
+	u := d.u
+	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u, HangupAfter: 4 * u}
+	return newEnv(t, envOption{dir: dir, cfg: cfg, fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{
+			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
+			tpKTV1: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
+		}
+		o.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
+	}})
+}
+
+type fakePhoneCaller struct{ c *aritest.Call }
+
+func (f fakePhoneCaller) press(ctx context.Context, digits string) error {
+	return f.c.Press(ctx, digits)
+}
+func (f fakePhoneCaller) hangup(context.Context) error { return f.c.Hangup() }
+func (f fakePhoneCaller) waitEnded(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-f.c.Done():
+	case <-ctx.Done():
+		t.Fatalf("call %s did not end; heard %v", f.c.ID(), f.c.Heard())
+	}
+}
+
+func (d fakePhones) placeCall(t *testing.T, _ context.Context, e *env, number string) phoneCaller {
+	t.Helper()
+	c, err := e.fake.PlaceCall(aritest.CallSpec{Number: number, Tech: "Local"})
+	require.NoError(t, err)
+	return fakePhoneCaller{c}
+}
+
+func (d fakePhones) checkClean(t *testing.T, ctx context.Context, e *env) {
+	t.Helper()
+	require.NoError(t, e.fake.CheckClean(ctx))
+	// Every leg went to a test phone the way a real Asterisk would be asked.
+	creates := e.requests("POST /ari/channels/create")
+	require.NotEmpty(t, creates)
+	for _, r := range creates {
+		require.Regexp(t, `^Local/09\d{8}@test-phones$`, r.Query["endpoint"][0])
+	}
+}
+
+// --- a real Asterisk ---
+
+// realHarnessApp owns the callers' side (the ;1 half of Local/2@hotline),
+// which enters it once the hotline answers, so the test can press keys and
+// hang up as the caller.
+const realHarnessApp = "hotline-test-callers"
+
+type realPhones struct {
+	url, user, password string
+	harness             *ari.Client
+}
+
+func newRealPhones(t *testing.T) *realPhones {
+	url, user, pass := os.Getenv("HOTLINE_TEST_ARI_URL"), os.Getenv("HOTLINE_TEST_ARI_USER"), os.Getenv("HOTLINE_TEST_ARI_PASSWORD")
+	if url == "" || user == "" || pass == "" {
+		t.Skip("real Asterisk scenarios: set HOTLINE_TEST_ARI_URL, HOTLINE_TEST_ARI_USER and HOTLINE_TEST_ARI_PASSWORD " +
+			"to an Asterisk configured with deploy/asterisk/test (see its README.md)")
+	}
+	h, err := ari.New(ari.Config{URL: url, User: user, Password: pass, App: realHarnessApp,
+		BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second, RequestTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = h.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	require.NoError(t, h.WaitConnected(wctx), "harness app %s", realHarnessApp)
+	return &realPhones{url: url, user: user, password: pass, harness: h}
+}
+
+func (d *realPhones) name() string        { return "asterisk" }
+func (d *realPhones) unit() time.Duration { return time.Second }
+
+func (d *realPhones) start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env {
+	e := startHotline(t, d.url, d.user, d.password, envOption{dir: dir, cfg: cfg})
+	// Registered after startHotline's cleanup, so it runs before the
+	// hotline stops: what the scenario left behind is still there to see.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		d.checkClean(t, ctx, e)
+	})
+	return e
+}
+
+// realPhoneCaller is the ;1 half of Local/2@hotline.
+type realPhoneCaller struct {
+	d  *realPhones
+	id string
+}
+
+func (r realPhoneCaller) press(ctx context.Context, digits string) error {
+	return r.d.harness.SendDTMF(ctx, r.id, digits)
+}
+
+func (r realPhoneCaller) hangup(ctx context.Context) error {
+	return r.d.harness.Hangup(ctx, r.id, ari.HangupNormal)
+}
+
+func (r realPhoneCaller) waitEnded(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for {
+		_, err := r.d.harness.GetChannel(ctx, r.id)
+		if ari.IsNotFound(err) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("caller %s did not end: %v", r.id, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (d *realPhones) placeCall(t *testing.T, ctx context.Context, _ *env, number string) phoneCaller {
+	t.Helper()
+	ch, err := d.harness.Originate(ctx, ari.OriginateParams{Endpoint: "Local/2@hotline", App: realHarnessApp,
+		AppArgs: "caller", CallerID: number, Timeout: 30 * time.Second})
+	require.NoError(t, err, "originate the caller")
+	return realPhoneCaller{d: d, id: ch.ID}
+}
+
+// checkClean fails when test channels (callers, test phones) or bridges of
+// our shape ("<call ULID>-br") remain.
+func (d *realPhones) checkClean(t *testing.T, ctx context.Context, _ *env) {
+	t.Helper()
+	for {
+		var left []string
+		chs, err := d.harness.ListChannels(ctx)
+		require.NoError(t, err)
+		for _, c := range chs {
+			if strings.HasPrefix(c.Name, "Local/2@hotline") || strings.Contains(c.Name, "@test-phones") {
+				left = append(left, "channel "+c.ID+" "+c.Name)
+			}
+		}
+		brs, err := d.harness.ListBridges(ctx)
+		require.NoError(t, err)
+		for _, b := range brs {
+			if strings.HasSuffix(b.ID, "-br") {
+				left = append(left, "bridge "+b.ID)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("left behind on Asterisk: %v", left)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// --- the scenarios ---
+
+type phoneScenario struct {
+	name string
+	run  func(t *testing.T, d phoneDriver)
+}
+
+var phoneScenarios = []phoneScenario{
+	{"KnownCafeAnsweredBridgedRated", scenarioAnsweredRated},
+	{"KTVBusyThenNextNumber", scenarioBusyThenNext},
+	{"NoAnswerThenAreaManager", scenarioNoAnswerThenManager},
+	{"VoicemailWithoutOneThenNext", scenarioVoicemailThenNext},
+	{"CallerHangsUpWhileKTVRings", scenarioCallerLeavesWhileRinging},
+}
+
+func TestPhoneScenariosFake(t *testing.T) {
+	d := fakePhones{u: 60 * time.Millisecond}
+	for _, s := range phoneScenarios {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			s.run(t, d)
+		})
+	}
+}
+
+func TestPhoneScenariosAsterisk(t *testing.T) {
+	d := newRealPhones(t)
+	// One at a time: they share the Asterisk and its hotline application.
+	for _, s := range phoneScenarios {
+		t.Run(s.name, func(t *testing.T) { s.run(t, d) })
+	}
+}
+
+// scenarioCtx bounds a scenario: a few dozen of the driver's seconds.
+func scenarioCtx(t *testing.T, d phoneDriver) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second+60*d.unit())
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitLive waits until the one live call satisfies ok.
+func waitLive(t *testing.T, ctx context.Context, e *env, what string, ok func(ivr.LiveCall) bool) {
+	t.Helper()
+	for {
+		l := e.srv.Snapshot()
+		if len(l) == 1 && ok(l[0]) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for the call to be %s; live: %+v", what, l)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// recordOf waits for the one record of a call from callerRaw.
+func (e *env) recordOf(callerRaw string) callRow {
+	e.t.Helper()
+	var ids []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ids = nil
+		require.NoError(e.t, e.db.Select(&ids, `SELECT channel_id FROM calls WHERE caller_raw = $1`, callerRaw))
+		if len(ids) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Len(e.t, ids, 1, "exactly one record of a call from %s", callerRaw)
+	return e.record(ids[0])
+}
+
+// Known café → the KTV answers and presses 1 → bridged → the KTV hangs up
+// → the caller rates 4.
+func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	e := d.start(t, phoneDirectory(t, tpKTV1), phoneConfig(d.unit()))
+	c := d.placeCall(t, ctx, e, cafe1Phone)
+	waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
+		return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
+	})
+	waitLive(t, ctx, e, "asking for a rating", func(l ivr.LiveCall) bool { return l.State == "ivr" && l.Target == nil })
+	require.NoError(t, c.press(ctx, "4"))
+	c.waitEnded(t, ctx)
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, "caller_id", r.MatchedBy)
+	require.Equal(t, "KG001", r.Cafe.String)
+	require.Equal(t, "KTV1", r.AcceptedBy.String)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	require.Equal(t, "+84910000101", r.Legs[0].Number)
+	require.True(t, r.Legs[0].AnsweredAt.Valid)
+	require.True(t, r.Legs[0].AcceptedAt.Valid)
+	require.Greater(t, r.Talk, 0.0)
+	require.NotNil(t, r.Rating)
+	require.Equal(t, int64(4), r.Rating.Score.Int64)
+	require.Equal(t, "KTV1", r.Rating.Staff)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		`hotline_ratings_total{region="MN",score="4"}`:           1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:        4,
+		routed: 1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
+}
+
+// The KTV's first number is busy: the next number answers.
+func scenarioBusyThenNext(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	e := d.start(t, phoneDirectory(t, tpBusy, tpKTV1), phoneConfig(d.unit()))
+	c := d.placeCall(t, ctx, e, cafe1Phone)
+	c.waitEnded(t, ctx) // no rating given: the prompt times out
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/busy", "KTV1/answered"}, r.results())
+	require.Equal(t, "+84900000017", r.Legs[0].Number)
+	require.Equal(t, "+84910000101", r.Legs[1].Number)
+	require.Nil(t, r.Rating)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "mobifone", "default", "busy"):        1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "busy"):                                1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
+}
+
+// The KTV does not answer: the area manager does.
+func scenarioNoAnswerThenManager(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	e := d.start(t, phoneDirectory(t, tpNever), phoneConfig(d.unit()))
+	c := d.placeCall(t, ctx, e, cafe1Phone)
+	c.waitEnded(t, ctx)
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/no_answer", "AM1/answered"}, r.results())
+	require.Equal(t, "area_manager", r.Legs[1].Role)
+	require.Equal(t, "AM1", r.AcceptedBy.String)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                 1,
+		ended("answered", "caller_id", "MN"):                       1,
+		legs("technician", "mobifone", "default", "no_answer"):     1,
+		legs("area_manager", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "no_answer"):                             1,
+		staffLegs("AM1", "answered"):                               1,
+		streak("KTV1"):                                             1,
+		fallback("technician", "area_manager"):                     1,
+		answerWaits("MN"):                                          1,
+		talks("MN", "area_manager"):                                1,
+		routed:                                                     1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "area_manager", r)
+}
+
+// The KTV's first number is a voicemail box: it answers, nobody presses 1;
+// it is hung up and the next number answers.
+func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	e := d.start(t, phoneDirectory(t, tpVoicemail, tpKTV1), phoneConfig(d.unit()))
+	c := d.placeCall(t, ctx, e, cafe1Phone)
+	c.waitEnded(t, ctx)
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/answered_unconfirmed", "KTV1/answered"}, r.results())
+	require.True(t, r.Legs[0].AnsweredAt.Valid)
+	require.False(t, r.Legs[0].AcceptedAt.Valid)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                                        1,
+		ended("answered", "caller_id", "MN"):                              1,
+		legs("technician", "mobifone", "default", "answered_unconfirmed"): 1,
+		legs("technician", "vinaphone", "vinaphone", "answered"):          1,
+		staffLegs("KTV1", "answered_unconfirmed"):                         1,
+		staffLegs("KTV1", "answered"):                                     1,
+		answerWaits("MN"):                                                 1,
+		talks("MN", "technician"):                                         1,
+		routed:                                                            1,
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
+}
+
+// The caller hangs up while the KTV's phone rings: the leg is hung up.
+func scenarioCallerLeavesWhileRinging(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	cfg := phoneConfig(d.unit())
+	e := d.start(t, phoneDirectory(t, tpNever), func(c *ivr.Config) {
+		cfg(c)
+		c.Ring[dialplan.RoleTechnician] = 30 * d.unit()
+	})
+	c := d.placeCall(t, ctx, e, cafe1Phone)
+	waitLive(t, ctx, e, "ringing KTV1", func(l ivr.LiveCall) bool {
+		return l.State == "ringing" && l.Target != nil && l.Target.Staff == "KTV1" && !l.Target.Bridged
+	})
+	require.NoError(t, c.hangup(ctx))
+	c.waitEnded(t, ctx)
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, "abandoned", r.Outcome)
+	require.Equal(t, []string{"KTV1/cancelled"}, r.results())
+	require.False(t, r.Legs[0].AnsweredAt.Valid)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                             1,
+		ended("abandoned", "caller_id", "MN"):                  1,
+		legs("technician", "mobifone", "default", "cancelled"): 1,
+		staffLegs("KTV1", "cancelled"):                         1,
+		abandonWaits("MN"):                                     1,
+		routed:                                                 1,
+	})
+	e.expectAbandonWait("MN", r)
+}
