@@ -241,9 +241,9 @@ func TestReadyzSaysWhatIsAwaited(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
-		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(body, `"database":"ok"`)
-	}, 10*time.Second, 50*time.Millisecond)
-	require.Contains(t, body, `"ari":"not connected to http://127.0.0.1:1 (app hotline)"`)
+		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(body, `"database":"ok"`) &&
+			strings.Contains(body, `"ari":"not connected to http://127.0.0.1:1 (app hotline)"`)
+	}, 10*time.Second, 50*time.Millisecond, "last /readyz: %s", body)
 	resp, err := http.Get(base + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -52,7 +52,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		{"ari", func(context.Context) error {
 			c := clientp.Load()
 			if c == nil {
-				return errors.New("not started: waiting for the database")
+				return errors.New("not started yet (database, directory, call records come first)")
 			}
 			if st, _ := c.State(); !st.Connected {
 				return fmt.Errorf("not connected to %s (app %s)", redact(a.cfg.ARI.URL), a.cfg.ARI.App)
