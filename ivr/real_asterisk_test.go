@@ -2,8 +2,10 @@ package ivr_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,12 +32,32 @@ const (
 	tpBusy      = "0900000017" // Busy(2): Dial BUSY at once
 	tpNever     = "0900000019" // rings forever
 	tpVoicemail = "0900000099" // rings 2 s, answers, never presses a key
-	// _091XXXXXXX: rings 2 s, answers, presses 1 a second later, hangs up
-	// 3 s after that (a person who accepts and talks briefly).
-	tpKTV1 = "0910000101"
-	tpAM1  = "0910000201"
-	tpRM1  = "0910000301"
-	tpOP1  = "0910000401"
+	// _091XXXXXXX / _096XXXXXXX: rings 2 s, answers, presses 1 a second
+	// later, hangs up 3 s after that (a person who accepts and talks briefly).
+	tpKTV1        = "0910000101" // Vinaphone
+	tpKTV1Viettel = "0960000102" // Viettel
+	tpAM1         = "0910000201"
+	tpRM1         = "0910000301"
+	tpOP1         = "0910000401"
+	// _0917XXXXXX: busy (Vinaphone).
+	tpBusyVina = "0917000101"
+	// _0919XXXXXX (Vinaphone) and _0969XXXXXX (Viettel): ring forever.
+	tpNeverVina    = "0919000101"
+	tpNeverViettel = "0969000102"
+	tpNeverAM1     = "0919000201"
+	tpNeverRM1     = "0919000301"
+	tpNeverOP1     = "0919000401"
+	// _0912XXXXXX: like _091XXXXXXX but talks 12 s after pressing 1.
+	tpLongKTV1 = "0912000101"
+)
+
+// Trunks of phoneConfig: every carrier reaches [test-phones]; the
+// congested trunk is a context whose every number answers Congestion.
+const (
+	trunkPhones    = "Local/{number}@test-phones"
+	trunkCongested = "Local/{number}@test-phones-congested"
+	// congestedContext is the fake's name for that trunk (the Local context).
+	congestedContext = "test-phones-congested"
 )
 
 // phoneDriver is where the shared scenarios run.
@@ -43,12 +65,16 @@ type phoneDriver interface {
 	name() string
 	// unit is the length of one of [test-phones]' seconds.
 	unit() time.Duration
-	// start runs the hotline with dir and cfg against this Asterisk.
-	start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env
+	// start runs the hotline with o.dir, o.cfg and o.now against this
+	// Asterisk (other fields of o are the driver's).
+	start(t *testing.T, o envOption) *env
 	// placeCall places a call into extension 2 with number as caller ID.
 	placeCall(t *testing.T, ctx context.Context, e *env, number string) phoneCaller
 	// checkClean fails the test if channels or bridges of the scenario remain.
 	checkClean(t *testing.T, ctx context.Context, e *env)
+	// cutWebSocket cuts the hotline's events WebSocket (the client is left
+	// to reconnect on its own).
+	cutWebSocket(t *testing.T, e *env)
 }
 
 // phoneCaller is the caller's side of a call.
@@ -59,15 +85,40 @@ type phoneCaller interface {
 	waitEnded(t *testing.T, ctx context.Context)
 }
 
-// phoneDirectory is testDirectory's region, area and cafés with staff whose
-// numbers are test phones: KTV1 (Kiên Giang, 24/7) has ktv1, in order; the
-// managers and the operator accept and talk briefly.
-func phoneDirectory(t *testing.T, ktv1 ...string) *dialplan.Directory {
+// phonePlan says which test phones the staff of phoneDirectory have.
+type phonePlan struct {
+	ktv1          []string // KTV1's numbers, in order
+	ktv1Hours     string   // a dialplan schedule; "" is 24/7
+	ktv1Suspended bool
+	am, rm, op    string // default tpAM1, tpRM1, tpOP1 (accept and talk briefly)
+}
+
+// phoneDirectory is testDirectory's region, area and cafés KG001 and KG002
+// (Kiên Giang) with staff whose numbers are test phones: KTV1 covers Kiên
+// Giang with p.ktv1, the area manager AM1, the regional manager RM1 and the
+// operator OP1 have one number each.
+func phoneDirectory(t *testing.T, p phonePlan) *dialplan.Directory {
 	t.Helper()
 	always := dialplan.Schedule{Always: true}
+	hours := always
+	if p.ktv1Hours != "" {
+		var err error
+		hours, err = dialplan.ParseSchedule(p.ktv1Hours)
+		require.NoError(t, err)
+	}
+	status := dialplan.StatusActive
+	if p.ktv1Suspended {
+		status = dialplan.StatusSuspended
+	}
+	or := func(n, def string) string {
+		if n == "" {
+			return def
+		}
+		return n
+	}
 	e164 := func(n string) dialplan.Phone { return dialplan.Phone{E164: "+84" + strings.TrimPrefix(n, "0")} }
 	var phones []dialplan.Phone
-	for _, n := range ktv1 {
+	for _, n := range p.ktv1 {
 		phones = append(phones, e164(n))
 	}
 	dir, err := dialplan.NewDirectory(dialplan.DirectoryData{
@@ -75,17 +126,18 @@ func phoneDirectory(t *testing.T, ktv1 ...string) *dialplan.Directory {
 		Areas: []dialplan.Area{{Code: "TNB", Name: "Tây Nam Bộ", Region: "MN", Manager: "AM1",
 			Provinces: []string{"kien-giang", "an-giang", "hau-giang"}}},
 		Staff: []dialplan.Staff{
-			{Code: "KTV1", Name: "KTV Một", Role: dialplan.RoleTechnician, Status: dialplan.StatusActive, Hours: always,
+			{Code: "KTV1", Name: "KTV Một", Role: dialplan.RoleTechnician, Status: status, Hours: hours,
 				Phones: phones, Provinces: []string{"kien-giang"}},
 			{Code: "AM1", Name: "Quản lý TNB", Role: dialplan.RoleAreaManager, Status: dialplan.StatusActive, Hours: always,
-				Phones: []dialplan.Phone{e164(tpAM1)}},
+				Phones: []dialplan.Phone{e164(or(p.am, tpAM1))}},
 			{Code: "RM1", Name: "Vùng MN", Role: dialplan.RoleRegionalManager, Status: dialplan.StatusActive, Hours: always,
-				Phones: []dialplan.Phone{e164(tpRM1)}},
+				Phones: []dialplan.Phone{e164(or(p.rm, tpRM1))}},
 			{Code: "OP1", Name: "Tổng đài", Role: dialplan.RoleOperator, Status: dialplan.StatusActive, Hours: always,
-				Phones: []dialplan.Phone{e164(tpOP1)}},
+				Phones: []dialplan.Phone{e164(or(p.op, tpOP1))}},
 		},
 		Cafes: []dialplan.Cafe{
 			{Code: "KG001", Name: "Net Cỏ Mây", Province: "kien-giang", Status: dialplan.StatusActive, Phones: []string{"+84945551001"}},
+			{Code: "KG002", Name: "Net Rạch Giá", Province: "kien-giang", Status: dialplan.StatusActive, Phones: []string{"+84945551002"}},
 		},
 	}, dialplan.WithoutPublicHolidays())
 	require.NoError(t, err)
@@ -109,8 +161,9 @@ func phoneConfig(u time.Duration) func(*ivr.Config) {
 		c.MaxLeg = 30 * u
 		// Real prompts last seconds; the bound only guards a lost event.
 		c.MaxPrompt = 30 * time.Second
-		tr := "Local/{number}@test-phones"
-		c.Trunks = dialplan.Trunks{"vinaphone": tr, "viettel": tr, "default": tr}
+		// A café code is typed within 3 units, each next digit within 2.
+		c.CodeFirstDigit, c.CodeInterDigit, c.CodeOverall, c.CodeTries = 3*u, 2*u, 10*u, 2
+		c.Trunks = dialplan.Trunks{"vinaphone": trunkPhones, "viettel": trunkPhones, "default": trunkPhones}
 	}
 }
 
@@ -121,16 +174,31 @@ type fakePhones struct{ u time.Duration }
 func (d fakePhones) name() string        { return "fake" }
 func (d fakePhones) unit() time.Duration { return d.u }
 
-func (d fakePhones) start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env {
+func (d fakePhones) start(t *testing.T, o envOption) *env {
 	u := d.u
+	// A person: answers after 2 units, presses 1 a unit later, hangs up 3
+	// units after that (4 after answering); the long one talks 12 units.
 	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u, HangupAfter: 4 * u}
-	return newEnv(t, envOption{dir: dir, cfg: cfg, fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{
+	long := talker
+	long.HangupAfter = 13 * u
+	o.fake = func(fo *aritest.Options) {
+		fo.Phones = map[string]aritest.Phone{
 			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
-			tpKTV1: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
+			tpKTV1: talker, tpKTV1Viettel: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
+			tpBusyVina: aritest.Busy(), tpNeverVina: aritest.NeverAnswers(), tpNeverViettel: aritest.NeverAnswers(),
+			tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
+			tpLongKTV1: long,
 		}
-		o.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
-	}})
+		fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
+		// [test-phones-congested] answers Congestion to every number.
+		fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
+	}
+	return newEnv(t, o)
+}
+
+func (d fakePhones) cutWebSocket(t *testing.T, e *env) {
+	t.Helper()
+	require.True(t, e.fake.CutWebSocket("hotline"), "no WebSocket of the hotline to cut")
 }
 
 type fakePhoneCaller struct{ c *aritest.Call }
@@ -162,7 +230,7 @@ func (d fakePhones) checkClean(t *testing.T, ctx context.Context, e *env) {
 	creates := e.requests("POST /ari/channels/create")
 	require.NotEmpty(t, creates)
 	for _, r := range creates {
-		require.Regexp(t, `^Local/09\d{8}@test-phones$`, r.Query["endpoint"][0])
+		require.Regexp(t, `^Local/09\d{8}@test-phones(-congested)?$`, r.Query["endpoint"][0])
 	}
 }
 
@@ -176,6 +244,9 @@ const realHarnessApp = "hotline-test-callers"
 type realPhones struct {
 	url, user, password string
 	harness             *ari.Client
+
+	mu    sync.Mutex
+	proxy *wsProxy // the running scenario's
 }
 
 func newRealPhones(t *testing.T) *realPhones {
@@ -206,8 +277,14 @@ func newRealPhones(t *testing.T) *realPhones {
 func (d *realPhones) name() string        { return "asterisk" }
 func (d *realPhones) unit() time.Duration { return time.Second }
 
-func (d *realPhones) start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.Config)) *env {
-	e := startHotline(t, d.url, d.user, d.password, envOption{dir: dir, cfg: cfg})
+func (d *realPhones) start(t *testing.T, o envOption) *env {
+	// The hotline reaches Asterisk through a loopback proxy that can cut
+	// its events WebSocket (cutWebSocket).
+	p := startWSProxy(t, d.url)
+	d.mu.Lock()
+	d.proxy = p
+	d.mu.Unlock()
+	e := startHotline(t, p.url(), d.user, d.password, envOption{dir: o.dir, cfg: o.cfg, now: o.now})
 	// Registered after startHotline's cleanup, so it runs before the
 	// hotline stops: what the scenario left behind is still there to see.
 	t.Cleanup(func() {
@@ -218,14 +295,40 @@ func (d *realPhones) start(t *testing.T, dir *dialplan.Directory, cfg func(*ivr.
 	return e
 }
 
+// cutWebSocket closes the connection of the hotline's events WebSocket at
+// the proxy, as a network cut would; REST connections are left alone.
+func (d *realPhones) cutWebSocket(t *testing.T, _ *env) {
+	t.Helper()
+	d.mu.Lock()
+	p := d.proxy
+	d.mu.Unlock()
+	require.NotNil(t, p)
+	require.Positive(t, p.cutWebSockets(), "no WebSocket of the hotline to cut")
+}
+
 // realPhoneCaller is the ;1 half of Local/2@hotline.
 type realPhoneCaller struct {
 	d  *realPhones
 	id string
 }
 
+// press sends digits from the caller, once the hotline has answered (the
+// ;1 half enters the harness app then; before, Asterisk refuses DTMF).
 func (r realPhoneCaller) press(ctx context.Context, digits string) error {
-	return r.d.harness.SendDTMF(ctx, r.id, digits)
+	for {
+		ch, err := r.d.harness.GetChannel(ctx, r.id)
+		if err == nil && ch.State == "Up" {
+			return r.d.harness.SendDTMF(ctx, r.id, digits)
+		}
+		if err != nil && !ari.IsNotFound(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("press %s on %s: caller not answered: %w", digits, r.id, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (r realPhoneCaller) hangup(ctx context.Context) error {
@@ -295,10 +398,19 @@ type phoneScenario struct {
 
 var phoneScenarios = []phoneScenario{
 	{"KnownCafeAnsweredBridgedRated", scenarioAnsweredRated},
-	{"KTVBusyThenNextNumber", scenarioBusyThenNext},
-	{"NoAnswerThenAreaManager", scenarioNoAnswerThenManager},
+	{"KTVBusyOnVinaphoneAnswersOnViettel", scenarioBusyOnVinaphoneAnswersOnViettel},
+	{"NoAnswerOnBothNumbersThenAreaManager", scenarioNoAnswerOnBothThenManager},
+	{"NobodyAnswersVoicemailRecorded", scenarioNobodyVoicemail},
 	{"VoicemailWithoutOneThenNext", scenarioVoicemailThenNext},
 	{"CallerHangsUpWhileKTVRings", scenarioCallerLeavesWhileRinging},
+	{"CafeCodeByDTMFAfterUnknownCallerID", scenarioCafeCodeByDTMF},
+	{"AnonymousCallerWithoutDigitsGoesToOperators", scenarioAnonymousToOperators},
+	{"KienGiangLandlineGoesToProvinceKTV", scenarioLandlineToProvinceKTV},
+	{"KTVOffDutyAtThreeInTheMorningIsSkipped", scenarioOffDutySkipped},
+	{"SuspendedKTVIsSkipped", scenarioSuspendedSkipped},
+	{"TwoCafesOfTheSameKTVAtOnce", scenarioTwoCafesAtOnce},
+	{"WebSocketCutWhileBridgedCallGoesOn", scenarioWebSocketCutWhileBridged},
+	{"CongestionOnOneTrunkTriesTheOther", scenarioCongestedTrunk},
 }
 
 func TestPhoneScenariosFake(t *testing.T) {
@@ -363,7 +475,7 @@ func (e *env) recordOf(callerRaw string) callRow {
 // → the caller rates 4.
 func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, phoneDirectory(t, tpKTV1), phoneConfig(d.unit()))
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
@@ -401,54 +513,64 @@ func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 	e.expectTalk("MN", "technician", r)
 }
 
-// The KTV's first number is busy: the next number answers.
-func scenarioBusyThenNext(t *testing.T, d phoneDriver) {
+// The KTV is busy on the Vinaphone number and answers on the Viettel one.
+func scenarioBusyOnVinaphoneAnswersOnViettel(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, phoneDirectory(t, tpBusy, tpKTV1), phoneConfig(d.unit()))
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpBusyVina, tpKTV1Viettel}}),
+		cfg: phoneConfig(d.unit())})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx) // no rating given: the prompt times out
 	r := e.recordOf(cafe1Phone)
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
 	require.Equal(t, []string{"KTV1/busy", "KTV1/answered"}, r.results())
-	require.Equal(t, "+84900000017", r.Legs[0].Number)
-	require.Equal(t, "+84910000101", r.Legs[1].Number)
+	require.Equal(t, "+84917000101", r.Legs[0].Number)
+	require.Equal(t, "vinaphone", r.Legs[0].Trunk)
+	require.Equal(t, "+84960000102", r.Legs[1].Number)
+	require.Equal(t, "viettel", r.Legs[1].Trunk)
+	require.Equal(t, "KTV1", r.AcceptedBy.String)
 	require.Nil(t, r.Rating)
 	d.checkClean(t, ctx, e)
 	e.expectMetrics(map[string]float64{
-		offered("caller_id", "MN"):                               1,
-		ended("answered", "caller_id", "MN"):                     1,
-		legs("technician", "mobifone", "default", "busy"):        1,
-		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "busy"):                                1,
-		staffLegs("KTV1", "answered"):                            1,
-		answerWaits("MN"):                                        1,
-		talks("MN", "technician"):                                1,
-		routed:                                                   1,
+		offered("caller_id", "MN"):                           1,
+		ended("answered", "caller_id", "MN"):                 1,
+		legs("technician", "vinaphone", "vinaphone", "busy"): 1,
+		legs("technician", "viettel", "viettel", "answered"): 1,
+		staffLegs("KTV1", "busy"):                            1,
+		staffLegs("KTV1", "answered"):                        1,
+		answerWaits("MN"):                                    1,
+		talks("MN", "technician"):                            1,
+		routed:                                               1,
 	})
 	e.expectAnswerWait("MN", r)
 	e.expectTalk("MN", "technician", r)
 }
 
-// The KTV does not answer: the area manager does.
-func scenarioNoAnswerThenManager(t *testing.T, d phoneDriver) {
+// The KTV answers on neither number: the area manager does.
+func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, phoneDirectory(t, tpNever), phoneConfig(d.unit()))
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNeverVina, tpNeverViettel}}),
+		cfg: phoneConfig(d.unit())})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
-	require.Equal(t, []string{"KTV1/no_answer", "AM1/answered"}, r.results())
-	require.Equal(t, "area_manager", r.Legs[1].Role)
+	require.Equal(t, []string{"KTV1/no_answer", "KTV1/no_answer", "AM1/answered"}, r.results())
+	require.Equal(t, "+84919000101", r.Legs[0].Number)
+	require.Equal(t, "+84969000102", r.Legs[1].Number)
+	require.False(t, r.Legs[0].AnsweredAt.Valid)
+	require.False(t, r.Legs[1].AnsweredAt.Valid)
+	require.Equal(t, "area_manager", r.Legs[2].Role)
 	require.Equal(t, "AM1", r.AcceptedBy.String)
 	d.checkClean(t, ctx, e)
 	e.expectMetrics(map[string]float64{
 		offered("caller_id", "MN"):                                 1,
 		ended("answered", "caller_id", "MN"):                       1,
-		legs("technician", "mobifone", "default", "no_answer"):     1,
+		legs("technician", "vinaphone", "vinaphone", "no_answer"):  1,
+		legs("technician", "viettel", "viettel", "no_answer"):      1,
 		legs("area_manager", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "no_answer"):                             1,
+		staffLegs("KTV1", "no_answer"):                             2,
 		staffLegs("AM1", "answered"):                               1,
-		streak("KTV1"):                                             1,
+		streak("KTV1"):                                             2,
 		fallback("technician", "area_manager"):                     1,
 		answerWaits("MN"):                                          1,
 		talks("MN", "area_manager"):                                1,
@@ -462,7 +584,7 @@ func scenarioNoAnswerThenManager(t *testing.T, d phoneDriver) {
 // it is hung up and the next number answers.
 func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, phoneDirectory(t, tpVoicemail, tpKTV1), phoneConfig(d.unit()))
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}), cfg: phoneConfig(d.unit())})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -490,10 +612,10 @@ func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 func scenarioCallerLeavesWhileRinging(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	cfg := phoneConfig(d.unit())
-	e := d.start(t, phoneDirectory(t, tpNever), func(c *ivr.Config) {
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNever}}), cfg: func(c *ivr.Config) {
 		cfg(c)
 		c.Ring[dialplan.RoleTechnician] = 30 * d.unit()
-	})
+	}})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "ringing KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "ringing" && l.Target != nil && l.Target.Staff == "KTV1" && !l.Target.Bridged
