@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ari/aritest"
 	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/ivr"
 )
@@ -260,7 +261,7 @@ func (p *wsProxy) accept() {
 				if n > 0 {
 					// A connection that upgrades to the events WebSocket
 					// carries nothing else afterwards.
-					if bytes.Contains(buf[:n], []byte("GET /ari/events")) {
+					if bytes.HasPrefix(buf[:n], []byte("GET ")) && bytes.Contains(buf[:n], []byte("/ari/events")) {
 						c.mu.Lock()
 						c.ws = true
 						c.mu.Unlock()
@@ -611,4 +612,37 @@ func scenarioCongestedTrunk(t *testing.T, d phoneDriver) {
 	})
 	e.expectAnswerWait("MN", r)
 	e.expectTalk("MN", "technician", r)
+}
+
+// The real driver's proxy, against the fake: REST passes, cutWebSockets
+// closes only the events WebSocket, and the client reconnects through it.
+func TestWSProxyCutsOnlyTheEventsWebSocket(t *testing.T) {
+	fake := aritest.Start(t, aritest.Options{Second: time.Second})
+	p := startWSProxy(t, fake.URL())
+	c, err := ari.New(ari.Config{URL: p.url(), User: "asterisk", Password: "asterisk", App: "hotline",
+		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RequestTimeout: 2 * time.Second})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.Run(runCtx)
+	}()
+	defer func() {
+		stop()
+		<-done
+	}()
+	require.NoError(t, c.WaitConnected(ctx))
+	_, err = c.ListChannels(ctx) // a REST connection through the proxy
+	require.NoError(t, err)
+	require.Equal(t, 1, p.cutWebSockets())
+	require.Eventually(t, func() bool {
+		st, _ := c.State()
+		return st.Connected && st.Connects >= 2
+	}, 5*time.Second, 5*time.Millisecond)
+	_, err = c.ListChannels(ctx)
+	require.NoError(t, err)
+	require.NoError(t, fake.WaitConnected(ctx, "hotline"))
 }

@@ -2,6 +2,7 @@ package ivr_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -318,9 +319,12 @@ func (r realPhoneCaller) press(ctx context.Context, digits string) error {
 	for {
 		ch, err := r.d.harness.GetChannel(ctx, r.id)
 		if err == nil && ch.State == "Up" {
-			return r.d.harness.SendDTMF(ctx, r.id, digits)
+			// Up a moment before it is in the harness app: 409 until then.
+			if err = r.d.harness.SendDTMF(ctx, r.id, digits); !errors.Is(err, ari.ErrNotInStasis) {
+				return err
+			}
 		}
-		if err != nil && !ari.IsNotFound(err) {
+		if err != nil && !ari.IsNotFound(err) && !errors.Is(err, ari.ErrNotInStasis) {
 			return err
 		}
 		select {
