@@ -83,20 +83,7 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 	// The caller heard ringback while waiting, never silence.
 	require.NotEmpty(t, e.heardKinds(c, "ringing"))
 
-	e.expectMetrics(map[string]float64{
-		offered("caller_id", "MN"):                               1,
-		ended("answered", "caller_id", "MN"):                     1,
-		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "answered"):                            1,
-		answerWaits("MN"):                                        1,
-		talks("MN", "technician"):                                1,
-		`hotline_ratings_total{region="MN",score="4"}`:           1,
-		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
-		`hotline_staff_rating_points_total{staff="KTV1"}`:        4,
-		routed: 1,
-	})
-	e.expectAnswerWait("MN", r)
-	e.expectTalk("MN", "technician", r)
+	e.expectKTV1AcceptedAndRated(r, 4)
 }
 
 func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {

@@ -299,3 +299,25 @@ func talks(region, role string) string {
 
 // routed is the number of routing decisions (plans computed).
 const routed = "hotline_routing_decision_seconds_count"
+
+// expectKTV1AcceptedAndRated checks the metrics of the most common call: a
+// café of region MN identified by caller ID, KTV1 accepting on its first leg
+// (Vinaphone), then the caller giving score; and the histogram sums against
+// the record r.
+func (e *env) expectKTV1AcceptedAndRated(r callRow, score int) {
+	e.t.Helper()
+	e.expectMetrics(map[string]float64{
+		offered("caller_id", "MN"):                               1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		answerWaits("MN"):                                        1,
+		talks("MN", "technician"):                                1,
+		routed:                                                   1,
+		fmt.Sprintf(`hotline_ratings_total{region="MN",score="%d"}`, score): 1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:                         1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:                   float64(score),
+	})
+	e.expectAnswerWait("MN", r)
+	e.expectTalk("MN", "technician", r)
+}

@@ -563,20 +563,7 @@ func scenarioWebSocketCutWhileBridged(t *testing.T, d phoneDriver) {
 	require.NotNil(t, r.Rating)
 	require.Equal(t, int64(5), r.Rating.Score.Int64)
 	d.checkClean(t, ctx, e)
-	e.expectMetrics(map[string]float64{
-		offered("caller_id", "MN"):                               1,
-		ended("answered", "caller_id", "MN"):                     1,
-		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "answered"):                            1,
-		answerWaits("MN"):                                        1,
-		talks("MN", "technician"):                                1,
-		`hotline_ratings_total{region="MN",score="5"}`:           1,
-		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
-		`hotline_staff_rating_points_total{staff="KTV1"}`:        5,
-		routed: 1,
-	})
-	e.expectAnswerWait("MN", r)
-	e.expectTalk("MN", "technician", r)
+	e.expectKTV1AcceptedAndRated(r, 5)
 }
 
 // The Vinaphone trunk is congested: the same number is tried on the

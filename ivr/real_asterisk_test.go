@@ -501,20 +501,7 @@ func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 	require.Equal(t, int64(4), r.Rating.Score.Int64)
 	require.Equal(t, "KTV1", r.Rating.Staff)
 	d.checkClean(t, ctx, e)
-	e.expectMetrics(map[string]float64{
-		offered("caller_id", "MN"):                               1,
-		ended("answered", "caller_id", "MN"):                     1,
-		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "answered"):                            1,
-		answerWaits("MN"):                                        1,
-		talks("MN", "technician"):                                1,
-		`hotline_ratings_total{region="MN",score="4"}`:           1,
-		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
-		`hotline_staff_rating_points_total{staff="KTV1"}`:        4,
-		routed: 1,
-	})
-	e.expectAnswerWait("MN", r)
-	e.expectTalk("MN", "technician", r)
+	e.expectKTV1AcceptedAndRated(r, 4)
 }
 
 // The KTV is busy on the Vinaphone number and answers on the Viettel one.

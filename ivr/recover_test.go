@@ -49,20 +49,7 @@ func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
 	require.Equal(t, []string{"KTV1/answered"}, r.results())
 	require.NotNil(t, r.Rating)
 	require.Equal(t, int64(5), r.Rating.Score.Int64)
-	e.expectMetrics(map[string]float64{
-		offered("caller_id", "MN"):                               1,
-		ended("answered", "caller_id", "MN"):                     1,
-		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
-		staffLegs("KTV1", "answered"):                            1,
-		answerWaits("MN"):                                        1,
-		talks("MN", "technician"):                                1,
-		routed:                                                   1,
-		`hotline_ratings_total{region="MN",score="5"}`:           1,
-		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
-		`hotline_staff_rating_points_total{staff="KTV1"}`:        5,
-	})
-	e.expectAnswerWait("MN", r)
-	e.expectTalk("MN", "technician", r)
+	e.expectKTV1AcceptedAndRated(r, 5)
 }
 
 func TestKTVHangsUpWhileWebSocketIsDown(t *testing.T) {
