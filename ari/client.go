@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -241,7 +242,11 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 
 	full := c.base + r.path
 	if len(r.query) > 0 {
-		full += "?" + r.query.Encode()
+		qs, err := encodeQuery(r.query)
+		if err != nil {
+			return fmt.Errorf("ari %s: %w", r.op, err)
+		}
+		full += "?" + qs
 	}
 	var body io.Reader
 	var payload []byte
@@ -296,6 +301,42 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 		return fmt.Errorf("ari %s: %s %s: decode %d response: %w", r.op, r.method, r.path, status, err)
 	}
 	return nil
+}
+
+// encodeQuery encodes q the way Asterisk reads a query string: every key
+// once, in sorted order. A parameter with several values (ARI's
+// "allowMultiple", e.g. addChannel's channel or play's media) is ONE value,
+// comma-separated: Asterisk keeps only the last of repeated keys, so
+// channel=a&channel=b would silently add only b. An item that itself holds a
+// comma cannot be sent in that form and is refused.
+func encodeQuery(q url.Values) (string, error) {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		vs := q[k]
+		if len(vs) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		for i, v := range vs {
+			if len(vs) > 1 && strings.Contains(v, ",") {
+				return "", fmt.Errorf("parameter %s: item %q contains a comma and cannot be part of a list: %w", k, v, ErrBadRequest)
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String(), nil
 }
 
 // seg escapes one path segment (ids may contain ';', '/', '@').

@@ -192,7 +192,7 @@ func TestRESTRequests(t *testing.T) {
 				t.Errorf("playback = %+v", pb)
 			}
 			return err
-		}, "POST", "/ari/channels/c1/play/pb-1", q("media", "sound:hello", "media", "digits:42", "lang", "vi"), "", "channels.play"},
+		}, "POST", "/ari/channels/c1/play/pb-1", q("media", "sound:hello,digits:42", "lang", "vi"), "", "channels.play"},
 		{"play without id", 201, `{"id":"x","media_uri":"sound:beep","target_uri":"channel:c1","state":"playing"}`, func() error {
 			_, err := c.PlayChannel(ctx, "c1", PlayParams{Media: []string{"sound:beep"}, Offset: 1500 * time.Millisecond})
 			return err
@@ -271,7 +271,7 @@ func TestRESTRequests(t *testing.T) {
 		{"bridge list", 200, `[]`, func() error { _, err := c.ListBridges(ctx); return err },
 			"GET", "/ari/bridges", q(), "", "bridges.list"},
 		{"add channels", 204, "", func() error { return c.AddChannels(ctx, "br-1", "a", "b") },
-			"POST", "/ari/bridges/br-1/addChannel", q("channel", "a", "channel", "b"), "", "bridges.add_channel"},
+			"POST", "/ari/bridges/br-1/addChannel", q("channel", "a,b"), "", "bridges.add_channel"},
 		{"remove channel", 204, "", func() error { return c.RemoveChannels(ctx, "br-1", "a") },
 			"POST", "/ari/bridges/br-1/removeChannel", q("channel", "a"), "", "bridges.remove_channel"},
 		{"destroy bridge", 204, "", func() error { return c.DestroyBridge(ctx, "br-1") },
@@ -357,6 +357,11 @@ func TestRESTRequests(t *testing.T) {
 			if got.query.Encode() != tt.query.Encode() {
 				t.Errorf("query = %s, want %s", got.query.Encode(), tt.query.Encode())
 			}
+			for k, vs := range got.query {
+				if len(vs) > 1 {
+					t.Errorf("query key %s sent %d times (Asterisk keeps only the last): %v", k, len(vs), vs)
+				}
+			}
 			if got.user != "hotline" || got.pass != "s3cret-pw" {
 				t.Errorf("basic auth = %q/%q", got.user, got.pass)
 			}
@@ -437,4 +442,40 @@ func TestRESTRejectsMissingParams(t *testing.T) {
 func isLocalBadRequest(err error) bool {
 	var e *Error
 	return errors.Is(err, ErrBadRequest) && !errors.As(err, &e)
+}
+
+// TestEncodeQuery pins the wire form Asterisk parses: one key per parameter,
+// several values of an allowMultiple parameter joined by literal commas.
+func TestEncodeQuery(t *testing.T) {
+	tests := []struct {
+		name    string
+		q       url.Values
+		want    string
+		wantErr bool
+	}{
+		{"one value", url.Values{"channel": {"c1"}}, "channel=c1", false},
+		{"list joined", url.Values{"channel": {"caller-1", "leg-1"}}, "channel=caller-1,leg-1", false},
+		{"media list", url.Values{"media": {"sound:vi/announce", "digits:0945550201"}, "lang": {"vi"}},
+			"lang=vi&media=sound%3Avi%2Fannounce,digits%3A0945550201", false},
+		{"escaped single value keeps its comma", url.Values{"callerId": {`"A, B" <1900>`}}, "callerId=%22A%2C+B%22+%3C1900%3E", false},
+		{"empty list skipped", url.Values{"x": {}}, "", false},
+		{"comma inside a list item", url.Values{"media": {"sound:a,b", "sound:c"}}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := encodeQuery(tt.q)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if !errors.Is(err, ErrBadRequest) {
+					t.Errorf("err = %v, want ErrBadRequest", err)
+				}
+				return
+			}
+			if got != tt.want {
+				t.Errorf("encodeQuery = %s, want %s", got, tt.want)
+			}
+		})
+	}
 }
