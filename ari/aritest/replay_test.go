@@ -15,8 +15,9 @@ import (
 )
 
 // The replay tests play the application's side of each recorded scenario
-// (testdata/traces, trimmed from /work/shared/ari/traces by testdata/trim.py)
-// against the fake, with the caller and phones scripted as on the recording,
+// (testdata/traces, trimmed from /work/shared/ari/traces by testdata/trim.py;
+// the other files there are raw copies of the shared recordings, decoded by the
+// ari package's TestDecodeAllTraces) against the fake, with the caller and phones scripted as on the recording,
 // and compare what the hotline application received with what the real
 // Asterisk 22 sent: the sequence of event types with their key fields (channel,
 // state, dialstatus, cause, soft, tech_cause, digit, playback/recording state,
