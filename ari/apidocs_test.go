@@ -136,7 +136,10 @@ func TestClientRequestsMatchAPIDocs(t *testing.T) {
 		"GetGlobalVar":   {func() error { _, err := c.GetGlobalVar(ctx, "HOTLINE_MODE"); return err }},
 		"SetGlobalVar":   {func() error { return c.SetGlobalVar(ctx, "HOTLINE_MODE", "night") }},
 		"CreateBridge": {
-			func() error { _, err := c.CreateBridge(ctx, CreateBridgeParams{Type: "mixing,dtmf_events", Name: "call-1"}); return err },
+			func() error {
+				_, err := c.CreateBridge(ctx, CreateBridgeParams{Type: "mixing,dtmf_events", Name: "call-1"})
+				return err
+			},
 			func() error {
 				_, err := c.CreateBridge(ctx, CreateBridgeParams{ID: "br-1", Type: BridgeMixing, Name: "call-1"})
 				return err
@@ -149,7 +152,10 @@ func TestClientRequestsMatchAPIDocs(t *testing.T) {
 		"RemoveChannels": {func() error { return c.RemoveChannels(ctx, "br-1", "caller-1", "leg-1") }},
 		"PlayBridge": {
 			func() error { _, err := c.PlayBridge(ctx, "br-1", allPlay); return err },
-			func() error { _, err := c.PlayBridge(ctx, "br-1", PlayParams{Media: []string{"sound:beep"}}); return err },
+			func() error {
+				_, err := c.PlayBridge(ctx, "br-1", PlayParams{Media: []string{"sound:beep"}})
+				return err
+			},
 		},
 		"RecordBridge":   {func() error { _, err := c.RecordBridge(ctx, "br-1", allRecord); return err }},
 		"StartBridgeMOH": {func() error { return c.StartBridgeMOH(ctx, "br-1", "default") }},
@@ -188,7 +194,10 @@ func TestClientRequestsMatchAPIDocs(t *testing.T) {
 		"SetChannelVar": {func() error { return c.SetChannelVar(ctx, "c1", "HOTLINE_CALL", "call-1") }},
 		"PlayChannel": {
 			func() error { _, err := c.PlayChannel(ctx, "c1", allPlay); return err },
-			func() error { _, err := c.PlayChannel(ctx, "c1", PlayParams{Media: []string{"sound:beep"}}); return err },
+			func() error {
+				_, err := c.PlayChannel(ctx, "c1", PlayParams{Media: []string{"sound:beep"}})
+				return err
+			},
 		},
 		"RecordChannel": {func() error { _, err := c.RecordChannel(ctx, "c1", allRecord); return err }},
 		"Snoop": {
