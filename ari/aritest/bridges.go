@@ -1,6 +1,7 @@
 package aritest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -9,7 +10,7 @@ import (
 const msgBridgeNotFound = "Bridge not found"
 
 func (s *Server) bridgeFor(q *req) *bridge {
-	b := s.bridges[q.r.PathValue("id")]
+	b := s.bridges[q.r.PathValue("bridgeId")]
 	if b == nil {
 		q.fail(http.StatusNotFound, msgBridgeNotFound)
 	}
@@ -30,26 +31,54 @@ func (s *Server) getBridge(q *req) {
 	}
 }
 
+// createBridge serves POST /bridges and POST /bridges/{bridgeId}. The type
+// is a comma-separated list of which the fake keeps mixing and holding
+// (unknown words are ignored; neither, or both, is 500 as in Asterisk).
 func (s *Server) createBridge(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := q.r.PathValue("id")
-	if id == "" {
+	id := q.r.PathValue("bridgeId")
+	withID := q.rt.path == "/bridges/{bridgeId}"
+	if !withID {
 		id = q.param("bridgeId")
+	}
+	if id != "" && s.bridges[id] != nil {
+		q.fail(http.StatusConflict, fmt.Sprintf("Bridge with id '%s' already exists", id))
+		return
+	}
+	types := q.param("type")
+	if types == "" {
+		types = "mixing"
+	}
+	mixing, holding := false, false
+	for _, t := range strings.Split(types, ",") {
+		switch strings.TrimSpace(t) {
+		case "mixing":
+			mixing = true
+		case "holding":
+			holding = true
+		}
+	}
+	if mixing == holding {
+		if withID {
+			q.fail(http.StatusInternalServerError, "Unable to create bridge")
+		} else {
+			shown := id
+			if shown == "" {
+				shown = "(null)"
+			}
+			q.fail(http.StatusInternalServerError, fmt.Sprintf("Unable to create bridge. Possible duplicate bridge id '%s'", shown))
+		}
+		return
+	}
+	typ := "mixing"
+	if holding {
+		typ = "holding"
 	}
 	if id == "" {
 		id = newUUID()
 	}
-	if s.bridges[id] != nil {
-		q.fail(http.StatusConflict, "Bridge with the same bridgeId already exists")
-		return
-	}
-	typ := "mixing"
-	for _, t := range strings.Split(q.param("type"), ",") {
-		if strings.TrimSpace(t) == "holding" {
-			typ = "holding"
-		}
-	}
+	q.decl("variables", pBody) // bridge variables are not modelled
 	s.objSeq++
 	b := &bridge{seq: s.objSeq, id: id, name: q.param("name"), typ: typ, created: time.Now(), apps: map[string]bool{}}
 	s.bridges[id] = b
@@ -68,9 +97,7 @@ func (s *Server) destroyBridge(q *req) {
 }
 
 func (s *Server) destroyBridgeLocked(b *bridge) {
-	for len(b.plays) > 0 {
-		s.finishPlayback(b.plays[0], "done", false)
-	}
+	s.hangupPlaybacks(&b.plays)
 	for len(b.channels) > 0 {
 		ch := b.channels[0]
 		s.emitVarset(ch, "BRIDGEPEER", "")
@@ -81,22 +108,30 @@ func (s *Server) destroyBridgeLocked(b *bridge) {
 	s.notify()
 }
 
-// bridgeChannels resolves the channel parameter ("id1,id2"). It answers 400
-// for an unknown channel and 422 for one outside Stasis. Callers hold s.mu.
+// bridgeChannels resolves the channel list ("id1,id2"; empty items are
+// skipped, none at all is 400 "Missing parameter channel"). It answers 400
+// "Channel not found" for an unknown channel and 422 for one outside Stasis,
+// at the first such item. Callers hold s.mu.
 func (s *Server) bridgeChannels(q *req) []*channel {
-	param := q.param("channel")
-	if param == "" {
-		q.fail(http.StatusBadRequest, "Missing parameter channel")
-		return nil
-	}
 	var chs []*channel
-	for _, id := range strings.Split(param, ",") {
-		ch := s.channels[strings.TrimSpace(id)]
-		if ch == nil {
+	for _, id := range q.listParam("channel") {
+		if id == "" {
+			continue
+		}
+		ch := s.channels[id]
+		switch {
+		case ch == nil:
 			q.fail(http.StatusBadRequest, msgChannelNotFound)
+			return nil
+		case !ch.inStasis:
+			q.fail(http.StatusUnprocessableEntity, msgNotInStasis)
 			return nil
 		}
 		chs = append(chs, ch)
+	}
+	if len(chs) == 0 {
+		q.fail(http.StatusBadRequest, "Missing parameter channel")
+		return nil
 	}
 	return chs
 }
@@ -112,12 +147,11 @@ func (s *Server) addToBridge(q *req) {
 	if chs == nil {
 		return
 	}
-	for _, ch := range chs {
-		if !ch.inStasis {
-			q.fail(http.StatusUnprocessableEntity, msgNotInStasis)
-			return
-		}
-	}
+	// Roles and bridge features are not modelled.
+	q.param("role")
+	q.boolParam("absorbDTMF")
+	q.boolParam("mute")
+	q.boolParam("inhibitConnectedLineUpdates")
 	for _, ch := range chs {
 		if ch.bridge != nil {
 			// Even re-adding to the same bridge leaves and enters again (as recorded).
@@ -188,11 +222,13 @@ func (s *Server) mohBridge(on bool) func(*req) {
 			}
 			return
 		}
-		if b.moh != "" {
-			b.moh = ""
-			for _, ch := range b.channels {
-				ch.hear("moh-stop", "")
-			}
+		if b.moh == "" {
+			q.fail(http.StatusConflict, "Bridge isn't playing music")
+			return
+		}
+		b.moh = ""
+		for _, ch := range b.channels {
+			ch.hear("moh-stop", "")
 		}
 	}
 }

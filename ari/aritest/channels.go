@@ -2,7 +2,6 @@ package aritest
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -12,17 +11,18 @@ const (
 	msgNotInStasis     = "Channel not in Stasis application"
 )
 
-// channelFor finds the path's channel, answering 404 when it does not exist.
-// Callers hold s.mu.
+// channelFor finds the path's channel, answering 404 "Channel not found" when
+// it does not exist. Callers hold s.mu.
 func (s *Server) channelFor(q *req) *channel {
-	ch := s.channels[q.r.PathValue("id")]
+	ch := s.channels[q.r.PathValue("channelId")]
 	if ch == nil {
 		q.fail(http.StatusNotFound, msgChannelNotFound)
 	}
 	return ch
 }
 
-// stasisChannelFor is channelFor plus 409 when the channel is not in Stasis.
+// stasisChannelFor is res/ari/resource_channels.c find_control: channelFor
+// plus 409 when the channel is not in Stasis. Callers hold s.mu.
 func (s *Server) stasisChannelFor(q *req) *channel {
 	ch := s.channelFor(q)
 	if ch != nil && !ch.inStasis {
@@ -30,6 +30,45 @@ func (s *Server) stasisChannelFor(q *req) *channel {
 		return nil
 	}
 	return ch
+}
+
+// controlFor is stasisChannelFor plus channel_state_invalid: 412 "Channel in
+// invalid state" for an outgoing channel not yet answered (Down, Ringing), as
+// for answer, ring, moh, silence, hold, mute, progress, dtmf, play and
+// continue. Callers hold s.mu.
+func (s *Server) controlFor(q *req) *channel {
+	ch := s.stasisChannelFor(q)
+	if ch == nil {
+		return nil
+	}
+	switch ch.state {
+	case "Down", "Rsrvd", "Ringing":
+		q.fail(http.StatusPreconditionFailed, "Channel in invalid state")
+		return nil
+	}
+	return ch
+}
+
+// anyChannelFor finds the path's channel in or out of Stasis, answering 404
+// "Provided channel was not found" (variables, snoop). Callers hold s.mu.
+func (s *Server) anyChannelFor(q *req) *channel {
+	ch := s.channels[q.r.PathValue("channelId")]
+	if ch == nil {
+		q.fail(http.StatusNotFound, "Provided channel was not found")
+	}
+	return ch
+}
+
+// scanInt is sscanf(s, "%30d"): blanks, a sign, at least one digit.
+func scanInt(s string) (int, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		t = t[1:]
+	}
+	if t == "" || t[0] < '0' || t[0] > '9' {
+		return 0, false
+	}
+	return atoi(s), true
 }
 
 // ms converts a REST parameter in milliseconds to fake time (scaled like Second).
@@ -58,16 +97,21 @@ func (s *Server) hangupChannel(q *req) {
 	if ch == nil {
 		return
 	}
+	reason, code := q.param("reason"), q.param("reason_code")
 	cause := CauseNormal
-	if rc := q.param("reason_code"); rc != "" {
-		n, err := strconv.Atoi(rc)
-		if err != nil || n < 0 {
-			q.fail(http.StatusBadRequest, "Invalid reason for hangup reason provided")
+	switch {
+	case reason != "" && code != "":
+		q.fail(http.StatusBadRequest, "The reason and reason_code can't both be specified")
+		return
+	case code != "":
+		n, ok := scanInt(code)
+		if !ok {
+			q.fail(http.StatusBadRequest, "Invalid reason for hangup reason code provided")
 			return
 		}
 		cause = n
-	} else if r := q.param("reason"); r != "" {
-		c, ok := hangupReasons[r]
+	case reason != "":
+		c, ok := hangupReasons[reason]
 		if !ok {
 			q.fail(http.StatusBadRequest, "Invalid reason for hangup reason provided")
 			return
@@ -84,7 +128,7 @@ func (s *Server) hangupChannel(q *req) {
 func (s *Server) answerChannel(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.stasisChannelFor(q)
+	ch := s.controlFor(q)
 	if ch == nil {
 		return
 	}
@@ -105,7 +149,7 @@ func (s *Server) channelFlag(on bool, heard string, flag func(*channel) *bool) f
 	return func(q *req) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		ch := s.stasisChannelFor(q)
+		ch := s.controlFor(q)
 		if ch == nil {
 			return
 		}
@@ -122,7 +166,7 @@ func (s *Server) mohChannel(on bool) func(*req) {
 	return func(q *req) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		ch := s.stasisChannelFor(q)
+		ch := s.controlFor(q)
 		if ch == nil {
 			return
 		}
@@ -144,27 +188,51 @@ func (s *Server) silenceChannel(on bool) func(*req) {
 	return s.channelFlag(on, "silence", func(ch *channel) *bool { return &ch.silence })
 }
 
-// noopChannel serves operations the fake accepts without modelling (hold, mute, progress).
+// noopChannel serves operations the fake accepts without modelling (hold,
+// unhold, progress).
 func (s *Server) noopChannel(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stasisChannelFor(q)
+	s.controlFor(q)
+}
+
+// muteChannel serves POST and DELETE /channels/{id}/mute: checked, not
+// modelled. The direction has no default, whatever api-docs says.
+func (s *Server) muteChannel(q *req) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.controlFor(q) == nil {
+		return
+	}
+	switch q.param("direction") {
+	case "":
+		q.fail(http.StatusBadRequest, "Direction is required")
+	case "in", "out", "both":
+	default:
+		q.fail(http.StatusBadRequest, "Invalid direction specified")
+	}
 }
 
 func (s *Server) sendDTMF(q *req) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.controlFor(q)
+	if ch == nil {
+		return
+	}
 	dtmf := q.param("dtmf")
 	if dtmf == "" {
 		q.fail(http.StatusBadRequest, "DTMF is required")
 		return
 	}
-	before, _ := q.intParam("before", 0)
-	between, _ := q.intParam("between", 100)
-	duration, _ := q.intParam("duration", 100)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := s.stasisChannelFor(q)
-	if ch == nil {
-		return
+	// 0 (missing or not a number) means Asterisk's defaults.
+	before, between, duration := q.intParam("before"), q.intParam("between"), q.intParam("duration")
+	q.intParam("after")
+	if between == 0 {
+		between = 100
+	}
+	if duration == 0 {
+		duration = 100
 	}
 	// The digits go out to the channel's far end. A phone bridged with it
 	// would hear them; the fake hands them to the other channels of its bridge
@@ -193,16 +261,40 @@ func (s *Server) sendDTMF(q *req) {
 	}
 }
 
+// continueChannel serves POST /channels/{id}/continue with Asterisk's choice
+// of location: no context keeps the channel's context (and its extension
+// unless one is given), a context without an extension goes to "s"; a
+// priority of 0 (missing or not a number) is the next priority when neither
+// context nor extension is given, else 1. Labels are not modelled.
 func (s *Server) continueChannel(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.channelFor(q)
+	ch := s.controlFor(q)
 	if ch == nil {
 		return
 	}
-	if !ch.inStasis {
-		q.fail(http.StatusConflict, "Channel not in a Stasis application")
-		return
+	context, exten, prio := q.param("context"), q.param("extension"), q.intParam("priority")
+	q.param("label")
+	next := ch.dialplan
+	switch {
+	case context == "":
+		if exten != "" {
+			next.Exten = exten
+		}
+	default:
+		next.Context = context
+		next.Exten = "s"
+		if exten != "" {
+			next.Exten = exten
+		}
+	}
+	switch {
+	case prio != 0:
+		next.Priority = int64(prio)
+	case context == "" && exten == "":
+		next.Priority++
+	default:
+		next.Priority = 1
 	}
 	s.stopChannelMedia(ch)
 	if ch.bridge != nil {
@@ -213,17 +305,7 @@ func (s *Server) continueChannel(q *req) {
 	s.emitChannel(ch, event{Type: "StasisEnd", Channel: ch.modelp()})
 	s.emitVarset(ch, "STASISSTATUS", "SUCCESS")
 	ch.app = "" // unsubscribed: the application hears nothing more of it
-	if c := q.param("context"); c != "" {
-		ch.dialplan.Context = c
-	}
-	if e := q.param("extension"); e != "" {
-		ch.dialplan.Exten = e
-	}
-	if p, ok := q.intParam("priority", 0); ok && p > 0 {
-		ch.dialplan.Priority = int64(p)
-	} else {
-		ch.dialplan.Priority++
-	}
+	ch.dialplan.Context, ch.dialplan.Exten, ch.dialplan.Priority = next.Context, next.Exten, next.Priority
 	ch.dialplan.AppName, ch.dialplan.AppData = "", ""
 	if ch.call != nil {
 		ch.call.mark("continued")
@@ -241,7 +323,7 @@ func (s *Server) getChannelVar(q *req) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.stasisChannelFor(q)
+	ch := s.anyChannelFor(q)
 	if ch == nil {
 		return
 	}
@@ -257,7 +339,12 @@ func (s *Server) getChannelVar(q *req) {
 	case "UNIQUEID":
 		v, ok = ch.id, true
 	default:
-		v, ok = ch.vars[name]
+		if strings.HasSuffix(name, ")") {
+			// Other dialplan functions are not modelled: read as empty.
+			v, ok = "", true
+		} else {
+			v, ok = ch.vars[name]
+		}
 	}
 	if !ok {
 		q.fail(http.StatusNotFound, "Provided variable was not found")
@@ -278,6 +365,7 @@ func (s *Server) setChannelVar(q *req) {
 	if ch == nil {
 		return
 	}
+	q.boolParam("report_events")
 	s.setVar(ch, name, q.param("value"))
 }
 
@@ -304,33 +392,39 @@ func (s *Server) emitCallerID(ch *channel) {
 
 // snoopChannel creates a Snoop channel on the target, in Stasis in app. It
 // carries no audio in the fake; it ends when the application hangs it up or
-// when the snooped channel ends.
+// when the snooped channel ends. The checks are Asterisk's, in its order.
 func (s *Server) snoopChannel(q *req) {
-	app := q.param("app")
-	if app == "" {
-		q.fail(http.StatusBadRequest, "Invalid parameters")
+	dirs := map[string]bool{"": true, "none": true, "both": true, "out": true, "in": true}
+	spy, whisper := q.param("spy"), q.param("whisper")
+	switch {
+	case !dirs[spy]:
+		q.fail(http.StatusBadRequest, "Invalid direction specified for spy")
+		return
+	case !dirs[whisper]:
+		q.fail(http.StatusBadRequest, "Invalid direction specified for whisper")
+		return
+	case (spy == "" || spy == "none") && (whisper == "" || whisper == "none"):
+		q.fail(http.StatusBadRequest, "Direction must be specified for at least spy or whisper")
 		return
 	}
-	for _, p := range []string{"spy", "whisper"} {
-		switch q.param(p) {
-		case "", "none", "both", "out", "in":
-		default:
-			q.fail(http.StatusBadRequest, "Invalid parameters")
-			return
-		}
+	app := q.param("app")
+	if app == "" {
+		q.fail(http.StatusBadRequest, "Application name is required")
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	target := s.channelFor(q)
+	target := s.anyChannelFor(q)
 	if target == nil {
 		return
 	}
 	id := q.r.PathValue("snoopId")
-	if id == "" {
+	if q.rt.path == "/channels/{channelId}/snoop" {
 		id = q.param("snoopId")
 	}
+	args := splitArgs(q.param("appArgs"))
 	if id != "" && s.channels[id] != nil {
-		q.fail(http.StatusConflict, "Channel with given unique ID already exists")
+		q.fail(http.StatusInternalServerError, "Snoop channel could not be created")
 		return
 	}
 	sn := s.newChannel(id, "Snoop/"+target.id+"-"+s.newNameSuffix(), "Up", "Snoop")
@@ -338,6 +432,6 @@ func (s *Server) snoopChannel(q *req) {
 	target.snoops = append(target.snoops, sn)
 	resp := sn.model()
 	sn.app = app
-	s.enterStasis(sn, app, splitArgs(q.param("appArgs")))
+	s.enterStasis(sn, app, args)
 	q.ok(http.StatusOK, resp)
 }

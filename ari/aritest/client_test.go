@@ -86,6 +86,34 @@ func (c *tclient) doBody(ctx context.Context, method, path string, body any, kv 
 	return resp{status: res.StatusCode, body: b}, err
 }
 
+// doRaw sends a request with rawQuery as is (repeated keys, no re-encoding)
+// and, if body is not empty, that body with Content-Type ctype.
+func (c *tclient) doRaw(ctx context.Context, method, path, rawQuery, ctype, body string) (resp, error) {
+	u := c.base + "/ari" + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return resp{}, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.SetBasicAuth(c.user, c.pass)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return resp{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: b}, err
+}
+
 // must is do + a status check.
 func (c *tclient) must(t testing.TB, ctx context.Context, want int, method, path string, kv ...string) resp {
 	t.Helper()
@@ -123,9 +151,10 @@ type ev struct {
 	DurationMS int      `json:"duration_ms"`
 	Args       []string `json:"args"`
 	Playback   *struct {
-		ID       string `json:"id"`
-		State    string `json:"state"`
-		MediaURI string `json:"media_uri"`
+		ID           string `json:"id"`
+		State        string `json:"state"`
+		MediaURI     string `json:"media_uri"`
+		NextMediaURI string `json:"next_media_uri"`
 	} `json:"playback"`
 	Bridge *struct {
 		ID       string   `json:"id"`

@@ -99,12 +99,34 @@ func splitArgs(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// validEndpoint is Asterisk's first look at an endpoint: "tech/resource",
+// both non-empty (else 400 "Invalid endpoint specified").
+func validEndpoint(endpoint string) bool {
+	tech, dev, ok := strings.Cut(endpoint, "/")
+	return ok && tech != "" && dev != ""
+}
+
+// createChannel serves POST /channels/create, with Asterisk's checks in its
+// order (res/ari/resource_channels.c ast_ari_channels_create).
 func (s *Server) createChannel(q *req) {
+	vars, ok := q.variables()
+	if !ok {
+		return
+	}
+	if q.param("originator") != "" && q.param("formats") != "" {
+		q.fail(http.StatusBadRequest, "Originator and formats can't both be specified")
+		return
+	}
 	endpoint := q.param("endpoint")
 	if endpoint == "" {
 		q.fail(http.StatusBadRequest, "Endpoint must be specified")
 		return
 	}
+	if !validEndpoint(endpoint) {
+		q.fail(http.StatusBadRequest, "Invalid endpoint specified")
+		return
+	}
+	q.param("otherChannelId") // the Local channel's other half: not modelled
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := q.param("channelId")
@@ -127,8 +149,8 @@ func (s *Server) createChannel(q *req) {
 		return
 	}
 	ch.app = app
-	for _, k := range sortedKeys(q.vars) {
-		s.setVar(ch, k, q.vars[k])
+	for _, k := range sortedKeys(vars) {
+		s.setVar(ch, k, vars[k])
 	}
 	resp := ch.model()
 	args := splitArgs(q.param("appArgs"))
@@ -149,28 +171,56 @@ func parseCallerID(s string) CallerID {
 }
 
 // originate serves POST /channels and POST /channels/{id}: the older way, with
-// no StasisStart until the far end answers and none at all when it fails.
+// no StasisStart until the far end answers and none at all when it fails. The
+// checks are Asterisk's, in its order; a timeout of 0 (missing or not a
+// number) or below -1 is 30 s, -1 is none.
 func (s *Server) originate(q *req) {
+	vars, ok := q.variables()
+	if !ok {
+		return
+	}
+	id := q.r.PathValue("channelId")
+	if q.rt.path == "/channels" {
+		id = q.param("channelId")
+	}
+	if len(id) > maxUniqueID || len(q.param("otherChannelId")) > maxUniqueID {
+		q.fail(http.StatusBadRequest, fmt.Sprintf("Uniqueid length exceeds maximum of %d", maxUniqueID))
+		return
+	}
 	endpoint := q.param("endpoint")
-	app, exten := q.param("app"), q.param("extension")
 	if endpoint == "" {
 		q.fail(http.StatusBadRequest, "Endpoint must be specified")
 		return
 	}
+	if q.param("originator") != "" && q.param("formats") != "" {
+		q.fail(http.StatusBadRequest, "Originator and formats can't both be specified")
+		return
+	}
+	if !validEndpoint(endpoint) {
+		q.fail(http.StatusBadRequest, "Invalid endpoint specified")
+		return
+	}
+	app, exten := q.param("app"), q.param("extension")
+	// Originating into the dialplan (context, priority, label) is not modelled.
+	q.param("context")
+	q.intParam("priority")
+	q.param("label")
 	if app == "" && exten == "" {
 		q.fail(http.StatusBadRequest, "Application or extension must be specified")
 		return
 	}
-	timeout, ok := q.intParam("timeout", 30)
-	if !ok {
-		q.fail(http.StatusBadRequest, "Invalid timeout")
-		return
+	timeout := q.intParam("timeout")
+	switch {
+	case timeout == -1:
+		timeout = 0 // none
+	case timeout <= 0:
+		timeout = 30
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := q.r.PathValue("id")
-	if id == "" {
-		id = q.param("channelId")
+	if o := q.param("originator"); o != "" && s.channels[o] == nil {
+		q.fail(http.StatusBadRequest, "Provided originator channel was not found")
+		return
 	}
 	if id != "" && s.channels[id] != nil {
 		q.fail(http.StatusConflict, "Channel with given unique ID already exists")
@@ -189,8 +239,6 @@ func (s *Server) originate(q *req) {
 	ch.dialplan.AppName, ch.dialplan.AppData = "AppDial2", "(Outgoing Line)"
 	resp := ch.model()
 	if app == "" {
-		// Originating into the dialplan is not modelled: the call leaves the
-		// application's view at once.
 		s.forget(ch, 0)
 		q.ok(http.StatusOK, resp)
 		return
@@ -198,39 +246,41 @@ func (s *Server) originate(q *req) {
 	ch.app = app
 	ch.originate = true
 	ch.args = splitArgs(q.param("appArgs"))
-	for _, k := range sortedKeys(q.vars) {
-		ch.vars[k] = q.vars[k]
+	for _, k := range sortedKeys(vars) {
+		ch.vars[k] = vars[k]
 	}
 	s.startDial(ch, timeout)
 	q.ok(http.StatusOK, resp)
 }
 
+// maxUniqueID is AST_MAX_PUBLIC_UNIQUEID.
+const maxUniqueID = 149
+
+// dialChannel serves POST /channels/{id}/dial. An unknown caller is ignored
+// (Asterisk only copies caller-id and variables from it when it exists); a
+// timeout of 0 or less means none.
 func (s *Server) dialChannel(q *req) {
-	timeout, ok := q.intParam("timeout", 0)
-	if !ok {
-		q.fail(http.StatusBadRequest, "Invalid timeout")
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.stasisChannelFor(q)
 	if ch == nil {
 		return
 	}
-	if ch.state != "Down" || ch.dialed || !ch.outgoing {
+	caller := s.channels[q.param("caller")]
+	timeout := q.intParam("timeout")
+	if ch.state != "Down" || ch.dialed {
 		q.fail(http.StatusConflict, "Channel is not in the 'Down' state")
 		return
 	}
-	if cid := q.param("caller"); cid != "" {
-		caller := s.channels[cid]
-		if caller == nil {
-			q.fail(http.StatusNotFound, "Caller not found")
-			return
-		}
+	if !ch.outgoing {
+		q.fail(http.StatusConflict, "Dialing a channel not created by ARI")
+		return
+	}
+	if caller != nil {
 		ch.connected = caller.caller
 	}
 	s.emitChannel(ch, event{Type: "ChannelConnectedLine", Channel: ch.modelp()})
-	s.startDial(ch, timeout)
+	s.startDial(ch, max(timeout, 0))
 }
 
 // startDial runs the scripted far end of an outgoing leg. timeout is in

@@ -48,6 +48,7 @@ func (s *Server) setState(ch *channel, state string) {
 	}
 	ch.state = state
 	s.emitChannel(ch, event{Type: "ChannelStateChange", Channel: ch.modelp()})
+	s.notify() // even when no application hears of it
 }
 
 // hangup describes how a channel ends.
@@ -133,9 +134,7 @@ func (s *Server) forget(ch *channel, cause int) {
 
 // stopChannelMedia ends the channel's playbacks and recording. Callers hold s.mu.
 func (s *Server) stopChannelMedia(ch *channel) {
-	for len(ch.plays) > 0 {
-		s.finishPlayback(ch.plays[0], "done", false)
-	}
+	s.hangupPlaybacks(&ch.plays)
 	if ch.recording != nil {
 		s.finishRecording(ch.recording, "done")
 	}

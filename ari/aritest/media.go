@@ -3,240 +3,50 @@ package aritest
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 )
 
-var mediaSchemes = map[string]bool{"sound": true, "recording": true, "number": true, "digits": true, "characters": true, "tone": true}
-
 var recordFormats = map[string]bool{"wav": true, "gsm": true, "ulaw": true, "alaw": true, "sln": true, "g722": true, "wav16": true, "ogg": true}
-
-func mediaList(q *req) []string {
-	var out []string
-	for _, v := range q.params["media"] {
-		for _, m := range strings.Split(v, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-// mediaLength is how long one media item plays; 0 means until stopped (tones).
-func (s *Server) mediaLength(uri string) time.Duration {
-	if s.opts.MediaLength != nil {
-		if d := s.opts.MediaLength(uri); d > 0 {
-			return d
-		}
-	}
-	if strings.HasPrefix(uri, "tone:") {
-		return 0
-	}
-	return s.opts.PlaybackLength
-}
-
-func (s *Server) newPlayback(q *req) *playback {
-	media := mediaList(q)
-	if len(media) == 0 {
-		q.fail(http.StatusBadRequest, "Missing parameter media")
-		return nil
-	}
-	id := q.r.PathValue("playbackId")
-	if id == "" {
-		id = q.param("playbackId")
-	}
-	if id == "" {
-		id = newUUID()
-	}
-	if s.plays[id] != nil {
-		q.fail(http.StatusConflict, "Playback with the same ID already exists")
-		return nil
-	}
-	lang := q.param("lang")
-	if lang == "" {
-		lang = "en"
-	}
-	return &playback{id: id, media: media, lang: lang, state: "queued"}
-}
-
-func (s *Server) playChannel(q *req) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := s.stasisChannelFor(q)
-	if ch == nil {
-		return
-	}
-	p := s.newPlayback(q)
-	if p == nil {
-		return
-	}
-	p.ch = ch
-	resp := p.model()
-	s.plays[p.id] = p
-	ch.plays = append(ch.plays, p)
-	if len(ch.plays) == 1 {
-		s.startPlayback(p)
-	}
-	q.ok(http.StatusCreated, resp)
-}
-
-func (s *Server) playBridge(q *req) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.bridgeFor(q)
-	if b == nil {
-		return
-	}
-	p := s.newPlayback(q)
-	if p == nil {
-		return
-	}
-	p.br = b
-	resp := p.model()
-	s.plays[p.id] = p
-	b.plays = append(b.plays, p)
-	if len(b.plays) == 1 {
-		s.startPlayback(p)
-	}
-	q.ok(http.StatusCreated, resp)
-}
-
-func (s *Server) emitPlayback(p *playback, typ string) {
-	ev := event{Type: typ, Playback: p.model()}
-	if p.br != nil {
-		s.emitBridge(p.br, ev)
-	} else {
-		s.emitChannel(p.ch, ev)
-	}
-}
-
-func (s *Server) playbackListeners(p *playback) []*channel {
-	if p.br != nil {
-		return p.br.channels
-	}
-	return []*channel{p.ch}
-}
-
-// startPlayback starts the head of a playback queue. Callers hold s.mu.
-func (s *Server) startPlayback(p *playback) {
-	p.state = "playing"
-	s.emitPlayback(p, "PlaybackStarted")
-	s.playItem(p)
-}
-
-func (s *Server) playItem(p *playback) {
-	uri := p.media[p.idx]
-	scheme, rest, _ := strings.Cut(uri, ":")
-	ok := mediaSchemes[scheme] && rest != ""
-	if scheme == "recording" {
-		ok = s.stored[rest] != nil
-	}
-	if !ok {
-		s.finishPlayback(p, "failed", true)
-		return
-	}
-	for _, ch := range s.playbackListeners(p) {
-		ch.hear("playback", uri)
-	}
-	d := s.mediaLength(uri)
-	if d == 0 {
-		return // a tone plays until stopped
-	}
-	tok := p.token
-	s.after(d, func() {
-		if p.token != tok || p.state == "done" || p.state == "failed" {
-			return
-		}
-		if p.idx+1 < len(p.media) {
-			p.idx++
-			p.state = "continuing"
-			s.emitPlayback(p, "PlaybackContinuing")
-			p.state = "playing"
-			s.playItem(p)
-			return
-		}
-		s.finishPlayback(p, "done", true)
-	})
-}
-
-// finishPlayback ends p (stopped, finished or failed) with PlaybackFinished and,
-// if startNext, starts the next playback queued on the same target.
-func (s *Server) finishPlayback(p *playback, state string, startNext bool) {
-	wasPlaying := p.state == "playing" || p.state == "continuing"
-	p.token++
-	p.state = state
-	delete(s.plays, p.id)
-	var queue *[]*playback
-	if p.br != nil {
-		queue = &p.br.plays
-	} else {
-		queue = &p.ch.plays
-	}
-	head := len(*queue) > 0 && (*queue)[0] == p
-	for i, x := range *queue {
-		if x == p {
-			*queue = append((*queue)[:i], (*queue)[i+1:]...)
-			break
-		}
-	}
-	s.emitPlayback(p, "PlaybackFinished")
-	if wasPlaying && state == "done" {
-		for _, ch := range s.playbackListeners(p) {
-			ch.hear("playback-end", p.media[p.idx])
-		}
-	}
-	if startNext && head && len(*queue) > 0 {
-		s.startPlayback((*queue)[0])
-	}
-	s.notify()
-}
-
-func (s *Server) getPlayback(q *req) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.plays[q.r.PathValue("id")]
-	if p == nil {
-		q.fail(http.StatusNotFound, "Playback not found")
-		return
-	}
-	q.ok(http.StatusOK, p.model())
-}
-
-func (s *Server) stopPlayback(q *req) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.plays[q.r.PathValue("id")]
-	if p == nil {
-		q.fail(http.StatusNotFound, "Playback not found")
-		return
-	}
-	// Stopped playbacks finish with state "done" (ARI has no "stopped" state).
-	s.finishPlayback(p, "done", true)
-}
 
 // --- recordings ---
 
+// recordChannel serves POST /channels/{id}/record with Asterisk's checks in
+// its order (res/ari/resource_channels.c ast_ari_channels_record).
 func (s *Server) recordChannel(q *req) {
+	if q.intParam("maxDurationSeconds") < 0 {
+		q.fail(http.StatusBadRequest, "max_duration_seconds cannot be negative")
+		return
+	}
+	if q.intParam("maxSilenceSeconds") < 0 {
+		q.fail(http.StatusBadRequest, "max_silence_seconds cannot be negative")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.stasisChannelFor(q)
 	if ch == nil {
 		return
 	}
+	r := s.newRecording(q, "")
+	if r == nil {
+		return
+	}
 	if ch.bridge != nil && len(ch.bridge.channels) > 1 {
+		// Not verified against Asterisk, which has no such check; the fake
+		// cannot record a bridged channel's side alone.
 		q.fail(http.StatusConflict, "Channel is currently bridged")
 		return
 	}
-	if r := s.newRecording(q); r != nil {
-		r.ch = ch
-		ch.recording = r
-		ch.hear("recording", r.name)
-		s.startRecording(q, r)
-	}
+	r.ch = ch
+	ch.recording = r
+	ch.hear("recording", r.name)
+	s.startRecording(q, r)
 }
 
+// recordBridge serves POST /bridges/{id}/record (ast_ari_bridges_record).
 func (s *Server) recordBridge(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -244,42 +54,59 @@ func (s *Server) recordBridge(q *req) {
 	if b == nil {
 		return
 	}
-	if r := s.newRecording(q); r != nil {
+	if r := s.newRecording(q, q.param("recorder_format")); r != nil {
 		r.br = b
 		s.startRecording(q, r)
 	}
 }
 
-// newRecording validates a record request. Callers hold s.mu.
-func (s *Server) newRecording(q *req) *recording {
+// newRecording checks a record request after its target (format, then
+// terminateOn and ifExists, then stasis_app_control_record's own checks).
+// Callers hold s.mu.
+func (s *Server) newRecording(q *req, recorderFormat string) *recording {
 	name, format := q.param("name"), q.param("format")
-	if name == "" || format == "" {
-		q.fail(http.StatusBadRequest, "Recording name and format are required")
+	bridge := q.rt.path == "/bridges/{bridgeId}/record"
+	formatFirst := func() bool {
+		if !recordFormats[format] {
+			q.fail(http.StatusUnprocessableEntity, "specified format is unknown on this system")
+			return false
+		}
+		if recorderFormat != "" && !announcerFormats[recorderFormat] {
+			q.fail(http.StatusUnprocessableEntity, "specified recorder_format is unknown on this system")
+			return false
+		}
+		return true
+	}
+	if bridge && !formatFirst() {
 		return nil
 	}
-	ifExists := q.param("ifExists")
-	if ifExists == "" {
-		ifExists = "fail"
-	}
-	term := q.param("terminateOn")
-	if term == "" {
+	term := strings.ToLower(q.param("terminateOn"))
+	switch term {
+	case "":
 		term = "none"
-	}
-	switch {
-	case ifExists != "fail" && ifExists != "overwrite" && ifExists != "append":
-		q.fail(http.StatusBadRequest, "ifExists invalid")
-		return nil
-	case term != "none" && term != "any" && term != "*" && term != "#":
+	case "none", "any", "*", "#":
+	default:
 		q.fail(http.StatusBadRequest, "terminateOn invalid")
 		return nil
-	case !recordFormats[format]:
-		q.fail(http.StatusUnprocessableEntity, "Unknown format")
+	}
+	ifExists := strings.ToLower(q.param("ifExists"))
+	switch ifExists {
+	case "":
+		ifExists = "fail"
+	case "fail", "overwrite", "append":
+	default:
+		q.fail(http.StatusBadRequest, "ifExists invalid")
 		return nil
-	case s.liveRecs[name] != nil:
-		q.fail(http.StatusConflict, "Recording with the same name is in progress")
+	}
+	if !bridge && !formatFirst() {
 		return nil
-	case s.stored[name] != nil && ifExists == "fail":
-		q.fail(http.StatusConflict, "Recording with the same name already exists")
+	}
+	switch {
+	case name == "" || q.intParam("maxDurationSeconds") < 0 || q.intParam("maxSilenceSeconds") < 0:
+		q.fail(http.StatusInternalServerError, "Error parsing request")
+		return nil
+	case s.stored[name] != nil && ifExists == "fail", s.liveRecs[name] != nil:
+		q.fail(http.StatusConflict, fmt.Sprintf("Recording '%s' already exists and can not be overwritten", name))
 		return nil
 	}
 	return &recording{name: name, format: format, state: "queued", terminateOn: term}
@@ -307,12 +134,12 @@ func (s *Server) emitRecording(r *recording, typ string, withDuration bool) {
 }
 
 func (s *Server) startRecording(q *req, r *recording) {
-	maxDur, _ := q.intParam("maxDurationSeconds", 0)
+	maxDur := q.intParam("maxDurationSeconds")
 	s.liveRecs[r.name] = r
 	s.stored[r.name] = &storedRec{format: r.format} // the file exists while recording
 	q.ok(http.StatusCreated, s.recModel(r, false))
 	delay := time.Duration(0)
-	if q.param("beep") == "true" {
+	if q.boolParam("beep") {
 		delay = s.opts.BeepLength
 	}
 	tok := r.token
@@ -356,7 +183,7 @@ func (s *Server) finishRecording(r *recording, state string) {
 func (s *Server) getLive(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.liveRecs[q.r.PathValue("name")]
+	r := s.liveRecs[q.r.PathValue("recordingName")]
 	if r == nil {
 		q.fail(http.StatusNotFound, "Recording not found")
 		return
@@ -370,7 +197,7 @@ func (s *Server) cancelLive(q *req) { s.endLive(q, "canceled") }
 func (s *Server) endLive(q *req, state string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.liveRecs[q.r.PathValue("name")]
+	r := s.liveRecs[q.r.PathValue("recordingName")]
 	if r == nil {
 		q.fail(http.StatusNotFound, "Recording not found")
 		return
@@ -391,7 +218,7 @@ func (s *Server) listStored(q *req) {
 func (s *Server) getStored(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := q.r.PathValue("name")
+	name := q.r.PathValue("recordingName")
 	st := s.stored[name]
 	if st == nil {
 		q.fail(http.StatusNotFound, "Recording not found")
@@ -403,7 +230,7 @@ func (s *Server) getStored(q *req) {
 func (s *Server) deleteStored(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name := q.r.PathValue("name")
+	name := q.r.PathValue("recordingName")
 	if s.stored[name] == nil {
 		q.fail(http.StatusNotFound, "Recording not found")
 		return
@@ -414,7 +241,7 @@ func (s *Server) deleteStored(q *req) {
 // getStoredFile answers a WAV file of silence as long as the recording.
 func (s *Server) getStoredFile(q *req) {
 	s.mu.Lock()
-	st := s.stored[q.r.PathValue("name")]
+	st := s.stored[q.r.PathValue("recordingName")]
 	var d time.Duration
 	if st != nil {
 		d = st.duration

@@ -35,6 +35,10 @@ type Options struct {
 	PlaybackLength time.Duration
 	// MediaLength, if set, overrides PlaybackLength per media URI (e.g. "sound:greeting").
 	MediaLength func(uri string) time.Duration
+	// SoundExists, if set, says whether Asterisk finds the sound file of
+	// "sound:NAME" in language lang; an item whose file does not exist fails
+	// (see playback.go). Nil: every sound exists.
+	SoundExists func(name, lang string) bool
 	// DTMFGap is the pause between digits a scripted phone or caller presses. Default 250 ms.
 	DTMFGap time.Duration
 	// DTMFDurationMS is the duration_ms reported in ChannelDtmfReceived. Default 100.

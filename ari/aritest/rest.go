@@ -1,166 +1,324 @@
 package aritest
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
 
+// route is one ARI operation of api-docs (ari/testdata/api-docs): its method,
+// its path as api-docs writes it, the query (and body) parameters the fake
+// reads, declared with api-docs' names and types, and the handler. A nil
+// handler means the fake does not model the operation: it answers 501
+// {"message": "Method not implemented"} (routing stays Asterisk's, so
+// /channels/externalMedia is never taken for a channel id).
+type route struct {
+	method string
+	path   string
+	params []param
+	serve  func(*req)
+}
+
+// routeTable lists every operation of Asterisk 22's api-docs; the audit test
+// (apidocs_test.go) checks it against api-docs.
+func (s *Server) routeTable() []route {
+	playParams := params("media:list", "lang", "offsetms:int", "skipms:int")
+	originateParams := params("endpoint", "extension", "context", "priority:int", "label", "app", "appArgs",
+		"callerId", "timeout:int", "variables:body", "otherChannelId", "originator", "formats")
+	recordParams := params("name", "format", "maxDurationSeconds:int", "maxSilenceSeconds:int", "ifExists", "beep:bool", "terminateOn")
+	snoopParams := params("spy", "whisper", "app", "appArgs")
+	return []route{
+		// applications
+		{"GET", "/applications", nil, s.listApps},
+		{"GET", "/applications/{applicationName}", nil, s.getApp},
+		{"POST", "/applications/{applicationName}/subscription", params("eventSource:list"), nil},
+		{"DELETE", "/applications/{applicationName}/subscription", params("eventSource:list"), nil},
+		{"PUT", "/applications/{applicationName}/eventFilter", params("filter:body"), nil},
+		// asterisk
+		{"GET", "/asterisk/config/dynamic/{configClass}/{objectType}/{id}", nil, nil},
+		{"PUT", "/asterisk/config/dynamic/{configClass}/{objectType}/{id}", params("fields:body"), nil},
+		{"DELETE", "/asterisk/config/dynamic/{configClass}/{objectType}/{id}", nil, nil},
+		{"GET", "/asterisk/info", params("only:list"), s.info},
+		{"GET", "/asterisk/ping", nil, s.ping},
+		{"GET", "/asterisk/modules", nil, nil},
+		{"GET", "/asterisk/modules/{moduleName}", nil, nil},
+		{"POST", "/asterisk/modules/{moduleName}", nil, nil},
+		{"DELETE", "/asterisk/modules/{moduleName}", nil, nil},
+		{"PUT", "/asterisk/modules/{moduleName}", nil, nil},
+		{"GET", "/asterisk/logging", nil, nil},
+		{"POST", "/asterisk/logging/{logChannelName}", params("configuration"), nil},
+		{"DELETE", "/asterisk/logging/{logChannelName}", nil, nil},
+		{"PUT", "/asterisk/logging/{logChannelName}/rotate", nil, nil},
+		{"GET", "/asterisk/variable", params("variable"), s.getGlobal},
+		{"POST", "/asterisk/variable", params("variable", "value"), s.setGlobal},
+		// bridges
+		{"GET", "/bridges", nil, s.listBridges},
+		{"POST", "/bridges", params("type", "bridgeId", "name", "variables:body"), s.createBridge},
+		{"POST", "/bridges/{bridgeId}", params("type", "name", "variables:body"), s.createBridge},
+		{"GET", "/bridges/{bridgeId}", nil, s.getBridge},
+		{"DELETE", "/bridges/{bridgeId}", nil, s.destroyBridge},
+		{"GET", "/bridges/{bridgeId}/variable", params("variable"), nil},
+		{"POST", "/bridges/{bridgeId}/variable", params("variable", "value", "report_events:bool"), nil},
+		{"GET", "/bridges/{bridgeId}/variables", params("variables:list"), nil},
+		{"POST", "/bridges/{bridgeId}/variables", params("variables:body"), nil},
+		{"POST", "/bridges/{bridgeId}/addChannel", params("channel:list", "role", "absorbDTMF:bool", "mute:bool", "inhibitConnectedLineUpdates:bool"), s.addToBridge},
+		{"POST", "/bridges/{bridgeId}/removeChannel", params("channel:list"), s.removeFromBridge},
+		{"POST", "/bridges/{bridgeId}/videoSource/{channelId}", nil, nil},
+		{"DELETE", "/bridges/{bridgeId}/videoSource", nil, nil},
+		{"POST", "/bridges/{bridgeId}/moh", params("mohClass"), s.mohBridge(true)},
+		{"DELETE", "/bridges/{bridgeId}/moh", nil, s.mohBridge(false)},
+		{"POST", "/bridges/{bridgeId}/play", append(params("announcer_format", "playbackId"), playParams...), s.playBridge},
+		{"POST", "/bridges/{bridgeId}/play/{playbackId}", append(params("announcer_format"), playParams...), s.playBridge},
+		{"POST", "/bridges/{bridgeId}/record", append(params("recorder_format"), recordParams...), s.recordBridge},
+		// channels
+		{"GET", "/channels", nil, s.listChannels},
+		{"POST", "/channels", append(params("channelId"), originateParams...), s.originate},
+		{"POST", "/channels/create", params("endpoint", "app", "appArgs", "channelId", "otherChannelId", "originator", "formats", "variables:body"), s.createChannel},
+		{"GET", "/channels/{channelId}", nil, s.getChannel},
+		{"POST", "/channels/{channelId}", originateParams, s.originate},
+		{"DELETE", "/channels/{channelId}", params("reason_code", "reason"), s.hangupChannel},
+		{"POST", "/channels/{channelId}/continue", params("context", "extension", "priority:int", "label"), s.continueChannel},
+		{"POST", "/channels/{channelId}/move", params("app", "appArgs"), nil},
+		{"POST", "/channels/{channelId}/redirect", params("endpoint"), nil},
+		{"POST", "/channels/{channelId}/answer", nil, s.answerChannel},
+		{"POST", "/channels/{channelId}/ring", nil, s.ringChannel(true)},
+		{"DELETE", "/channels/{channelId}/ring", nil, s.ringChannel(false)},
+		{"POST", "/channels/{channelId}/progress", nil, s.noopChannel},
+		{"POST", "/channels/{channelId}/dtmf", params("dtmf", "before:int", "between:int", "duration:int", "after:int"), s.sendDTMF},
+		{"POST", "/channels/{channelId}/mute", params("direction"), s.muteChannel},
+		{"DELETE", "/channels/{channelId}/mute", params("direction"), s.muteChannel},
+		{"POST", "/channels/{channelId}/hold", nil, s.noopChannel},
+		{"DELETE", "/channels/{channelId}/hold", nil, s.noopChannel},
+		{"POST", "/channels/{channelId}/moh", params("mohClass"), s.mohChannel(true)},
+		{"DELETE", "/channels/{channelId}/moh", nil, s.mohChannel(false)},
+		{"POST", "/channels/{channelId}/silence", nil, s.silenceChannel(true)},
+		{"DELETE", "/channels/{channelId}/silence", nil, s.silenceChannel(false)},
+		{"POST", "/channels/{channelId}/play", append(params("playbackId"), playParams...), s.playChannel},
+		{"POST", "/channels/{channelId}/play/{playbackId}", playParams, s.playChannel},
+		{"POST", "/channels/{channelId}/record", recordParams, s.recordChannel},
+		{"GET", "/channels/{channelId}/variable", params("variable"), s.getChannelVar},
+		{"POST", "/channels/{channelId}/variable", params("variable", "value", "report_events:bool"), s.setChannelVar},
+		{"GET", "/channels/{channelId}/variables", params("variables:list"), nil},
+		{"POST", "/channels/{channelId}/variables", params("variables:body"), nil},
+		{"POST", "/channels/{channelId}/snoop", append(params("snoopId"), snoopParams...), s.snoopChannel},
+		{"POST", "/channels/{channelId}/snoop/{snoopId}", snoopParams, s.snoopChannel},
+		{"POST", "/channels/{channelId}/dial", params("caller", "timeout:int"), s.dialChannel},
+		{"GET", "/channels/{channelId}/rtp_statistics", nil, nil},
+		{"POST", "/channels/externalMedia", params("channelId", "app", "variables:body", "external_host", "encapsulation",
+			"transport", "connection_type", "format", "direction", "data", "transport_data"), nil},
+		{"POST", "/channels/{channelId}/transfer_progress", params("states"), nil},
+		// deviceStates
+		{"GET", "/deviceStates", nil, nil},
+		{"GET", "/deviceStates/{deviceName}", nil, nil},
+		{"PUT", "/deviceStates/{deviceName}", params("deviceState"), nil},
+		{"DELETE", "/deviceStates/{deviceName}", nil, nil},
+		// endpoints
+		{"GET", "/endpoints", nil, s.listEndpoints},
+		{"PUT", "/endpoints/sendMessage", params("to", "from", "body", "variables:body"), nil},
+		{"POST", "/endpoints/refer", params("to", "from", "refer_to", "to_self:bool", "variables:body"), nil},
+		{"GET", "/endpoints/{tech}", nil, nil},
+		{"GET", "/endpoints/{tech}/{resource}", nil, nil},
+		{"PUT", "/endpoints/{tech}/{resource}/sendMessage", params("from", "body", "variables:body"), nil},
+		{"POST", "/endpoints/{tech}/{resource}/refer", params("from", "refer_to", "to_self:bool", "variables:body"), nil},
+		// events (GET /events, the WebSocket, is served by Handler itself)
+		{"POST", "/events/user/{eventName}", params("application", "source:list", "variables:body"), nil},
+		{"POST", "/events/claim", params("channelId", "application"), nil},
+		// mailboxes
+		{"GET", "/mailboxes", nil, nil},
+		{"GET", "/mailboxes/{mailboxName}", nil, nil},
+		{"PUT", "/mailboxes/{mailboxName}", params("oldMessages:int", "newMessages:int"), nil},
+		{"DELETE", "/mailboxes/{mailboxName}", nil, nil},
+		// playbacks
+		{"GET", "/playbacks/{playbackId}", nil, s.getPlayback},
+		{"DELETE", "/playbacks/{playbackId}", nil, s.stopPlayback},
+		{"POST", "/playbacks/{playbackId}/control", params("operation"), nil},
+		// recordings
+		{"GET", "/recordings/stored", nil, s.listStored},
+		{"GET", "/recordings/stored/{recordingName}", nil, s.getStored},
+		{"DELETE", "/recordings/stored/{recordingName}", nil, s.deleteStored},
+		{"GET", "/recordings/stored/{recordingName}/file", nil, s.getStoredFile},
+		{"POST", "/recordings/stored/{recordingName}/copy", params("destinationRecordingName"), nil},
+		{"GET", "/recordings/live/{recordingName}", nil, s.getLive},
+		{"DELETE", "/recordings/live/{recordingName}", nil, s.cancelLive},
+		{"POST", "/recordings/live/{recordingName}/stop", nil, s.stopLive},
+		{"POST", "/recordings/live/{recordingName}/pause", nil, nil},
+		{"DELETE", "/recordings/live/{recordingName}/pause", nil, nil},
+		{"POST", "/recordings/live/{recordingName}/mute", nil, nil},
+		{"DELETE", "/recordings/live/{recordingName}/mute", nil, nil},
+		// sounds
+		{"GET", "/sounds", params("lang", "format"), nil},
+		{"GET", "/sounds/{soundId}", nil, nil},
+	}
+}
+
 // Handler returns the HTTP handler serving /ari/… (REST and /ari/events).
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	h := func(pattern string, fn func(*req)) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serveREST(w, r, fn) })
-	}
-	mux.HandleFunc("GET /ari/events", func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorised(r) {
-			unauthorised(w)
+	tree := newRouteTree(s.routeTable())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ari/events" && r.Method == http.MethodGet {
+			if !s.authorised(r, parsePairs(r.URL.RawQuery)) {
+				unauthorised(w)
+				return
+			}
+			s.handleEvents(w, r)
 			return
 		}
-		s.handleEvents(w, r)
+		s.serveREST(w, r, tree)
 	})
-	// channels
-	h("GET /ari/channels", s.listChannels)
-	h("POST /ari/channels", s.originate)
-	h("POST /ari/channels/create", s.createChannel)
-	h("GET /ari/channels/{id}", s.getChannel)
-	h("POST /ari/channels/{id}", s.originate)
-	h("DELETE /ari/channels/{id}", s.hangupChannel)
-	h("POST /ari/channels/{id}/answer", s.answerChannel)
-	h("POST /ari/channels/{id}/ring", s.ringChannel(true))
-	h("DELETE /ari/channels/{id}/ring", s.ringChannel(false))
-	h("POST /ari/channels/{id}/moh", s.mohChannel(true))
-	h("DELETE /ari/channels/{id}/moh", s.mohChannel(false))
-	h("POST /ari/channels/{id}/silence", s.silenceChannel(true))
-	h("DELETE /ari/channels/{id}/silence", s.silenceChannel(false))
-	h("POST /ari/channels/{id}/hold", s.noopChannel)
-	h("DELETE /ari/channels/{id}/hold", s.noopChannel)
-	h("POST /ari/channels/{id}/mute", s.noopChannel)
-	h("DELETE /ari/channels/{id}/mute", s.noopChannel)
-	h("POST /ari/channels/{id}/progress", s.noopChannel)
-	h("POST /ari/channels/{id}/play", s.playChannel)
-	h("POST /ari/channels/{id}/play/{playbackId}", s.playChannel)
-	h("POST /ari/channels/{id}/dtmf", s.sendDTMF)
-	h("POST /ari/channels/{id}/dial", s.dialChannel)
-	h("POST /ari/channels/{id}/continue", s.continueChannel)
-	h("GET /ari/channels/{id}/variable", s.getChannelVar)
-	h("POST /ari/channels/{id}/variable", s.setChannelVar)
-	h("POST /ari/channels/{id}/record", s.recordChannel)
-	h("POST /ari/channels/{id}/snoop", s.snoopChannel)
-	h("POST /ari/channels/{id}/snoop/{snoopId}", s.snoopChannel)
-	// bridges
-	h("GET /ari/bridges", s.listBridges)
-	h("POST /ari/bridges", s.createBridge)
-	h("GET /ari/bridges/{id}", s.getBridge)
-	h("POST /ari/bridges/{id}", s.createBridge)
-	h("DELETE /ari/bridges/{id}", s.destroyBridge)
-	h("POST /ari/bridges/{id}/addChannel", s.addToBridge)
-	h("POST /ari/bridges/{id}/removeChannel", s.removeFromBridge)
-	h("POST /ari/bridges/{id}/play", s.playBridge)
-	h("POST /ari/bridges/{id}/play/{playbackId}", s.playBridge)
-	h("POST /ari/bridges/{id}/moh", s.mohBridge(true))
-	h("DELETE /ari/bridges/{id}/moh", s.mohBridge(false))
-	h("POST /ari/bridges/{id}/record", s.recordBridge)
-	// playbacks, recordings
-	h("GET /ari/playbacks/{id}", s.getPlayback)
-	h("DELETE /ari/playbacks/{id}", s.stopPlayback)
-	h("GET /ari/recordings/stored", s.listStored)
-	h("GET /ari/recordings/stored/{name}", s.getStored)
-	h("DELETE /ari/recordings/stored/{name}", s.deleteStored)
-	h("GET /ari/recordings/stored/{name}/file", s.getStoredFile)
-	h("GET /ari/recordings/live/{name}", s.getLive)
-	h("POST /ari/recordings/live/{name}/stop", s.stopLive)
-	h("DELETE /ari/recordings/live/{name}", s.cancelLive)
-	// applications, asterisk, endpoints
-	h("GET /ari/applications", s.listApps)
-	h("GET /ari/applications/{name}", s.getApp)
-	h("GET /ari/asterisk/info", s.info)
-	h("GET /ari/asterisk/ping", s.ping)
-	h("GET /ari/asterisk/variable", s.getGlobal)
-	h("POST /ari/asterisk/variable", s.setGlobal)
-	h("GET /ari/endpoints", s.listEndpoints)
-	h("/", func(r *req) { r.fail(http.StatusNotFound, "Resource not found") })
-	return mux
 }
 
-// req is one REST request being served: parameters merged from the query and
-// a JSON body, plus the response to write.
-type req struct {
-	r      *http.Request
-	params url.Values
-	vars   map[string]string // "variables" from the JSON body
-	status int
-	body   any
+// routeNode is one path segment of the route tree.
+type routeNode struct {
+	segment  string // literal segment, or the variable name of a wildcard
+	wildcard bool
+	children []*routeNode
+	routes   map[string]*route // by method
 }
 
-func (q *req) param(name string) string { return q.params.Get(name) }
-
-func (q *req) intParam(name string, def int) (int, bool) {
-	v := q.params.Get(name)
-	if v == "" {
-		return def, true
+func newRouteTree(table []route) *routeNode {
+	root := &routeNode{routes: map[string]*route{}}
+	for i := range table {
+		rt := &table[i]
+		n := root
+		for _, seg := range strings.Split(strings.TrimPrefix(rt.path, "/"), "/") {
+			wild := strings.HasPrefix(seg, "{")
+			name := strings.Trim(seg, "{}")
+			var next *routeNode
+			for _, c := range n.children {
+				if c.segment == name && c.wildcard == wild {
+					next = c
+				}
+			}
+			if next == nil {
+				next = &routeNode{segment: name, wildcard: wild, routes: map[string]*route{}}
+				n.children = append(n.children, next)
+			}
+			n = next
+		}
+		n.routes[rt.method] = rt
 	}
-	n, err := strconv.Atoi(v)
-	return n, err == nil
+	return root
+}
+
+// resolve walks the tree as ast_ari_invoke does: segment by segment (each
+// %-decoded), a literal child before the wildcard, no backtracking, stopping
+// at an empty segment. It returns the node and the path variables, or nil.
+func (n *routeNode) resolve(path string) (*routeNode, map[string]string) {
+	vars := map[string]string{}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "" {
+			break
+		}
+		seg = uriDecode(seg)
+		var found, wild *routeNode
+		for _, c := range n.children {
+			if c.wildcard {
+				wild = c
+			} else if c.segment == seg {
+				found = c
+			}
+		}
+		if found == nil && wild != nil {
+			found = wild
+			vars[wild.segment] = seg
+		}
+		if found == nil {
+			return nil, nil
+		}
+		n = found
+	}
+	return n, vars
+}
+
+// req is one REST request being served: its parameters read as Asterisk
+// reads them (params.go), plus the response to write.
+type req struct {
+	s      *Server
+	r      *http.Request
+	rt     *route // nil while routing
+	pairs  []pair
+	body   map[string]any // the JSON body object, if any
+	status int
+	resp   any
 }
 
 func (q *req) fail(status int, msg string) {
 	q.status = status
-	q.body = map[string]string{"message": msg}
+	q.resp = map[string]string{"message": msg}
 }
 
 func (q *req) ok(status int, body any) {
 	q.status = status
-	q.body = body
+	q.resp = body
 }
 
-func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, fn func(*req)) {
+// serveREST answers one request in Asterisk's order: the body is read (a
+// broken JSON body is 400 before anything else), then authentication, the
+// trailing-slash rule, routing (404 "Resource not found"), the method (405
+// "Invalid method"), the list parameters' size, and the operation.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, tree *routeNode) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	q := &req{r: r, params: r.URL.Query(), status: http.StatusNoContent}
-	if !s.authorised(r) {
-		unauthorised(w)
-		s.logRequest(r, raw, http.StatusUnauthorized)
+	q := &req{s: s, r: r, status: http.StatusNoContent}
+	defer func() {
+		q.write(w)
+		s.logRequest(r, raw, q.status)
+	}()
+	if !q.readParams(raw) {
 		return
 	}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		var obj map[string]any
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			writeErr(w, http.StatusBadRequest, "Invalid JSON body")
-			s.logRequest(r, raw, http.StatusBadRequest)
-			return
-		}
-		for k, v := range obj {
-			if k == "variables" {
-				if m, ok := v.(map[string]any); ok {
-					q.vars = map[string]string{}
-					for vk, vv := range m {
-						q.vars[vk] = fmt.Sprint(vv)
-					}
-				}
-				continue
-			}
-			if q.params.Get(k) == "" {
-				q.params.Set(k, fmt.Sprint(v))
-			}
-		}
+	if !s.authorised(r, q.pairs) {
+		q.status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="Asterisk REST Interface"`)
+		q.resp = map[string]string{"message": "Authentication required"}
+		return
 	}
-	fn(q)
-	if rb, ok := q.body.(rawBody); ok {
+	path, isARI := strings.CutPrefix(r.URL.EscapedPath(), "/ari/")
+	if !isARI {
+		q.fail(http.StatusNotFound, "Resource not found")
+		return
+	}
+	if strings.HasSuffix(path, "/") {
+		q.fail(http.StatusNotFound, "ARI URLs do not end with a slash. Try /ari/"+strings.TrimRight(uriDecode(path), "/"))
+		return
+	}
+	n, vars := tree.resolve(path)
+	if n == nil {
+		q.fail(http.StatusNotFound, "Resource not found")
+		return
+	}
+	rt := n.routes[r.Method]
+	if rt == nil {
+		methods := sortedKeys(n.routes)
+		w.Header().Set("Allow", strings.Join(methods, ","))
+		q.fail(http.StatusMethodNotAllowed, "Invalid method")
+		return
+	}
+	q.rt = rt
+	for k, v := range vars {
+		r.SetPathValue(k, v)
+	}
+	if !q.checkLists() {
+		return
+	}
+	if rt.serve == nil {
+		q.fail(http.StatusNotImplemented, "Method not implemented")
+		return
+	}
+	rt.serve(q)
+}
+
+func (q *req) write(w http.ResponseWriter) {
+	if rb, ok := q.resp.(rawBody); ok {
 		w.Header().Set("Content-Type", rb.contentType)
 		w.WriteHeader(q.status)
 		_, _ = w.Write(rb.data)
-	} else if q.status == http.StatusNoContent || q.body == nil {
+	} else if q.status == http.StatusNoContent || q.resp == nil {
 		w.WriteHeader(q.status)
 	} else {
-		writeJSON(w, q.status, q.body)
+		writeJSON(w, q.status, q.resp)
 	}
-	s.logRequest(r, raw, q.status)
 }
 
 func (s *Server) logRequest(r *http.Request, body []byte, status int) {
@@ -172,13 +330,18 @@ func (s *Server) logRequest(r *http.Request, body []byte, status int) {
 	s.mu.Unlock()
 }
 
-func (s *Server) authorised(r *http.Request) bool {
-	if key := r.URL.Query().Get("api_key"); key != "" {
-		u, p, _ := strings.Cut(key, ":")
-		return u == s.opts.User && p == s.opts.Password
+// authorised checks HTTP basic authentication or, without an Authorization
+// header, the first api_key parameter (res/res_ari.c authenticate_user).
+func (s *Server) authorised(r *http.Request, pairs []pair) bool {
+	if r.Header.Get("Authorization") != "" {
+		u, p, ok := r.BasicAuth()
+		return ok && u == s.opts.User && p == s.opts.Password
 	}
-	if u, p, ok := r.BasicAuth(); ok {
-		return u == s.opts.User && p == s.opts.Password
+	for _, pr := range pairs {
+		if pr.key == "api_key" {
+			u, p, _ := strings.Cut(pr.value, ":")
+			return p != "" && u == s.opts.User && p == s.opts.Password
+		}
 	}
 	return false
 }
@@ -218,7 +381,7 @@ func (s *Server) listApps(q *req) {
 func (s *Server) getApp(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.apps[q.r.PathValue("name")]
+	a := s.apps[q.r.PathValue("applicationName")]
 	if a == nil {
 		q.fail(http.StatusNotFound, "Application not found")
 		return
@@ -236,9 +399,9 @@ func (s *Server) info(q *req) {
 			"setid": map[string]any{"user": "", "group": ""}},
 		"status": map[string]any{"startup_time": t, "last_reload_time": t},
 	}
-	if only := q.param("only"); only != "" {
+	if only := q.listParam("only"); only != nil {
 		sub := map[string]any{}
-		for _, k := range strings.Split(only, ",") {
+		for _, k := range only {
 			if v, ok := all[k]; ok {
 				sub[k] = v
 			}

@@ -40,7 +40,7 @@ type Server struct {
 	objSeq    int // creation order of channels and bridges
 	channels  map[string]*channel
 	bridges   map[string]*bridge
-	plays     map[string]*playback
+	plays     map[string][]*playback // by id; ids may repeat (the oldest first)
 	liveRecs  map[string]*recording
 	stored    map[string]*storedRec
 	apps      map[string]*application
@@ -59,6 +59,11 @@ type Server struct {
 	srv *http.Server
 	url string
 	wg  sync.WaitGroup
+
+	// misMu guards misuses: requests the fake served by reading a parameter
+	// its route does not declare (a bug in the fake; Start fails the test).
+	misMu   sync.Mutex
+	misuses []string
 }
 
 // NewServer returns a fake Asterisk with real-time defaults for unset options.
@@ -71,7 +76,7 @@ func NewServer(opts Options) *Server {
 		timers:   map[*time.Timer]struct{}{},
 		channels: map[string]*channel{},
 		bridges:  map[string]*bridge{},
-		plays:    map[string]*playback{},
+		plays:    map[string][]*playback{},
 		liveRecs: map[string]*recording{},
 		stored:   map[string]*storedRec{},
 		apps:     map[string]*application{},
@@ -296,6 +301,13 @@ func (s *Server) phoneFor(number string) Phone {
 		}
 	}
 	return s.defPhone
+}
+
+func (s *Server) misuse(msg string) {
+	s.log.Error("aritest: undeclared parameter", "detail", msg)
+	s.misMu.Lock()
+	s.misuses = append(s.misuses, msg)
+	s.misMu.Unlock()
 }
 
 // Requests returns the REST requests received so far.

@@ -146,13 +146,20 @@ func TestIncomingCallAnswerPlayDTMFHangup(t *testing.T) {
 	if pb.ID != "pb-1" || pb.State != "queued" || pb.TargetURI != "channel:"+id {
 		t.Fatalf("playback %+v", pb)
 	}
-	if e := st.want(t, ctx, "PlaybackStarted", ""); e.Playback.State != "playing" || e.Playback.MediaURI != "sound:hello" {
+	// One playback, item by item (as recorded, i_playback_lists): each item
+	// starts, PlaybackContinuing closes every item but the last.
+	if e := st.want(t, ctx, "PlaybackStarted", ""); e.Playback.State != "playing" || e.Playback.MediaURI != "sound:hello" ||
+		e.Playback.NextMediaURI != "digits:12" {
 		t.Fatalf("started %s", e.raw)
 	}
-	if e := st.want(t, ctx, "PlaybackContinuing", ""); e.Playback.MediaURI != "digits:12" {
+	if e := st.want(t, ctx, "PlaybackContinuing", ""); e.Playback.State != "continuing" || e.Playback.MediaURI != "sound:hello" ||
+		e.Playback.NextMediaURI != "digits:12" {
 		t.Fatalf("continuing %s", e.raw)
 	}
-	if e := st.want(t, ctx, "PlaybackFinished", ""); e.Playback.State != "done" {
+	if e := st.want(t, ctx, "PlaybackStarted", ""); e.Playback.MediaURI != "digits:12" || e.Playback.NextMediaURI != "" {
+		t.Fatalf("second started %s", e.raw)
+	}
+	if e := st.want(t, ctx, "PlaybackFinished", ""); e.Playback.State != "done" || e.Playback.MediaURI != "digits:12" {
 		t.Fatalf("finished %s", e.raw)
 	}
 	c.must(t, ctx, 404, "GET", "/playbacks/pb-1")
@@ -359,7 +366,7 @@ func TestAddChannelNotInStasisIs422(t *testing.T) {
 	// An originated channel is not in Stasis until it answers.
 	s.SetPhone("0900000019", NeverAnswers())
 	var o Channel
-	c.must(t, ctx, 200, "POST", "/channels", "endpoint", "PJSIP/0900000019@gw-viettel", "app", "hotline", "timeout", "1").decode(t, &o)
+	c.must(t, ctx, 200, "POST", "/channels", "endpoint", "PJSIP/0900000019@gw-viettel", "app", "hotline", "timeout", "25").decode(t, &o)
 	r := c.must(t, ctx, 422, "POST", "/bridges/b/addChannel", "channel", o.ID)
 	if r.message() != "Channel not in Stasis application" {
 		t.Fatalf("422 body %s", r.body)

@@ -94,6 +94,7 @@ func (b *bridge) model() Bridge {
 	for _, c := range b.channels {
 		ids = append(ids, c.id)
 	}
+	sort.Strings(ids) // Asterisk's snapshot keeps them in a sorted container
 	tech := "simple_bridge"
 	if b.typ == "holding" {
 		tech = "holding_bridge"
@@ -125,33 +126,6 @@ func (b *bridge) remove(ch *channel) {
 			return
 		}
 	}
-}
-
-// playback is one queued or playing playback.
-type playback struct {
-	id    string
-	media []string
-	idx   int
-	lang  string
-	state string // queued, playing, continuing, done, failed
-	ch    *channel
-	br    *bridge
-	token int // bumped to cancel the pending timer
-}
-
-func (p *playback) targetURI() string {
-	if p.br != nil {
-		return "bridge:" + p.br.id
-	}
-	return "channel:" + p.ch.id
-}
-
-func (p *playback) model() *Playback {
-	m := &Playback{ID: p.id, MediaURI: p.media[p.idx], TargetURI: p.targetURI(), Language: p.lang, State: p.state}
-	if p.idx+1 < len(p.media) && (p.state == "playing" || p.state == "continuing") {
-		m.NextMediaURI = p.media[p.idx+1]
-	}
-	return m
 }
 
 // recording is one live recording.

@@ -16,7 +16,14 @@ func Start(t testing.TB, opts Options) *Server {
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		t.Fatalf("aritest: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() {
+		_ = s.Close()
+		s.misMu.Lock()
+		defer s.misMu.Unlock()
+		for _, m := range s.misuses {
+			t.Errorf("aritest: %s", m)
+		}
+	})
 	return s
 }
 

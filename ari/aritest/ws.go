@@ -81,20 +81,35 @@ func (c *wsConn) writer(timeout time.Duration) {
 	}
 }
 
-// handleEvents serves GET /ari/events?app=a[,b]&subscribeAll=bool.
+// handleEvents serves GET /ari/events?app=a[,b]&subscribeAll=bool. Unlike the
+// REST operations it takes the FIRST app= and subscribeAll= of the query
+// (ari_websockets.c uses ast_variable_find_in_list); names are trimmed, and
+// an empty one refuses the socket.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	appParam := r.URL.Query().Get("app")
+	first := func(name string) (string, bool) {
+		for _, p := range parsePairs(r.URL.RawQuery) {
+			if p.key == name {
+				return p.value, true
+			}
+		}
+		return "", false
+	}
+	appParam, _ := first("app")
 	if appParam == "" {
-		writeErr(w, http.StatusBadRequest, "Missing param 'app'")
+		writeErr(w, http.StatusBadRequest, "HTTP request is missing param: [app]")
 		return
 	}
 	var names []string
 	for _, n := range strings.Split(appParam, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			names = append(names, n)
+		n = strings.TrimSpace(n)
+		if n == "" {
+			writeErr(w, http.StatusInternalServerError, "Failed to create ARI websocket session")
+			return
 		}
+		names = append(names, n)
 	}
-	subAll := r.URL.Query().Get("subscribeAll") == "true"
+	sub, _ := first("subscribeAll")
+	subAll := astTrue(sub)
 	c := &wsConn{apps: names, wake: make(chan struct{}, 1), done: make(chan struct{})}
 
 	// Register before the handshake completes, so that once a client sees its
