@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -54,6 +57,15 @@ type traceStep struct {
 	Body          json.RawMessage     `json:"body"`
 	Status        int                 `json:"status"`
 	Event         json.RawMessage     `json:"event"`
+	// Raw requests (files recorded by testdata/record) are sent byte for byte.
+	Raw         bool   `json:"raw"`
+	RawQuery    string `json:"raw_query"`
+	ContentType string `json:"content_type"`
+	RawBody     string `json:"raw_body"`
+	// await_state: a leg's state change the application did not see (the
+	// leg was created into the caller-side app); the replay waits for it.
+	Channel string `json:"channel"`
+	State   string `json:"state"`
 }
 
 func loadTrace(t *testing.T, name string) []traceStep {
@@ -241,7 +253,10 @@ func (r *replayer) key(e ev, recorded bool) string {
 		fmt.Fprintf(&b, " args=%v", e.Args)
 	}
 	if e.Playback != nil {
-		fmt.Fprintf(&b, " playback=%s/%s", id(e.Playback.ID), e.Playback.State)
+		fmt.Fprintf(&b, " playback=%s/%s media=%s", id(e.Playback.ID), e.Playback.State, e.Playback.MediaURI)
+		if e.Playback.NextMediaURI != "" {
+			fmt.Fprintf(&b, " next=%s", e.Playback.NextMediaURI)
+		}
 	}
 	if e.Recording != nil {
 		fmt.Fprintf(&b, " recording=%s/%s", e.Recording.Name, e.Recording.State)
@@ -284,6 +299,62 @@ var knownDiffs = map[string]map[string]string{
 	},
 }
 
+// knownExtra are events the fake sends that the recording lacks, with the
+// reason; they are left out of the comparison.
+var knownExtra = map[string][]string{
+	// DELETE /bridges/b1 with the caller still inside: Asterisk sent the
+	// caller's ChannelLeftBridge but no BridgeDestroyed to the application
+	// (it did when the bridge was already empty, j_rest_params). The fake
+	// always sends BridgeDestroyed.
+	"i_playback_lists": {"BridgeDestroyed bridge=b1[]"},
+}
+
+// knownAnswerDiffs are recorded REST answers the fake deliberately does not
+// reproduce ("METHOD path #n" = the n-th such request of the file, from 1).
+var knownAnswerDiffs = map[string]map[string]string{
+	"i_playback_lists": {
+		// The GET arrived in the instant between the first item's end and
+		// PlaybackContinuing; the fake moves between items at once, so its
+		// GET sees the first item still playing.
+		"GET /ari/playbacks/list3 #2": "state continuing between two items",
+	},
+	"j_rest_params": {
+		// ast_channel_errno() still held the previous failure of this HTTP
+		// thread (a duplicate channel id): Asterisk answered 409 for an
+		// unknown technology, where a fresh thread answers 500 "Allocation
+		// failed" (recorded in f_rest_misc). The fake always answers 500.
+		"POST /ari/channels/create #3": "stale channel errno",
+	},
+}
+
+// replayOptions are the fake's options for a recorded file beyond the phones:
+// which sounds exist and how long they play, as on the recording Asterisk
+// (deploy/asterisk/sounds: vi/digit-N about 1 s, vi/greeting several seconds).
+func replayOptions(name string, opts *Options) {
+	if !strings.HasPrefix(name, "i_") && !strings.HasPrefix(name, "j_") {
+		return
+	}
+	opts.SoundExists = func(sound, lang string) bool {
+		if lang == "vi" && !strings.Contains(sound, "/") {
+			sound = "vi/" + sound
+		}
+		switch sound {
+		case "vi/digit-1", "vi/digit-2", "vi/digit-3", "vi/greeting":
+			return true
+		}
+		return false
+	}
+	opts.MediaLength = func(uri string) time.Duration {
+		switch {
+		case strings.HasSuffix(uri, "greeting"):
+			return scaled(10000)
+		case strings.HasPrefix(uri, "sound:"):
+			return scaled(1000)
+		}
+		return time.Millisecond // digits:/characters: without en sound files: at once
+	}
+}
+
 func replay(t *testing.T, name string) {
 	steps := loadTrace(t, name)
 	opts := Options{
@@ -306,6 +377,7 @@ func replay(t *testing.T, name string) {
 		}
 	}
 	opts.Phones = phones
+	replayOptions(name, &opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s := Start(t, opts)
@@ -351,6 +423,7 @@ func replay(t *testing.T, name string) {
 	}
 	open("hot")
 	counts := map[string]int{}
+	reqCount := map[string]int{}
 	var call *Call
 	var last *traceStep
 	var mismatches []string
@@ -391,6 +464,13 @@ func replay(t *testing.T, name string) {
 			if err := call.Hangup(); err != nil {
 				t.Fatalf("step %d: caller hangup: %v", i, err)
 			}
+		case "await_state":
+			// The state, or a later one (a short ring may be over already).
+			id := r.fakeID(st.Channel)
+			rank := map[string]int{"Down": 0, "Ring": 1, "Ringing": 1, "Up": 2}
+			if err := s.waitState(ctx, func() bool { ch := s.channels[id]; return ch != nil && rank[ch.state] >= rank[st.State] }); err != nil {
+				t.Fatalf("step %d: channel %s never %s: %v (channels %v; answers differing so far %v)", i, st.Channel, st.State, err, s.Channels(), mismatches)
+			}
 		case "ws_open":
 			open(st.WS)
 		case "ws_close":
@@ -400,20 +480,29 @@ func replay(t *testing.T, name string) {
 			}
 		case "request":
 			last = &steps[i]
-			kv := []string{}
-			for _, k := range sortedKeys(st.Query) {
-				for _, v := range st.Query[k] {
-					kv = append(kv, k, r.mapIDs(v, ","))
+			reqCount[st.Method+" "+st.Path]++
+			var res resp
+			var err error
+			if st.Raw {
+				res, err = r.c.doRaw(ctx, st.Method, strings.TrimPrefix(r.mapIDs(st.Path, "/"), "/ari"),
+					r.mapRaw(st.RawQuery), st.ContentType, r.mapRaw(st.RawBody))
+			} else {
+				kv := []string{}
+				for _, k := range sortedKeys(st.Query) {
+					for _, v := range st.Query[k] {
+						kv = append(kv, k, r.mapIDs(v, ","))
+					}
 				}
+				var body any
+				if len(st.Body) > 0 && string(st.Body) != "null" {
+					body = json.RawMessage(st.Body)
+				}
+				res, err = r.c.doBody(ctx, st.Method, strings.TrimPrefix(r.mapIDs(st.Path, "/"), "/ari"), body, kv...)
 			}
-			var body any
-			if len(st.Body) > 0 && string(st.Body) != "null" {
-				body = json.RawMessage(st.Body)
-			}
-			res, err := r.c.doBody(ctx, st.Method, strings.TrimPrefix(r.mapIDs(st.Path, "/"), "/ari"), body, kv...)
 			if err != nil {
 				t.Fatalf("step %d: %s %s: %v", i, st.Method, st.Path, err)
 			}
+			answerKey := fmt.Sprintf("%s %s #%d", st.Method, st.Path, reqCount[st.Method+" "+st.Path])
 			// the recorded response follows the request
 			for j := i + 1; j < len(steps); j++ {
 				if steps[j].K == "request" {
@@ -424,9 +513,10 @@ func replay(t *testing.T, name string) {
 				}
 				rec := steps[j]
 				compared++
-				if rec.Status != res.status {
-					mismatches = append(mismatches, fmt.Sprintf("%s %s: status %d (%s), recorded %d (%s)",
-						last.Method, last.Path, res.status, res.body, rec.Status, rec.Body))
+				if why, ok := knownAnswerDiffs[name][answerKey]; ok {
+					t.Logf("%s: known difference (%s): recorded %d %s, fake %d %s", answerKey, why, rec.Status, rec.Body, res.status, res.body)
+				} else if d := answerDiff(rec.Status, rec.Body, res.status, res.body); d != "" {
+					mismatches = append(mismatches, fmt.Sprintf("%s (%s): %s", answerKey, last.RawQuery, d))
 				}
 				var a, b struct {
 					ID string `json:"id"`
@@ -453,6 +543,7 @@ func replay(t *testing.T, name string) {
 	for _, ws := range wss {
 		r.learn(ws)
 		want, got := r.keys(r.want[ws], true), r.keys(r.got(ws), false)
+		got = slices.DeleteFunc(got, func(k string) bool { return slices.Contains(knownExtra[name], k) })
 		for i, k := range want {
 			if fixed, ok := knownDiffs[name][k]; ok {
 				want[i] = fixed
@@ -468,6 +559,58 @@ func replay(t *testing.T, name string) {
 	for _, m := range mismatches {
 		t.Errorf("REST answer differs: %s", m)
 	}
+}
+
+// idRE matches Asterisk channel ids in raw queries and bodies.
+var idRE2 = regexp.MustCompile(`[0-9]+\.[0-9]+`)
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// mapRaw rewrites recorded channel ids in a raw query or body.
+func (r *replayer) mapRaw(s string) string {
+	return idRE2.ReplaceAllStringFunc(s, r.fakeID)
+}
+
+// answerDiff compares a recorded REST answer with the fake's: the status;
+// for an error the whole body (Asterisk's exact message); for a playback the
+// fields that say what plays (id, media_uri, next_media_uri, state).
+//
+// A playback's id is compared only when the request chose it, and the state
+// in the answer to a play may be "playing" on Asterisk (its channel thread
+// can start the playback before the answer is built) where the fake always
+// says "queued".
+func answerDiff(recStatus int, recBody json.RawMessage, status int, body []byte) string {
+	if recStatus != status {
+		return fmt.Sprintf("status %d (%s), recorded %d (%s)", status, body, recStatus, recBody)
+	}
+	if recStatus >= 400 {
+		var a, b any
+		_ = json.Unmarshal(recBody, &a)
+		_ = json.Unmarshal(body, &b)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			return fmt.Sprintf("body %s, recorded %s", body, recBody)
+		}
+		return ""
+	}
+	var a, b struct {
+		ID           string `json:"id"`
+		MediaURI     string `json:"media_uri"`
+		NextMediaURI string `json:"next_media_uri"`
+		State        string `json:"state"`
+	}
+	if json.Unmarshal(recBody, &a) == nil && a.MediaURI != "" {
+		_ = json.Unmarshal(body, &b)
+		if uuidRE.MatchString(a.ID) {
+			b.ID = a.ID
+		}
+		if recStatus == http.StatusCreated && a.State == "playing" && b.State == "queued" {
+			b.State = a.State
+		}
+		if a != b {
+			return fmt.Sprintf("playback %+v, recorded %+v", b, a)
+		}
+	}
+	return ""
 }
 
 func sideBySide(want, got []string) string {
@@ -497,6 +640,7 @@ func TestReplayTraces(t *testing.T) {
 		"a_create_dial", "b_busy_create_dial", "b_congestion_create_dial", "b_rejected_create_dial",
 		"c_noanswer_dial_timeout", "c_noanswer_app_timeout", "d_caller_hangup_ringing_create_dial",
 		"e_ws_reconnect", "g_sip_in_out", "h_sip_out_busy_486", "h_sip_out_noanswer_cancel",
+		"i_playback_lists", "j_rest_params",
 	} {
 		t.Run(name, func(t *testing.T) { replay(t, name) })
 	}

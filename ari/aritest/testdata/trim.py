@@ -13,10 +13,13 @@ did, and turns the caller side (harness/sim originates, sipp) into steps:
   {"k":"event", "ws", "event"}                                              an event delivered to hotline
 
 Usage: trim.py SRC_DIR DST_DIR
+       trim.py --recorded DIR   (DIR/*.raw.jsonl written by record/ -> DIR/*.jsonl)
+
+Files recorded by record/ keep each request's raw query and body: their
+request steps carry "raw_query" (and "content_type", "raw_body") and are
+replayed byte for byte, repeated keys included.
 """
 import json, os, sys
-
-SRC, DST = sys.argv[1], sys.argv[2]
 
 SECOND_SET_PHONES = [
     {"k": "phone", "number": "0900000017", "behavior": "busy"},
@@ -164,6 +167,78 @@ def hot_open_or_any(ids, path):
     return any(path == "/ari/channels/" + h for h in ids)
 
 
+
+# The test-phones of deploy/asterisk/test, as record/ dials them.
+RECORDED_PHONES = [
+    {"k": "phone", "number": "0900000019", "behavior": "noanswer"},
+    {"k": "phone", "number": "*", "behavior": "answer", "ring_ms": 2000, "keys": "1", "keys_after_ms": 1000},
+]
+
+
+def trim_recorded(path):
+    """A file written by record/: the hotline app's requests (raw) and events;
+    the originate of Local/2@hotline into sim is the incoming call. The sim
+    app's copy of an event often arrives first and the recorder acted on it:
+    the hotline copy is put where the first copy was. A leg the hotline app
+    created that changes state only in sim's view (it was created into sim)
+    becomes an await_state step, so that the replay waits for it too."""
+    out = [{"k": "config", "local_linger_ms": 2000}] + RECORDED_PHONES
+    pending = None
+    twins = {}  # signature of an event -> index of its placeholder in out
+    legs = set()  # channel ids the app chose (channelId=) for its legs
+
+    def sig(ev):
+        return json.dumps({k: v for k, v in ev.items() if k != "application"}, sort_keys=True)
+
+    for l in (json.loads(x) for x in open(path)):
+        d, t = l.get("dir"), l.get("t")
+        if d == "event":
+            ev = l["event"]
+            if ev["type"] == "ChannelVarset":
+                continue
+            if ev.get("application") == "sim":
+                twins.setdefault(sig(ev), len(out))
+                out.append(None)
+                ch = ev.get("channel", {}).get("id")
+                if ev["type"] == "ChannelStateChange" and ch in legs:
+                    out.append({"t": t, "k": "await_state", "channel": ch, "state": ev["channel"]["state"]})
+                continue
+            step = {"t": t, "k": "event", "ws": "hot", "event": ev}
+            i = twins.pop(sig(ev), None)
+            if i is not None:
+                out[i] = step
+            else:
+                out.append(step)
+        elif d == "request":
+            q = l.get("raw_query", "")
+            params = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in q.split("&") if kv)
+            if l["method"] == "POST" and l["path"] == "/ari/channels" and params.get("endpoint") == "Local/2@hotline":
+                out.append({"t": t, "k": "call", "number": params.get("callerId", ""), "name": "", "tech": "Local"})
+                pending = None
+                continue
+            if l["method"] == "POST" and l["path"] == "/ari/channels/create" and params.get("channelId"):
+                legs.add(params["channelId"])
+            pending = {"t": t, "k": "request", "method": l["method"], "path": l["path"], "raw": True, "raw_query": q}
+            if "raw_body" in l:
+                pending["content_type"], pending["raw_body"] = l["content_type"], l["raw_body"]
+            out.append(pending)
+        elif d == "response" and pending is not None:
+            out.append({"t": t, "k": "response", "status": l["status"], "body": l.get("body")})
+            pending = None
+    dst = path[: -len(".raw.jsonl")] + ".jsonl"
+    with open(dst, "w") as f:
+        for o in out:
+            if o is not None:
+                f.write(json.dumps(o, sort_keys=True) + "\n")
+
+
+if sys.argv[1] == "--recorded":
+    for n in sorted(os.listdir(sys.argv[2])):
+        if n.endswith(".raw.jsonl"):
+            trim_recorded(os.path.join(sys.argv[2], n))
+    sys.exit(0)
+
+SRC, DST = sys.argv[1], sys.argv[2]
 for n in ["answered-bridged", "callee-busy", "callee-no-answer-timeout", "callee-congestion",
           "caller-hangs-up-while-ringing", "voicemail-answers", "websocket-reconnect", "sip-caller-ext2",
           "a_create_dial", "b_busy_create_dial", "b_congestion_create_dial", "b_rejected_create_dial",
