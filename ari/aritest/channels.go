@@ -265,7 +265,8 @@ func (s *Server) sendDTMF(q *req) {
 // of location: no context keeps the channel's context (and its extension
 // unless one is given), a context without an extension goes to "s"; a
 // priority of 0 (missing or not a number) is the next priority when neither
-// context nor extension is given, else 1. Labels are not modelled.
+// context nor extension is given, else 1. Labels are not modelled. The
+// channel leaves Stasis once its queued playbacks have played to their end.
 func (s *Server) continueChannel(q *req) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,6 +297,18 @@ func (s *Server) continueChannel(q *req) {
 	default:
 		next.Priority = 1
 	}
+	if len(ch.plays) > 0 {
+		// The continue waits in the channel's command queue behind its
+		// playbacks, which play to their end (as recorded).
+		ch.pendingContinue = &next
+		return
+	}
+	s.leaveStasis(ch, next)
+}
+
+// leaveStasis sends ch back to the dialplan at next. Callers hold s.mu.
+func (s *Server) leaveStasis(ch *channel, next DialplanCEP) {
+	ch.pendingContinue = nil
 	s.stopChannelMedia(ch)
 	if ch.bridge != nil {
 		s.emitVarset(ch, "BRIDGEPEER", "")

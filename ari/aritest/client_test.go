@@ -206,9 +206,13 @@ type stream struct {
 }
 
 func (c *tclient) events(ctx context.Context, app string) (*stream, error) {
-	u := "ws" + strings.TrimPrefix(c.base, "http") + "/ari/events?" + url.Values{
+	return c.eventsURL(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/ari/events?"+url.Values{
 		"app": {app}, "subscribeAll": {"false"}, "api_key": {c.user + ":" + c.pass},
-	}.Encode()
+	}.Encode())
+}
+
+// eventsURL opens the events WebSocket at u as given.
+func (c *tclient) eventsURL(ctx context.Context, u string) (*stream, error) {
 	conn, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,8 @@ import (
 //     PlaybackStarted and PlaybackFinished "failed" for its first item.
 //   - Playback ids are not checked: a play with the id of a live playback is
 //     201 too, and GET or DELETE of that id finds the older one.
+//   - A continue waits behind the channel's playbacks: they play to their end,
+//     then StasisEnd (a play asked for after the continue never plays).
 
 // playback is one queued or playing playback.
 type playback struct {
@@ -154,6 +156,9 @@ func (s *Server) playChannel(q *req) {
 	}
 	p.ch = ch
 	q.ok(http.StatusCreated, p.model())
+	if ch.pendingContinue != nil {
+		return // queued behind the continue: flushed when the channel leaves, no event
+	}
 	s.enqueuePlayback(p)
 }
 
@@ -339,6 +344,9 @@ func (s *Server) endPlayback(p *playback, state string, startNext bool) {
 	}
 	if startNext && head && len(*q) > 0 {
 		s.beginPlayback((*q)[0])
+	}
+	if startNext && p.ch != nil && len(p.ch.plays) == 0 && p.ch.pendingContinue != nil && !p.ch.gone {
+		s.leaveStasis(p.ch, *p.ch.pendingContinue)
 	}
 	s.notify()
 }

@@ -31,18 +31,21 @@ type channel struct {
 	dialToken    int  // bumped when a dial flow must stop acting
 	answeredOnce bool
 
-	bridge    *bridge
-	vars      map[string]string
-	plays     []*playback // queue; the first one plays
-	moh       string
-	ringing   bool
-	silence   bool
-	recording *recording
-	heard     []Heard
-	call      *Call // set for incoming calls placed with PlaceCall
-	snoops    []*channel
-	gone      bool
-	endCause  int
+	bridge *bridge
+	vars   map[string]string
+	plays  []*playback // queue; the first one plays
+	// pendingContinue is where a continue sends the channel once its
+	// playbacks are over; plays asked for meanwhile never play.
+	pendingContinue *DialplanCEP
+	moh             string
+	ringing         bool
+	silence         bool
+	recording       *recording
+	heard           []Heard
+	call            *Call // set for incoming calls placed with PlaceCall
+	snoops          []*channel
+	gone            bool
+	endCause        int
 }
 
 func (ch *channel) model() Channel {
