@@ -81,16 +81,20 @@ func (s *Server) soundIndex() map[string][]FormatLang {
 	return idx
 }
 
-// formatOfExt names the Asterisk format of a sound file extension.
+// formatOfExt names the Asterisk format of a sound file extension, as
+// Asterisk 22 reports it: an 8 kHz .wav is "slin" (seen on a real
+// Asterisk), .WAV is GSM in a WAV container.
 func formatOfExt(ext string) string {
 	switch ext {
+	case "wav", "sln", "raw":
+		return "slin"
+	case "wav16", "sln16":
+		return "slin16"
 	case "ulaw", "pcm", "mu":
 		return "ulaw"
 	case "alaw", "al":
 		return "alaw"
-	case "sln", "raw":
-		return "slin"
-	case "WAV":
+	case "WAV", "wav49":
 		return "wav49"
 	}
 	return ext

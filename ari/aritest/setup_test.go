@@ -49,7 +49,7 @@ func TestEndpointsAndSoundsThroughOurClient(t *testing.T) {
 	if err != nil || !s.HasLanguage("vi") || !s.HasLanguage("en") || len(s.Formats) != 3 {
 		t.Fatalf("greeting = %+v, %v", s, err)
 	}
-	if s, err := cl.GetSound(ctx, "digit-1"); err != nil || !s.HasLanguage("vi") || s.HasLanguage("en") || s.Formats[0].Format != "wav" {
+	if s, err := cl.GetSound(ctx, "digit-1"); err != nil || !s.HasLanguage("vi") || s.HasLanguage("en") || s.Formats[0].Format != "slin" {
 		t.Fatalf("digit-1 = %+v, %v", s, err)
 	}
 	// A prompt's full name is not a sound id: vi/greeting is "greeting" in vi.
