@@ -62,7 +62,7 @@ type FormatLang struct {
 // soundIndex indexes Options.SoundFiles the way Asterisk indexes its sounds
 // folder: the first directory is the language, the rest of the path without
 // the extension is the id, the extension gives the format ("vi/greeting.wav"
-// is the sound "greeting" in language "vi", format "wav"). Files outside a
+// is the sound "greeting" in language "vi", format "slin"). Files outside a
 // language directory or without an extension are not indexed.
 func (s *Server) soundIndex() map[string][]FormatLang {
 	idx := map[string][]FormatLang{}
