@@ -363,7 +363,7 @@ func (d *doctor) trunks(ctx context.Context, client *ari.Client) {
 			d.add("trunk "+ep, CheckOK, what+" online", "")
 		case e.State == ari.EndpointOffline:
 			d.add("trunk "+ep, CheckFail, what+" offline: its contact does not answer (qualify)",
-				"check the gateway is up and its address in pjsip.conf ([aor] contact)")
+				"check the gateway is up and its address in pjsip.conf ([aor] contact); an endpoint removed from pjsip.conf also shows offline until Asterisk restarts")
 		default:
 			d.add("trunk "+ep, CheckWarn, fmt.Sprintf("%s exists, state %q: Asterisk cannot tell whether it answers", what, e.State),
 				"set qualify_frequency on its aor in pjsip.conf so Asterisk checks the gateway")
