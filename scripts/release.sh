@@ -13,7 +13,8 @@
 #   scripts/release.sh [OUTDIR]        VERSION=1.2.0 scripts/release.sh
 #
 # VERSION defaults to `git describe --tags --always --dirty`. The .deb is
-# built with dpkg-deb from a staged tree (no debhelper) and owned by root.
+# built with dpkg-deb from a staged tree (no debhelper) and owned by root;
+# gzip, not xz: xz takes 15 times longer for a few MB less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -76,5 +77,5 @@ install -m 0644 deploy/release/debian/conffiles "$root/DEBIAN/conffiles"
 for s in postinst prerm postrm; do install -m 0755 "deploy/release/debian/$s" "$root/DEBIAN/$s"; done
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 deb=$out/hotline_${debversion}_$arch.deb
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >/dev/null
 log "wrote $deb"

@@ -16,6 +16,10 @@ import (
 
 const repo = "../.."
 
+// releaseGoFlags are the GOFLAGS scripts/release.sh builds with in this
+// test (see race_test.go).
+var releaseGoFlags = ""
+
 // sh runs a command and returns its combined output, failing the test when
 // it fails.
 func sh(t *testing.T, env []string, name string, args ...string) string {
@@ -45,7 +49,7 @@ func needDpkg(t *testing.T) {
 func TestReleaseArchiveAndDeb(t *testing.T) {
 	needDpkg(t)
 	out := t.TempDir()
-	sh(t, []string{"VERSION=1.2.3-rc1"}, filepath.Join(repo, "scripts/release.sh"), out)
+	sh(t, []string{"VERSION=1.2.3-rc1", "GOFLAGS=" + releaseGoFlags}, filepath.Join(repo, "scripts/release.sh"), out)
 	arch := strings.TrimSpace(sh(t, nil, "dpkg", "--print-architecture"))
 
 	// The archive: binary, README, deploy/ with the prompts and the unit.
