@@ -372,12 +372,17 @@ func (d *doctor) trunks(ctx context.Context, client *ari.Client) {
 }
 
 // promptNames are every sound the call flow can play with p: the prompts,
-// the digits of café codes and every province's name.
+// the digits and letters of café codes and every province's name.
 func promptNames(p config.Prompts) []string {
 	names := []string{p.Greeting, p.EnterCode, p.Connecting, p.Announce, p.Province, p.PressOne, p.Rate,
 		p.Thanks, p.Voicemail, p.Goodbye}
 	for d := range 10 {
 		names = append(names, p.DigitPrefix+string(rune('0'+d)))
+	}
+	if p.LetterPrefix != "" {
+		for l := 'a'; l <= 'z'; l++ {
+			names = append(names, p.LetterPrefix+string(l))
+		}
 	}
 	for _, prov := range dialplan.Provinces() {
 		names = append(names, p.ProvincePrefix+prov.AreaCode)

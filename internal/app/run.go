@@ -195,7 +195,7 @@ func (a *App) ivrConfig(instance string) ivr.Config {
 		Prompts: ivr.Prompts{
 			Greeting: p.Greeting, EnterCode: p.EnterCode, Connecting: p.Connecting, Announce: p.Announce,
 			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
-			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix,
+			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix, LetterPrefix: p.LetterPrefix,
 		},
 		Instance: instance, Lease: ivrLease,
 	}
