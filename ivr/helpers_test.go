@@ -111,7 +111,7 @@ func testConfig() ivr.Config {
 			"default": "PJSIP/{number}@gw-viettel"},
 		Prompts: ivr.Prompts{Greeting: "vi/greeting", EnterCode: "vi/enter-code", Connecting: "vi/connecting",
 			Announce: "vi/announce", Province: "vi/province", ProvincePrefix: "vi/province-", PressOne: "vi/press-one",
-			Rate: "vi/rate", Thanks: "vi/thanks", Voicemail: "vi/voicemail", Goodbye: "vi/goodbye", DigitPrefix: "vi/digit-"},
+			Rate: "vi/rate", Thanks: "vi/thanks", Voicemail: "vi/voicemail", Goodbye: "vi/goodbye", DigitPrefix: "vi/digit-", LetterPrefix: "vi/letter-"},
 		Instance:        "test-1",
 		Lease:           30 * time.Second,
 		MaxPrompt:       5 * time.Second,

@@ -324,7 +324,12 @@ func auditCases() map[string]auditCase {
 		}, query: []string{"spy", "in", "app", "hotline"}, status: 200, missing: snoopMissing},
 		"POST /channels/{channelId}/dial": {vars: func(f *auditFix) map[string]string { return map[string]string{"channelId": f.leg()} },
 			query: []string{"timeout", "5"}, status: 204, stasis: true},
-		"GET /endpoints":                              {vars: none, status: 200},
+		"GET /endpoints": {vars: none, status: 200},
+		"GET /endpoints/{tech}/{resource}": {vars: func(*auditFix) map[string]string {
+			return map[string]string{"tech": "PJSIP", "resource": "gw-viettel"}
+		}, status: 200},
+		"GET /sounds":                                 {vars: none, query: []string{"lang", "vi", "format", "wav"}, status: 200},
+		"GET /sounds/{soundId}":                       {vars: func(*auditFix) map[string]string { return map[string]string{"soundId": "greeting"} }, status: 200},
 		"GET /playbacks/{playbackId}":                 {vars: func(f *auditFix) map[string]string { return map[string]string{"playbackId": f.playback()} }, status: 200},
 		"DELETE /playbacks/{playbackId}":              {vars: func(f *auditFix) map[string]string { return map[string]string{"playbackId": f.playback()} }, status: 204},
 		"GET /recordings/stored":                      {vars: none, status: 200},
@@ -357,11 +362,13 @@ var undocumented = map[string]map[int]string{
 	"DELETE /playbacks/{playbackId}":               {500: "Could not stop playback (nothing stoppable played yet)"},
 	"POST /bridges":                                {500: "Unable to create bridge (type)"},
 	"POST /bridges/{bridgeId}":                     {500: "Unable to create bridge (type)"},
+	"GET /sounds/{soundId}":                        {404: "Sound not found"},
 }
 
 func TestAuditFakeAgainstAPIDocs(t *testing.T) {
 	docs := loadDocs(t)
-	s, c, st, _ := setup(t, Options{Phones: map[string]Phone{"0900000019": NeverAnswers()}, Second: time.Second})
+	s, c, st, _ := setup(t, Options{Phones: map[string]Phone{"0900000019": NeverAnswers()}, Second: time.Second,
+		SoundFiles: []string{"vi/greeting.wav"}})
 	f := &auditFix{t: t, s: s, c: c, st: st, got: map[string]map[int]bool{}}
 	cases := auditCases()
 	served := map[string]bool{}
@@ -549,7 +556,7 @@ func TestUndocumentedStatusesAreExplained(t *testing.T) {
 			if docs[k].codes[status] {
 				t.Errorf("%s %d is documented; drop it from undocumented", k, status)
 			}
-			if why == "" || !slices.Contains([]int{400, 409, 412, 422, 500}, status) {
+			if why == "" || !slices.Contains([]int{400, 404, 409, 412, 422, 500}, status) {
 				t.Errorf("%s %d: %q", k, status, why)
 			}
 		}

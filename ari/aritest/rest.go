@@ -119,7 +119,7 @@ func (s *Server) routeTable() []route {
 		{"PUT", "/endpoints/sendMessage", params("to", "from", "body", "variables:body"), nil},
 		{"POST", "/endpoints/refer", params("to", "from", "refer_to", "to_self:bool", "variables:body"), nil},
 		{"GET", "/endpoints/{tech}", nil, nil},
-		{"GET", "/endpoints/{tech}/{resource}", nil, nil},
+		{"GET", "/endpoints/{tech}/{resource}", nil, s.getEndpoint},
 		{"PUT", "/endpoints/{tech}/{resource}/sendMessage", params("from", "body", "variables:body"), nil},
 		{"POST", "/endpoints/{tech}/{resource}/refer", params("from", "refer_to", "to_self:bool", "variables:body"), nil},
 		// events (GET /events, the WebSocket, is served by Handler itself)
@@ -148,8 +148,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/recordings/live/{recordingName}/mute", nil, nil},
 		{"DELETE", "/recordings/live/{recordingName}/mute", nil, nil},
 		// sounds
-		{"GET", "/sounds", params("lang", "format"), nil},
-		{"GET", "/sounds/{soundId}", nil, nil},
+		{"GET", "/sounds", params("lang", "format"), s.listSounds},
+		{"GET", "/sounds/{soundId}", nil, s.getSound},
 	}
 }
 
