@@ -37,7 +37,8 @@ type Options struct {
 	MediaLength func(uri string) time.Duration
 	// SoundExists, if set, says whether Asterisk finds the sound file of
 	// "sound:NAME" in language lang; an item whose file does not exist fails
-	// (see playback.go). Nil: every sound exists.
+	// (see playback.go). Nil: the sounds of SoundFiles exist ("LANG/NAME" or
+	// "NAME" with any extension), or every sound when SoundFiles is empty.
 	SoundExists func(name, lang string) bool
 	// DTMFGap is the pause between digits a scripted phone or caller presses. Default 250 ms.
 	DTMFGap time.Duration

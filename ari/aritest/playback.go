@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"net/http"
+	"path"
 	"strings"
 	"time"
 )
@@ -228,6 +229,25 @@ func (s *Server) mediaLength(uri string) time.Duration {
 	return s.opts.PlaybackLength
 }
 
+// soundExists reports whether Asterisk finds the file of sound:name in
+// language lang: Options.SoundExists, else Options.SoundFiles (looked up as
+// Asterisk does, "lang/name" then "name", any extension), else yes.
+func (s *Server) soundExists(name, lang string) bool {
+	if s.opts.SoundExists != nil {
+		return s.opts.SoundExists(name, lang)
+	}
+	if len(s.opts.SoundFiles) == 0 {
+		return true
+	}
+	for _, f := range s.opts.SoundFiles {
+		f = strings.TrimSuffix(f, path.Ext(f))
+		if f == lang+"/"+name || f == name {
+			return true
+		}
+	}
+	return false
+}
+
 // startItem plays p's current item (play_on_channel). Callers hold s.mu.
 func (s *Server) startItem(p *playback) {
 	p.state = "playing"
@@ -237,7 +257,7 @@ func (s *Server) startItem(p *playback) {
 	switch {
 	case strings.HasPrefix(uri, "sound:"):
 		p.controllable = true
-		if rest == "" || (s.opts.SoundExists != nil && !s.opts.SoundExists(rest, p.lang)) {
+		if rest == "" || !s.soundExists(rest, p.lang) {
 			s.itemEnded(p, false)
 			return
 		}

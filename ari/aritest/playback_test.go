@@ -205,3 +205,17 @@ func TestContinueWaitsForPlaybacks(t *testing.T) {
 		t.Fatalf("order %v: the continue must wait for c1 and c2; c3 never plays", order)
 	}
 }
+
+func TestSoundFilesDecideWhichSoundsPlay(t *testing.T) {
+	s, c, st, ctx := setup(t, Options{SoundFiles: []string{"vi/greeting.wav", "en/beep.gsm"}})
+	id := answeredCall(t, s, c, st, ctx)
+	c.must(t, ctx, 201, "POST", "/channels/"+id+"/play/sf", "media", "sound:vi/greeting,sound:beep,sound:vi/nope")
+	if got := pbSeq(t, ctx, st, "sf", 6); !strings.HasSuffix(got, "Started sound:vi/nope playing, Finished sound:vi/nope failed") ||
+		strings.Contains(got, "greeting>sound:beep failed") {
+		t.Fatalf("%s", got)
+	}
+	c.must(t, ctx, 201, "POST", "/channels/"+id+"/play/sf2", "media", "sound:greeting", "lang", "vi")
+	if got := pbSeq(t, ctx, st, "sf2", 2); got != "Started sound:greeting playing, Finished sound:greeting done" {
+		t.Fatalf("lang vi: %s", got)
+	}
+}
