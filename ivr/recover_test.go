@@ -131,8 +131,15 @@ func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
 		require.NoError(t, fake.WaitConnected(ctx, "hotline"))
 		old, err = fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
 		require.NoError(t, err)
+		legStart := prev.Subscribe(ari.ChannelKey(oldCall + "-leg1"))
 		_, err = prev.CreateChannel(ctx, ari.CreateChannelParams{ChannelID: oldCall + "-leg1", Endpoint: "PJSIP/" + ktv1Vina + "@gw-vinaphone"})
 		require.NoError(t, err)
+		for ev := range legStart.Events() { // dialled once in Stasis, as Asterisk requires
+			if _, ok := ev.(*ari.StasisStart); ok {
+				break
+			}
+		}
+		legStart.Close()
 		require.NoError(t, prev.Dial(ctx, oldCall+"-leg1", "", 0))
 		_, err = prev.CreateBridge(ctx, ari.CreateBridgeParams{ID: oldCall + "-br", Type: "mixing"})
 		require.NoError(t, err)

@@ -166,6 +166,7 @@ func (f *auditFix) caller() string {
 func (f *auditFix) leg() string {
 	id := f.id("leg")
 	f.c.must(f.t, testCtx(f.t), 200, "POST", "/channels/create", "endpoint", "Local/0900000019@test-phones", "app", "hotline", "channelId", id)
+	f.st.want(f.t, testCtx(f.t), "StasisStart", id)
 	return id
 }
 

@@ -60,6 +60,9 @@ func TestOurClientAgainstTheFake(t *testing.T) {
 	if _, err := cl.CreateChannel(ctx, ari.CreateChannelParams{ChannelID: "leg", Endpoint: "PJSIP/0900000017@gw-viettel", Originator: call.ID()}); err != nil {
 		t.Fatal(err)
 	}
+	if ss, ok := next("StasisStart").(*ari.StasisStart); !ok || ss.Channel.ID != "leg" {
+		t.Fatalf("the leg's StasisStart %#v", ss)
+	}
 	if err := cl.Dial(ctx, "leg", call.ID(), 20*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -157,7 +157,17 @@ func (s *Server) createChannel(q *req) {
 	data := strings.Join(append([]string{app}, args...), ",")
 	ch.dialplan.AppName, ch.dialplan.AppData = "Stasis", data
 	s.emitChannel(ch, event{Type: "ChannelDialplan", DialplanApp: strp("Stasis"), DialplanAppData: strp(data), Channel: ch.modelp()})
-	s.enterStasis(ch, app, args)
+	if s.opts.StasisEntryDelay < 0 {
+		s.enterStasis(ch, app, args)
+	} else {
+		// Not in Stasis until then: a dial (or anything else) is refused
+		// with 409, as on Asterisk when the answer came first.
+		s.after(s.opts.StasisEntryDelay, func() {
+			if !ch.gone {
+				s.enterStasis(ch, app, args)
+			}
+		})
+	}
 	q.ok(http.StatusOK, resp)
 }
 

@@ -21,6 +21,7 @@ func TestPhoneHangsUpAfterTalking(t *testing.T) {
 	c.must(t, ctx, 200, "POST", "/bridges/b", "type", "mixing")
 	c.must(t, ctx, 204, "POST", "/bridges/b/addChannel", "channel", id)
 	c.must(t, ctx, 200, "POST", "/channels/create", "endpoint", "PJSIP/0964512424@gw-vinaphone", "app", "hotline", "channelId", "ktv")
+	st.want(t, ctx, "StasisStart", "ktv")
 	c.must(t, ctx, 204, "POST", "/channels/ktv/dial", "caller", id)
 	st.want(t, ctx, "Dial", "ktv")
 	st.want(t, ctx, "Dial", "ktv") // ANSWER
@@ -62,6 +63,7 @@ func TestBridgePlaybackReachesEveryone(t *testing.T) {
 	st.want(t, ctx, "StasisStart", id)
 	c.must(t, ctx, 200, "POST", "/bridges", "bridgeId", "b").decode(t, &Bridge{})
 	c.must(t, ctx, 200, "POST", "/channels/create", "endpoint", "Local/0912000111@phones", "app", "hotline", "channelId", "leg")
+	st.want(t, ctx, "StasisStart", "leg")
 	c.must(t, ctx, 204, "POST", "/channels/leg/dial")
 	st.want(t, ctx, "Dial", "leg")
 	st.want(t, ctx, "Dial", "leg")

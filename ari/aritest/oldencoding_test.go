@@ -15,6 +15,7 @@ func TestOldRepeatedKeyEncodingFailsAsOnAsterisk(t *testing.T) {
 	s, c, st, ctx := setup(t, Options{DefaultPhone: Answers(0)})
 	caller := answeredCall(t, s, c, st, ctx)
 	c.must(t, ctx, 200, "POST", "/channels/create", "endpoint", "PJSIP/0945551519@gw-vinaphone", "app", "hotline", "channelId", "leg")
+	st.want(t, ctx, "StasisStart", "leg")
 	c.must(t, ctx, 204, "POST", "/channels/leg/dial")
 	if e := st.want(t, ctx, "ChannelStateChange", "leg"); e.Channel.State != "Up" {
 		t.Fatalf("leg %s", e.raw)

@@ -49,6 +49,15 @@ type Options struct {
 	LocalLinger time.Duration
 	// BeepLength delays RecordingStarted when a recording asks for a beep. Default 0.
 	BeepLength time.Duration
+	// StasisEntryDelay is how long after POST /channels/create has answered
+	// the new channel enters its application (StasisStart). Asterisk 22.10.1
+	// sends StasisStart sometimes before the create's answer and sometimes
+	// after it, and refuses a dial sent before it with 409 "Channel not in
+	// Stasis application" (about one leg in twenty on the real runs). The
+	// fake always takes the late path, so a client that dials without waiting
+	// for StasisStart fails here too. Default 5 ms; negative: inside the
+	// request, before the answer.
+	StasisEntryDelay time.Duration
 
 	// Phones scripts dialled numbers, keyed by number (digits; 0… and 84… forms
 	// are matched to each other).
@@ -221,6 +230,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LocalLinger <= 0 {
 		o.LocalLinger = 5 * time.Second
+	}
+	if o.StasisEntryDelay == 0 {
+		o.StasisEntryDelay = 5 * time.Millisecond
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 5 * time.Second

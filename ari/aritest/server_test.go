@@ -284,6 +284,7 @@ func TestCreateDialOutcomes(t *testing.T) {
 			if leg.ID != "L" || leg.State != "Down" {
 				t.Fatalf("create: %+v", leg)
 			}
+			st.want(t, ctx, "StasisStart", "L")
 			c.must(t, ctx, 204, "POST", "/channels/L/dial", "caller", call.ID(), "timeout", tc.timeout)
 			waitTypes(t, ctx, st, "L", tc.want)
 			if r, _ := c.do(ctx, "GET", "/channels/L"); r.status == 200 {
@@ -311,6 +312,7 @@ func TestBridgeAndHangups(t *testing.T) {
 	c.must(t, ctx, 204, "POST", "/channels/"+id+"/answer")
 	c.must(t, ctx, 200, "POST", "/bridges", "bridgeId", "b1", "type", "mixing")
 	c.must(t, ctx, 200, "POST", "/channels/create", "endpoint", "PJSIP/0964512424@gw-mobifone", "app", "hotline", "channelId", "leg")
+	st.want(t, ctx, "StasisStart", "leg")
 	c.must(t, ctx, 204, "POST", "/channels/leg/dial", "caller", id)
 	st.want(t, ctx, "Dial", "leg")
 	if e := st.want(t, ctx, "Dial", "leg"); *e.DialStatus != "ANSWER" {
@@ -610,4 +612,24 @@ func TestCheckCleanReportsLeftovers(t *testing.T) {
 	if last.Method != "DELETE" || last.Path != "/ari/bridges/left" || last.Status != 204 {
 		t.Fatalf("request log %+v", last)
 	}
+}
+
+// A created channel is not in Stasis until its StasisStart: a dial sent
+// straight after the create's answer is refused as on Asterisk 22.10.1 (409),
+// and succeeds once StasisStart has come.
+func TestDialBeforeStasisStartIsRefused(t *testing.T) {
+	s, c, st, ctx := setup(t, Options{StasisEntryDelay: 200 * time.Millisecond})
+	s.RequireCleanAtEnd(t, 2*time.Second)
+	s.SetPhone("0964512424", Answers(0))
+	call, _ := s.PlaceCall(CallSpec{Number: "0945551519"})
+	st.want(t, ctx, "StasisStart", call.ID())
+	c.must(t, ctx, 200, "POST", "/channels/create", "endpoint", "PJSIP/0964512424@gw-viettel", "app", "hotline", "channelId", "leg")
+	r := c.must(t, ctx, 409, "POST", "/channels/leg/dial", "caller", call.ID())
+	if !strings.Contains(string(r.body), "Channel not in Stasis application") {
+		t.Fatalf("409 body %s", r.body)
+	}
+	st.want(t, ctx, "StasisStart", "leg")
+	c.must(t, ctx, 204, "POST", "/channels/leg/dial", "caller", call.ID())
+	c.must(t, ctx, 204, "DELETE", "/channels/leg")
+	_ = call.Hangup()
 }
