@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ import (
 type mediaLog struct {
 	mu         sync.Mutex
 	playbacks  map[string][]string // playback id → media URIs
+	order      []string            // playback ids as first seen
 	recordings []string
 	changed    chan struct{} // closed and replaced on every change
 }
@@ -71,9 +73,14 @@ func (m *mediaLog) add(ev ari.Event) {
 	defer m.mu.Unlock()
 	switch e := ev.(type) {
 	case *ari.PlaybackStarted:
+		if _, ok := m.playbacks[e.Playback.ID]; !ok {
+			m.order = append(m.order, e.Playback.ID)
+		}
 		m.playbacks[e.Playback.ID] = append(m.playbacks[e.Playback.ID], e.Playback.MediaURI)
 	case *ari.PlaybackContinuing:
-		m.playbacks[e.Playback.ID] = append(m.playbacks[e.Playback.ID], e.Playback.MediaURI)
+		// Asterisk: every item of a media list gets its own PlaybackStarted
+		// (state playing); PlaybackContinuing names the item that just
+		// ended (res_stasis_playback.c), so it adds nothing here.
 	case *ari.RecordingStarted:
 		m.recordings = append(m.recordings, e.Recording.Name)
 	default:
@@ -97,6 +104,20 @@ func (m *mediaLog) playbacksOf(s string) int {
 		}
 	}
 	return n
+}
+
+// playbackStartingWith returns the media URIs of the first playback that
+// started with first: what that playback went through, item by item (one
+// PlaybackStarted per item).
+func (m *mediaLog) playbackStartingWith(first string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range m.order {
+		if uris := m.playbacks[id]; len(uris) > 0 && uris[0] == first {
+			return slices.Clone(uris)
+		}
+	}
+	return nil
 }
 
 // waitFor waits until ok holds for the log.

@@ -253,6 +253,9 @@ type realPhones struct {
 func newRealPhones(t *testing.T) *realPhones {
 	url, user, pass := os.Getenv("HOTLINE_TEST_ARI_URL"), os.Getenv("HOTLINE_TEST_ARI_USER"), os.Getenv("HOTLINE_TEST_ARI_PASSWORD")
 	if url == "" || user == "" || pass == "" {
+		if os.Getenv("HOTLINE_TEST_REQUIRE_ASTERISK") != "" {
+			t.Fatal("HOTLINE_TEST_REQUIRE_ASTERISK is set but HOTLINE_TEST_ARI_URL/USER/PASSWORD are not")
+		}
 		t.Skip("real Asterisk scenarios: set HOTLINE_TEST_ARI_URL, HOTLINE_TEST_ARI_USER and HOTLINE_TEST_ARI_PASSWORD " +
 			"to an Asterisk configured with deploy/asterisk/test (see its README.md)")
 	}
@@ -576,11 +579,18 @@ func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}), cfg: phoneConfig(d.unit())})
+	m := watchMedia(t, e)
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
 	require.Equal(t, []string{"KTV1/answered_unconfirmed", "KTV1/answered"}, r.results())
+	// The voicemail box never pressed 1, so it heard the whole announcement:
+	// one playback whose media moved through every sound in order (café
+	// K G 0 0 1 with the Vietnamese letter and digit prompts, province Kiên Giang by its area code, press 1).
+	require.Equal(t, []string{"sound:vi/announce", "sound:vi/letter-k", "sound:vi/letter-g", "sound:vi/digit-0", "sound:vi/digit-0",
+		"sound:vi/digit-1", "sound:vi/province", "sound:vi/province-0297", "sound:vi/press-one"},
+		m.playbackStartingWith("sound:vi/announce"), "the announcement the unconfirmed leg heard")
 	require.True(t, r.Legs[0].AnsweredAt.Valid)
 	require.False(t, r.Legs[0].AcceptedAt.Valid)
 	d.checkClean(t, ctx, e)

@@ -78,7 +78,7 @@ ast_modules=(
 	chan_pjsip res_rtp_asterisk res_timing_timerfd
 	codec_ulaw codec_alaw codec_gsm codec_a_mu codec_resample format_wav format_gsm format_pcm format_sln format_wav_gsm
 	res_format_attr_opus
-	bridge_simple bridge_native_rtp bridge_softmix bridge_holding res_musiconhold
+	bridge_simple bridge_native_rtp bridge_softmix bridge_holding chan_bridge_media res_musiconhold
 	res_http_websocket res_websocket_client res_stasis res_stasis_answer res_stasis_playback res_stasis_recording
 	res_stasis_snoop res_stasis_device_state res_ari res_ari_model res_ari_applications res_ari_asterisk
 	res_ari_bridges res_ari_channels res_ari_device_states res_ari_endpoints res_ari_events
