@@ -161,6 +161,8 @@ type envOption struct {
 	before func(*aritest.Server)
 	// dir replaces testDirectory.
 	dir *dialplan.Directory
+	// wrapARI, when set, stands between the call flow and the ARI client.
+	wrapARI func(ivr.ARI) ivr.ARI
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -229,7 +231,11 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 	if os.Getenv("IVR_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
+	var api ivr.ARI = client
+	if o.wrapARI != nil {
+		api = o.wrapARI(client)
+	}
+	srv, err := ivr.New(cfg, ivr.Deps{ARI: api, Directory: func() *dialplan.Directory { return dir },
 		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log})
 	require.NoError(t, err)
 	e := &env{t: t, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,

@@ -242,7 +242,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		l.cancelled = errReservedElsewhere.Error()
 		l.hangup(ari.HangupNormal)
 	default:
-		if err := c.s.ari.Dial(rctx, l.id, "", ring); err != nil {
+		if err := c.dialLeg(rctx, l.id, ring); err != nil {
 			l.rec.Detail = "dial: " + err.Error()
 			l.unreach = true
 			log.Warn("could not dial", "err", err)
@@ -394,6 +394,30 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		return l
 	}
 	return l
+}
+
+// dialNotInStasisFor bounds the retries of a dial that Asterisk refuses
+// because the new leg is not in Stasis yet.
+const dialNotInStasisFor = time.Second
+
+// dialLeg dials a leg just created with /channels/create. Asterisk answers
+// the create before the channel is in Stasis (it enters Stasis on a thread
+// of its own): a dial right after can get 409 "Channel not in Stasis
+// application" (seen on Asterisk 22.10.1 with PJSIP legs), so a 409 is
+// retried for a short while.
+func (c *call) dialLeg(ctx context.Context, id string, ring time.Duration) error {
+	deadline := time.Now().Add(dialNotInStasisFor)
+	for {
+		err := c.s.ari.Dial(ctx, id, "", ring)
+		if !errors.Is(err, ari.ErrNotInStasis) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // onAnswer handles the person answering: the announcement starts. It
