@@ -325,7 +325,8 @@ type gwPlay struct {
 	early bool   // audio as early media (from the 183 on), not only after the answer
 	// number it gets, when not KTV1's number of its carrier.
 	number string
-	// phone is how the trace describes it to the fake (replay "phone" step).
+	// phone is how the trace describes it to the fake: a replay "phone"
+	// step (number and trunk added), or, with "k": "trunk", a trunk state.
 	phone map[string]any
 }
 
@@ -460,8 +461,9 @@ var sipScenarios = []sipScenario{
 		trace: "sip_503_then_other_gateway",
 		ktv1:  []string{sipKTV1Vina},
 		gw: map[string]gwPlay{
-			"vinaphone": {file: "gw_unavailable_503.xml", phone: map[string]any{"behavior": "congestion", "ring_ms": 1000,
-				"sip": "180, then 503 Service Unavailable after 1 s"}},
+			// For the fake a congested trunk: the number is not the problem.
+			"vinaphone": {file: "gw_unavailable_503.xml", phone: map[string]any{"k": "trunk", "name": "gw-vinaphone",
+				"state": "congested", "ring_ms": 1000, "sip": "180, then 503 Service Unavailable after 1 s"}},
 			// The same number, through the other gateway.
 			"viettel": func() gwPlay { g := answering("1"); g.number = sipKTV1Vina; return g }(),
 		},
@@ -654,6 +656,9 @@ func (s *sipSetup) run(t *testing.T, sc sipScenario) {
 		ph := map[string]any{"k": "phone", "number": numbers[carrier], "trunk": "gw-" + carrier}
 		if g.number != "" {
 			ph["number"] = g.number
+		}
+		if g.phone["k"] == "trunk" {
+			ph = map[string]any{}
 		}
 		for k, v := range g.phone {
 			ph[k] = v
