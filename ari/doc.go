@@ -5,10 +5,11 @@
 // that uses it):
 //
 //   - REST: typed calls for the resources a Stasis application needs
-//     (channels, bridges, playbacks, recordings, applications, asterisk). Every
-//     call takes a context.Context; HTTP status codes become typed errors
-//     (*Error, which unwraps to sentinels such as ErrNotFound or
-//     ErrNotInStasis) checked before any body is decoded.
+//     (channels, bridges, playbacks, recordings, applications, asterisk),
+//     and those a set-up check needs (endpoints, sounds). Every call takes a
+//     context.Context; HTTP status codes become typed errors (*Error, which
+//     unwraps to sentinels such as ErrNotFound or ErrNotInStasis) checked
+//     before any body is decoded.
 //   - Events: the /ari/events WebSocket decoded into typed structs
 //     (StasisStart, Dial, ChannelHangupRequest, …; any other type arrives as
 //     *RawEvent). Run keeps the socket up: exponential backoff with jitter,

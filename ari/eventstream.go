@@ -99,17 +99,23 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 
 	attempt := 0
+	// refused is set once a 401/403 has been logged: wrong credentials are
+	// said once, then retried quietly (debug) until the socket is up.
+	refused := false
 	for {
 		up := false
-		err := c.session(ctx, func() { up, attempt = true, 0 })
+		err := c.session(ctx, func() { up, attempt, refused = true, 0, false })
 		if ctx.Err() != nil {
 			return nil
 		}
 		switch {
 		case up:
 			c.log.Warn("ari: events socket lost", "err", err)
+		case errors.Is(err, ErrUnauthorized) && refused:
+			c.log.Debug("ari: events socket refused", "err", err, "attempt", attempt+1)
 		case errors.Is(err, ErrUnauthorized):
-			c.log.Error("ari: events socket refused", "err", err)
+			c.log.Error("ari: events socket refused: wrong ARI user or password; retrying quietly", "err", err)
+			refused = true
 		default:
 			c.log.Warn("ari: events socket connect failed", "err", err, "attempt", attempt+1)
 		}

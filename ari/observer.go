@@ -52,9 +52,11 @@ var operations = []string{
 	"channels.get", "channels.hangup", "channels.list", "channels.moh_start", "channels.moh_stop",
 	"channels.originate", "channels.play", "channels.record", "channels.ring", "channels.ring_stop",
 	"channels.snoop", "channels.var_get", "channels.var_set",
+	"endpoints.get", "endpoints.list",
 	"playbacks.get", "playbacks.stop",
 	"recordings.live_cancel", "recordings.live_get", "recordings.live_stop",
 	"recordings.stored_delete", "recordings.stored_get",
+	"sounds.get",
 }
 
 // Operations returns every op name Observer.RequestDone can receive, so a

@@ -343,6 +343,32 @@ func TestRESTRequests(t *testing.T) {
 			}
 			return err
 		}, "GET", "/ari/asterisk/variable", q("variable", "HOTLINE_MODE"), "", "asterisk.var_get"},
+
+		{"endpoint get", 200, `{"technology":"PJSIP","resource":"gw-viettel","state":"online","channel_ids":[]}`, func() error {
+			e, err := c.GetEndpoint(ctx, "PJSIP", "gw-viettel")
+			if err == nil && (e.Resource != "gw-viettel" || e.State != EndpointOnline) {
+				t.Errorf("endpoint = %+v", e)
+			}
+			return err
+		}, "GET", "/ari/endpoints/PJSIP/gw-viettel", q(), "", "endpoints.get"},
+		{"endpoint list", 200, `[{"technology":"PJSIP","resource":"gw-viettel","state":"offline","channel_ids":["1795555480.53"]}]`, func() error {
+			es, err := c.ListEndpoints(ctx)
+			if err == nil && (len(es) != 1 || es[0].State != EndpointOffline || len(es[0].ChannelIDs) != 1) {
+				t.Errorf("endpoints = %+v", es)
+			}
+			return err
+		}, "GET", "/ari/endpoints", q(), "", "endpoints.list"},
+		{"sound get", 200, `{"id":"greeting","formats":[{"language":"vi","format":"wav"},{"language":"en","format":"gsm"}]}`, func() error {
+			s, err := c.GetSound(ctx, "greeting")
+			if err == nil && (!s.HasLanguage("vi") || !s.HasLanguage("en") || s.HasLanguage("fr")) {
+				t.Errorf("sound = %+v", s)
+			}
+			return err
+		}, "GET", "/ari/sounds/greeting", q(), "", "sounds.get"},
+		{"sound id escaped", 200, `{"id":"digits/1","formats":[{"language":"en","format":"gsm"}]}`, func() error {
+			_, err := c.GetSound(ctx, "digits/1")
+			return err
+		}, "GET", "/ari/sounds/digits%2F1", q(), "", "sounds.get"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

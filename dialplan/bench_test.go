@@ -184,3 +184,16 @@ func TestSyntheticDirectory(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 }
+
+// BenchmarkCoverage: the 7-day coverage of 20,000 cafés / 1,000 staff, as
+// serve recomputes it for the coverage gauges.
+func BenchmarkCoverage(b *testing.B) {
+	dir, err := NewDirectory(syntheticData(20000, 1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := time.Date(2026, 11, 23, 0, 0, 0, 0, Location())
+	for b.Loop() {
+		dir.Coverage(CoverageRequest{From: from, Trunks: testTrunks})
+	}
+}

@@ -7,7 +7,9 @@
 // into an indexed immutable snapshot; Identify finds the calling café (caller
 // ID, DTMF code, area code); Directory.Plan orders who is rung, on which
 // number and through which trunk, and why; Decision.Report and
-// Decision.WriteText explain it to a supervisor.
+// Decision.WriteText explain it to a supervisor. Directory.Coverage plans
+// calls over the coming days to find when a province or a café would ring no
+// technician (coverage gaps).
 //
 // Numbering facts come from the embedded copies of /work/shared/vn/*.csv
 // (data/); see that directory's NOTES.md. All times are evaluated in

@@ -6,8 +6,9 @@ import (
 
 // announcement is what an answering person hears before pressing 1: "hotline
 // call from café <code digits>, province <name>, press 1 to accept". A code's
-// letters are spelled with Asterisk's characters: media; parts that are not
-// known (unknown café, unknown province) are left out.
+// letters are the LetterPrefix sounds (Asterisk's characters: media, English
+// letter names, without one); parts that are not known (unknown café,
+// unknown province) are left out.
 func (c *call) announcement() []string {
 	p := c.s.cfg.Prompts
 	c.mu.Lock()
@@ -20,6 +21,8 @@ func (c *call) announcement() []string {
 			media = append(media, "sound:"+p.DigitPrefix+string(r))
 		case r >= '0' && r <= '9':
 			media = append(media, "digits:"+string(r))
+		case r >= 'A' && r <= 'Z' && p.LetterPrefix != "":
+			media = append(media, "sound:"+p.LetterPrefix+string(r-'A'+'a'))
 		case r >= 'A' && r <= 'Z':
 			media = append(media, "characters:"+string(r))
 		}

@@ -111,7 +111,7 @@ func testConfig() ivr.Config {
 			"default": "PJSIP/{number}@gw-viettel"},
 		Prompts: ivr.Prompts{Greeting: "vi/greeting", EnterCode: "vi/enter-code", Connecting: "vi/connecting",
 			Announce: "vi/announce", Province: "vi/province", ProvincePrefix: "vi/province-", PressOne: "vi/press-one",
-			Rate: "vi/rate", Thanks: "vi/thanks", Voicemail: "vi/voicemail", Goodbye: "vi/goodbye", DigitPrefix: "vi/digit-"},
+			Rate: "vi/rate", Thanks: "vi/thanks", Voicemail: "vi/voicemail", Goodbye: "vi/goodbye", DigitPrefix: "vi/digit-", LetterPrefix: "vi/letter-"},
 		Instance:        "test-1",
 		Lease:           30 * time.Second,
 		MaxPrompt:       5 * time.Second,
@@ -161,8 +161,6 @@ type envOption struct {
 	before func(*aritest.Server)
 	// dir replaces testDirectory.
 	dir *dialplan.Directory
-	// wrapARI, when set, stands between the call flow and the ARI client.
-	wrapARI func(ivr.ARI) ivr.ARI
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -231,11 +229,7 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 	if os.Getenv("IVR_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var api ivr.ARI = client
-	if o.wrapARI != nil {
-		api = o.wrapARI(client)
-	}
-	srv, err := ivr.New(cfg, ivr.Deps{ARI: api, Directory: func() *dialplan.Directory { return dir },
+	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
 		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log})
 	require.NoError(t, err)
 	e := &env{t: t, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,

@@ -181,6 +181,59 @@ type leg struct {
 // it up.
 const hangupSettle = time.Second
 
+// stasisEntryLimit bounds the wait for a created channel's StasisStart.
+const stasisEntryLimit = 3 * time.Second
+
+// awaitStasis waits until the created channel has entered the application.
+// Asterisk may answer POST /channels/create before the channel is in Stasis,
+// and a dial sent then is refused with 409 "Channel not in Stasis
+// application" (seen on Asterisk 22.10.1, roughly one leg in twenty). Before
+// it is dialled a channel's only other events are noise (variables set) or
+// its end, which is recorded. It reports false when the channel ended first;
+// when the limit passes (e.g. the events link is down) the dial is tried
+// anyway and its own error decides.
+func (l *leg) awaitStasis(limit time.Duration) bool {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		select {
+		case ev, ok := <-l.sub.Events():
+			if !ok {
+				l.ended = true
+				return false
+			}
+			switch e := ev.(type) {
+			case *ari.StasisStart:
+				if e.Channel.ID == l.id {
+					return true
+				}
+			case *ari.ChannelHangupRequest:
+				if e.Channel.ID == l.id && !e.Soft && e.Cause > 0 && l.cause == 0 {
+					l.cause = e.Cause
+				}
+			case *ari.StasisEnd:
+				if e.Channel.ID == l.id {
+					l.ended, l.unreach = true, true
+					return false
+				}
+			case *ari.ChannelDestroyed:
+				if e.Channel.ID == l.id {
+					if e.Cause > 0 {
+						l.cause = e.Cause
+					}
+					l.ended, l.unreach = true, true
+					return false
+				}
+			}
+		case <-l.gone:
+			l.ended, l.unreach = true, true
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+}
+
 // ringRoute rings t through r until the leg ends, or the person accepts.
 func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Route, ring time.Duration, hold *reservation) *leg {
 	l := &leg{c: c, id: c.newID("leg"), t: t, gone: make(chan struct{})}
@@ -235,6 +288,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		defer cancel()
 		_ = c.s.ari.Hangup(hctx, l.id, ari.HangupNormal)
 	})
+	if !l.awaitStasis(stasisEntryLimit) {
+		log.Warn("outgoing channel ended before it entered the application")
+	}
 	deniedC := hold.denied
 	select {
 	case <-deniedC:
@@ -242,7 +298,10 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		l.cancelled = errReservedElsewhere.Error()
 		l.hangup(ari.HangupNormal)
 	default:
-		if err := c.dialLeg(rctx, l.id, ring); err != nil {
+		if l.ended {
+			break
+		}
+		if err := c.s.ari.Dial(rctx, l.id, "", ring); err != nil {
 			l.rec.Detail = "dial: " + err.Error()
 			l.unreach = true
 			log.Warn("could not dial", "err", err)
@@ -394,30 +453,6 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		return l
 	}
 	return l
-}
-
-// dialNotInStasisFor bounds the retries of a dial that Asterisk refuses
-// because the new leg is not in Stasis yet.
-const dialNotInStasisFor = time.Second
-
-// dialLeg dials a leg just created with /channels/create. Asterisk answers
-// the create before the channel is in Stasis (it enters Stasis on a thread
-// of its own): a dial right after can get 409 "Channel not in Stasis
-// application" (seen on Asterisk 22.10.1 with PJSIP legs), so a 409 is
-// retried for a short while.
-func (c *call) dialLeg(ctx context.Context, id string, ring time.Duration) error {
-	deadline := time.Now().Add(dialNotInStasisFor)
-	for {
-		err := c.s.ari.Dial(ctx, id, "", ring)
-		if !errors.Is(err, ari.ErrNotInStasis) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // onAnswer handles the person answering: the announcement starts. It

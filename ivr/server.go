@@ -61,6 +61,10 @@ type Prompts struct {
 	Goodbye        string
 	// DigitPrefix + "0".."9" names a digit.
 	DigitPrefix string
+	// LetterPrefix + "a".."z" names a letter of a café code (spoken the
+	// Vietnamese way); Asterisk's own characters: media (English letter
+	// sounds) when empty.
+	LetterPrefix string
 }
 
 // Config is the call flow's configuration. Zero durations take the Default…

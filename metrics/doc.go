@@ -14,7 +14,7 @@
 //
 // A label never carries a caller ID, a channel ID, a café code or any other
 // per-call value. Every label value comes from a small fixed set, from the
-// directory (region and staff codes), or from names chosen in code or
+// directory (region, staff and province codes), or from names chosen in code or
 // configuration (ARI operations, Asterisk node names, database operations,
 // trunk names), which are admitted only while they look like names (no
 // digits for operations) and only up to a fixed count. A value outside its
@@ -58,7 +58,9 @@
 //	hotline_directory_last_load_timestamp_seconds          1
 //	hotline_cdr_spooled                                    1
 //	hotline_db_errors_total{op}                            ≤ 32 operations (+ other)
-//	hotline_metrics_label_rejected_total{label}            14 label names
+//	hotline_coverage_gap_hours{region,province}            provinces with an active café (≤ 63)
+//	hotline_coverage_cafes{region,problem}                 (R+1) × 2 problems
+//	hotline_metrics_label_rejected_total{label}            16 label names
 //	hotline_build_info{version}                            1, when Options.Version is set
 //
 // Per-staff series are bounded by the number of staff in the directory. The

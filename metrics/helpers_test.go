@@ -18,6 +18,7 @@ var testOptions = Options{
 	Regions:             []string{"north", "central", "south"},
 	Staff:               []string{"KTV01", "KTV02", "AM01"},
 	ARINodes:            []string{"pbx-a"},
+	Provinces:           []string{"ha-noi", "kien-giang"},
 	NoRuntimeCollectors: true,
 }
 
@@ -159,6 +160,8 @@ func exercise(m *Metrics) {
 	m.DirectoryLoaded(time.Unix(1_700_000_000, 0))
 	m.SetSpooled(3)
 	m.DBError("write_call")
+	m.SetCoverage([]ProvinceCoverage{{Region: "north", Province: "ha-noi", GapHours: 9}},
+		[]CafeCoverage{{Region: "north", Problem: "no_technician", Cafes: 2}})
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,6 +45,9 @@ type Options struct {
 	// Trunks are trunk names other than the carrier names and "default"
 	// that legs may report (e.g. "gw-backup"). Any other trunk is "other".
 	Trunks []string
+	// Provinces are the province codes of the directory (a fixed list of
+	// 63); only these become values of the province label.
+	Provinces []string
 	// Version, when set, is exported as hotline_build_info{version}.
 	Version string
 	// NoRuntimeCollectors leaves out the Go runtime (go_*) and process
@@ -55,7 +59,7 @@ type Options struct {
 // *Metrics is valid: every method is then a no-op.
 type Metrics struct {
 	// Closed label sets.
-	outcomes, methods, results, roles, carriers, states, kinds, scores, eventTypes fixedSet
+	outcomes, methods, results, roles, carriers, states, kinds, scores, eventTypes, problems, provinces fixedSet
 	// Open label sets, bounded by pattern and count.
 	ariOps, ariNodes, dbOps, trunks *openSet
 	// Directory-driven label sets; their mutex also orders series creation
@@ -95,6 +99,11 @@ type Metrics struct {
 	dbErrors   *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	lastReload prometheus.Gauge
+
+	// coverageMu orders SetCoverage calls (each resets and refills).
+	coverageMu    sync.Mutex
+	coverageGap   *prometheus.GaugeVec
+	coverageCafes *prometheus.GaugeVec
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -112,6 +121,8 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 		kinds:      newFixedSet(DirectoryKinds),
 		scores:     newFixedSet(Scores),
 		eventTypes: newFixedSet(ARIEventTypes),
+		problems:   newFixedSet(CoverageProblems),
+		provinces:  newFixedSet(opts.Provinces),
 		ariOps:     newOpenSet(opPattern, maxARIOps),
 		ariNodes:   newOpenSet(nodePattern, maxARINodes),
 		dbOps:      newOpenSet(opPattern, maxDBOps),
@@ -124,6 +135,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerStaff(f)
 	m.registerARI(f)
 	m.registerSystem(f)
+	m.registerCoverage(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
@@ -288,7 +300,7 @@ func (m *Metrics) registerSystem(f promauto.Factory) {
 // rejectedLabels are the labels whose unknown values are counted.
 var rejectedLabels = []string{
 	"outcome", "method", "region", "role", "carrier", "trunk", "result", "staff", "score",
-	"state", "kind", "op", "node", "type",
+	"state", "kind", "op", "node", "type", "province", "problem",
 }
 
 // precreate creates the series of every known label combination at 0.
@@ -353,6 +365,9 @@ func (m *Metrics) createRegion(region string) {
 		m.ratings.WithLabelValues(region, s)
 	}
 	m.complaints.WithLabelValues(region)
+	for _, pb := range CoverageProblems {
+		m.coverageCafes.WithLabelValues(region, pb)
+	}
 }
 
 // deleteRegion removes the series of a region that left the directory.
@@ -366,6 +381,8 @@ func (m *Metrics) deleteRegion(region string) {
 	m.talk.DeletePartialMatch(l)
 	m.ratings.DeletePartialMatch(l)
 	m.complaints.DeletePartialMatch(l)
+	m.coverageCafes.DeletePartialMatch(l)
+	m.coverageGap.DeletePartialMatch(l)
 }
 
 // SetRegions replaces the set of region codes used as label values, creating

@@ -85,3 +85,26 @@ pg_stop() {
 }
 
 pg_url() { echo "postgres://postgres@127.0.0.1:$1/${2:-postgres}?sslmode=disable"; }
+
+# port_holder PORT prints what listens on TCP PORT ("asterisk (pid 23379)",
+# "a process of another user" when ss cannot tell), or nothing when the port
+# is free.
+port_holder() {
+	local port=$1 line proc pid
+	if command -v ss >/dev/null 2>&1; then
+		line=$(ss -Hltnp "sport = :$port" 2>/dev/null | head -1)
+		[ -n "$line" ] || return 0
+		proc=$(printf '%s' "$line" | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p')
+		echo "${proc:-a process of another user}"
+	elif (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "another program"
+	fi
+}
+
+# need_free_port PORT WHAT HINT stops the script with one line when PORT is
+# taken: what needs it, what holds it, and what to do.
+need_free_port() {
+	local holder
+	holder=$(port_holder "$1")
+	[ -z "$holder" ] || die "port $1 ($2) is taken by $holder: $3"
+}

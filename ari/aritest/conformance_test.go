@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -136,6 +137,9 @@ const harnessApp = "aritest-harness"
 func newRealDriver(t *testing.T, ctx context.Context) *realDriver {
 	url, user, pass := os.Getenv("HOTLINE_TEST_ARI_URL"), os.Getenv("HOTLINE_TEST_ARI_USER"), os.Getenv("HOTLINE_TEST_ARI_PASSWORD")
 	if url == "" || user == "" || pass == "" {
+		if os.Getenv("HOTLINE_TEST_REQUIRE_ASTERISK") != "" {
+			t.Fatal("HOTLINE_TEST_REQUIRE_ASTERISK is set but HOTLINE_TEST_ARI_URL/USER/PASSWORD are not")
+		}
 		t.Skip("HOTLINE_TEST_ARI_URL, HOTLINE_TEST_ARI_USER and HOTLINE_TEST_ARI_PASSWORD not set")
 	}
 	c := newTClient(url, user, pass)
@@ -225,7 +229,7 @@ func (d *realDriver) checkClean(t *testing.T, ctx context.Context) {
 		d.c.must(t, ctx, 200, "GET", "/channels").decode(t, &chs)
 		var left []string
 		for _, c := range chs {
-			if strings.HasPrefix(c.Name, "Local/2@hotline") || strings.Contains(c.Name, "@test-phones") {
+			if isTestChannel(c) {
 				left = append(left, c.ID+" "+c.Name)
 			}
 		}
@@ -236,6 +240,28 @@ func (d *realDriver) checkClean(t *testing.T, ctx context.Context) {
 			t.Fatalf("channels left behind: %v", left)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func isTestChannel(c Channel) bool {
+	return strings.HasPrefix(c.Name, "Local/2@hotline") || strings.Contains(c.Name, "@test-phones")
+}
+
+// sweep hangs up every channel a scenario may have left on the shared
+// Asterisk, so that one failure does not spill into the next scenario or
+// into the next package's suite (which would take them for calls).
+func (d *realDriver) sweep() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var chs []Channel
+	res, err := d.c.do(ctx, "GET", "/channels")
+	if err != nil || res.status != 200 || json.Unmarshal(res.body, &chs) != nil {
+		return
+	}
+	for _, c := range chs {
+		if isTestChannel(c) {
+			_, _ = d.c.do(ctx, "DELETE", "/channels/"+c.ID)
+		}
 	}
 }
 
@@ -299,7 +325,10 @@ func (e *confEnv) dialLeg(t *testing.T, kind, callerID string, timeout int) stri
 		t.Fatalf("created leg state %s", ev.Channel.State)
 	}
 	e.c.must(t, e.ctx, 204, "POST", "/channels/"+leg+"/dial", "caller", callerID, "timeout", fmt.Sprint(timeout))
-	if ev := e.st.want(t, e.ctx, "Dial", leg); *ev.DialStatus != "" {
+	// The dial's first event is the one without a status; a phone that rings
+	// at once may have its RINGING published first by a loaded Asterisk (seen
+	// on 22.10.1 at load 12 on 2 cores): both say the dial is under way.
+	if ev := e.st.want(t, e.ctx, "Dial", leg); *ev.DialStatus != "" && *ev.DialStatus != "RINGING" {
 		t.Fatalf("first Dial status %q", *ev.DialStatus)
 	}
 	return leg
@@ -524,6 +553,12 @@ func TestConformanceAsterisk(t *testing.T) {
 	runConformance(t, func(t *testing.T) confDriver {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return newRealDriver(t, ctx)
+		d := newRealDriver(t, ctx)
+		t.Cleanup(func() {
+			if t.Failed() {
+				d.sweep()
+			}
+		})
+		return d
 	})
 }

@@ -55,6 +55,10 @@ type Options struct {
 	// KnownTrunks, if non-empty, makes PJSIP endpoints other than these fail with
 	// 500 {"error": "Allocation failed"}, as for an unknown endpoint.
 	KnownTrunks []string
+	// SoundFiles are the files in Asterisk's sounds folder, relative to it
+	// ("vi/greeting.wav"): what GET /sounds and /sounds/{id} report (the
+	// first directory is the language). Default none.
+	SoundFiles []string
 
 	// ContinueKeepsChannel makes POST /channels/{id}/continue leave the channel
 	// alive in the dialplan (outside Stasis) instead of hanging it up, i.e. the

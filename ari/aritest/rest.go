@@ -85,6 +85,9 @@ func (s *Server) Handler() http.Handler {
 	h("GET /ari/asterisk/variable", s.getGlobal)
 	h("POST /ari/asterisk/variable", s.setGlobal)
 	h("GET /ari/endpoints", s.listEndpoints)
+	h("GET /ari/endpoints/{tech}/{resource}", s.getEndpoint)
+	h("GET /ari/sounds", s.listSounds)
+	h("GET /ari/sounds/{id}", s.getSound)
 	h("/", func(r *req) { r.fail(http.StatusNotFound, "Resource not found") })
 	return mux
 }

@@ -35,6 +35,8 @@ commands:
   migrate                create or update the database schema
   import FILE.csv...     import directory CSV files (regions, areas, staff, cafes, holidays)
   route NUMBER           show who a call from NUMBER would ring, and why
+  route --gaps           show when, in the coming 7 days, calls would ring no technician
+  doctor                 check the set-up (database, directory, Asterisk, trunks, prompts, coverage)
   simulate               run a fake Asterisk and place generated calls (no Asterisk needed)
   version                print the version
 
@@ -70,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRoute(ctx, rest, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, rest, stdout, stderr)
+	case "doctor":
+		err = cmdDoctor(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "hotline %s\n", version)
 		return exitOK
@@ -85,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.Is(err, errChecksFailed):
+		return exitFail
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "hotline %s: %v\n", cmd, err)
 		return exitUsage

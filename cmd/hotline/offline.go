@@ -45,12 +45,14 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func cmdRoute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const synopsis = "hotline route NUMBER [--code CAFE] [--at RFC3339] [--json]  |  hotline route --gaps [--at RFC3339] [--json]"
 	fs, cfgPath := newFlags("route", stderr)
 	code := fs.String("code", "", "café code as typed on the keypad")
-	at := fs.String("at", "", "time of the call, RFC 3339 (default: now)")
+	at := fs.String("at", "", "time of the call, RFC 3339 (default: now); with --gaps the start of the 7 days")
 	asJSON := fs.Bool("json", false, "print the stable JSON report")
+	gaps := fs.Bool("gaps", false, "instead of one call: when, in the coming 7 days (Asia/Ho_Chi_Minh), calls from each province and café would ring no technician")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: hotline route NUMBER [--code CAFE] [--at RFC3339] [--json]\n\n")
+		fmt.Fprintf(stderr, "usage: %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
 	// Flags may follow the number: hotline route 0945551519 --json.
@@ -58,29 +60,38 @@ func cmdRoute(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rest := fs.Args()
-	if len(rest) == 0 {
-		return usageError{errors.New("missing NUMBER: hotline route NUMBER [--code CAFE] [--at RFC3339] [--json]")}
+	number := ""
+	if len(rest) > 0 {
+		number = rest[0]
+		if err := parse(fs, rest[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+		}
 	}
-	number := rest[0]
-	if err := parse(fs, rest[1:]); err != nil {
-		return err
+	switch {
+	case *gaps && (number != "" || *code != ""):
+		return usageError{errors.New("--gaps looks at every province and café: no NUMBER or --code with it")}
+	case !*gaps && number == "":
+		return usageError{errors.New("missing NUMBER: " + synopsis)}
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	opts := app.RouteOptions{Code: *code, JSON: *asJSON}
+	var when time.Time
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
 			return usageError{fmt.Errorf("--at %q is not an RFC 3339 time like 2026-11-25T03:00:00+07:00", *at)}
 		}
-		opts.At = t
+		when = t
 	}
 	cfg, err := loadConfig(*cfgPath, false)
 	if err != nil {
 		return err
 	}
-	return badInput(app.Route(ctx, cfg, number, opts, stdout))
+	if *gaps {
+		return badInput(app.Gaps(ctx, cfg, app.GapsOptions{At: when, JSON: *asJSON}, stdout))
+	}
+	return badInput(app.Route(ctx, cfg, number, app.RouteOptions{Code: *code, JSON: *asJSON, At: when}, stdout))
 }
 
 // badInput turns the app's bad-input errors and an out-of-date schema into

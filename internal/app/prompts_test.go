@@ -8,24 +8,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/internal/config"
 )
 
 // Every prompt the call flow can play with the default configuration exists
 // in deploy/asterisk/sounds as an 8 kHz mono WAV: the greeting and the rest,
-// the digits of café codes, and every province's name.
+// the digits and letters of café codes, and every province's name.
 func TestShippedPromptsCoverTheConfiguration(t *testing.T) {
 	const dir = "../../deploy/asterisk/sounds"
 	p := config.Default().Prompts
-	names := []string{p.Greeting, p.EnterCode, p.Connecting, p.Announce, p.Province, p.PressOne, p.Rate,
-		p.Thanks, p.Voicemail, p.Goodbye}
-	for d := range 10 {
-		names = append(names, p.DigitPrefix+string(rune('0'+d)))
-	}
-	for _, prov := range dialplan.Provinces() {
-		names = append(names, p.ProvincePrefix+prov.AreaCode)
-	}
+	names := promptNames(p)
+	require.Contains(t, names, "vi/letter-k", "café codes' letters are spoken")
+	require.Contains(t, names, "vi/province-0297")
 	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join(dir, name+".wav"))
 		require.NoError(t, err, "prompt %s", name)

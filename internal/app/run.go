@@ -80,11 +80,18 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 
 	m := metrics.New(a.registerer, metrics.Options{
 		ARINodes: []string{a.cfg.ARI.Node}, Trunks: extraTrunks(a.cfg.Trunks), Version: a.opts.Version,
-		NoRuntimeCollectors: true,
+		Provinces: provinceCodes(), NoRuntimeCollectors: true,
 	})
 	a.metrics = m
 
-	watcher, err := store.WatchDirectory(ctx, db, a.cfg.Database.URL, func(d *dialplan.Directory) { a.directoryLoaded(d) },
+	coverageKick := make(chan struct{}, 1)
+	watcher, err := store.WatchDirectory(ctx, db, a.cfg.Database.URL, func(d *dialplan.Directory) {
+		a.directoryLoaded(d)
+		select {
+		case coverageKick <- struct{}{}:
+		default:
+		}
+	},
 		store.WatchOptions{Logger: a.log.With("component", "directory"),
 			Directory: []dialplan.Option{dialplan.WithTet(a.cfg.Call.TetDaysBefore, a.cfg.Call.TetDaysAfter)}})
 	if err != nil {
@@ -149,6 +156,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	goFn("ari-watch", func(ctx context.Context) error { a.watchARI(ctx, client); return nil })
 	goFn("ivr", calls.Run)
 	goFn("voicemails", func(ctx context.Context) error { a.pollVoicemails(ctx, st); return nil })
+	goFn("coverage", func(ctx context.Context) error { a.watchCoverage(ctx, watcher.Current, coverageKick); return nil })
 
 	select {
 	case <-ctx.Done():
@@ -187,7 +195,7 @@ func (a *App) ivrConfig(instance string) ivr.Config {
 		Prompts: ivr.Prompts{
 			Greeting: p.Greeting, EnterCode: p.EnterCode, Connecting: p.Connecting, Announce: p.Announce,
 			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
-			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix,
+			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix, LetterPrefix: p.LetterPrefix,
 		},
 		Instance: instance, Lease: ivrLease,
 	}
@@ -285,6 +293,16 @@ func extraTrunks(trunks map[string]string) []string {
 		if k != "default" {
 			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// provinceCodes are the directory's province codes (the metrics' province
+// label values).
+func provinceCodes() []string {
+	var out []string
+	for _, p := range dialplan.Provinces() {
+		out = append(out, p.Code)
 	}
 	return out
 }

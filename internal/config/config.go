@@ -110,7 +110,8 @@ type Prompts struct {
 	Thanks         string `yaml:"thanks"`
 	Voicemail      string `yaml:"voicemail"`
 	Goodbye        string `yaml:"goodbye"`
-	DigitPrefix    string `yaml:"digit_prefix"` // digits are DigitPrefix+"0".."9"
+	DigitPrefix    string `yaml:"digit_prefix"`  // digits are DigitPrefix+"0".."9"
+	LetterPrefix   string `yaml:"letter_prefix"` // a café code's letters are LetterPrefix+"a".."z"
 }
 
 // Default returns the configuration used where neither file nor environment
@@ -163,6 +164,7 @@ func Default() Config {
 			Voicemail:      "vi/voicemail",
 			Goodbye:        "vi/goodbye",
 			DigitPrefix:    "vi/digit-",
+			LetterPrefix:   "vi/letter-",
 		},
 	}
 }

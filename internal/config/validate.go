@@ -108,6 +108,7 @@ func (c Config) validate(online bool) error {
 		"prompts.rate": c.Prompts.Rate, "prompts.thanks": c.Prompts.Thanks,
 		"prompts.voicemail": c.Prompts.Voicemail, "prompts.goodbye": c.Prompts.Goodbye,
 		"prompts.digit_prefix": c.Prompts.DigitPrefix, "prompts.province_prefix": c.Prompts.ProvincePrefix,
+		"prompts.letter_prefix": c.Prompts.LetterPrefix,
 	} {
 		if v == "" || strings.ContainsAny(v, " \t,") {
 			bad("%s: %q must be a sound name without spaces or commas", key, v)
