@@ -127,8 +127,46 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	if ctx.Err() != nil {
 		return
 	}
-	destroy() // the caller is alone for the rating
+	// The caller is alone for the rating.
+	c.leaveBridge(ctx, bridgeID, destroy)
 	c.rate(ctx, l)
+}
+
+// bridgeLeftWait bounds the wait for the caller to be out of the bridge.
+const bridgeLeftWait = 2 * time.Second
+
+// leaveBridge destroys the bridge and waits until Asterisk says the caller
+// left it. Asterisk answers the DELETE before the caller is out, and a
+// prompt started in between is queued to the bridge and lost without a
+// trace (seen on Asterisk 22.10.1 with SIP channels: the play answered 201,
+// then no PlaybackStarted, ever; 404 for it later).
+func (c *call) leaveBridge(ctx context.Context, bridgeID string, destroy func()) {
+	sub := c.s.ari.Subscribe(ari.BridgeKey(bridgeID))
+	defer sub.Close()
+	destroy()
+	t := time.NewTimer(bridgeLeftWait)
+	defer t.Stop()
+	for {
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				return
+			}
+			switch e := ev.(type) {
+			case *ari.ChannelLeftBridge:
+				if e.Channel.ID == c.channelID {
+					return
+				}
+			case *ari.BridgeDestroyed:
+				return
+			}
+		case <-t.C:
+			c.log.Warn("the caller did not leave the destroyed bridge in time", "bridge", bridgeID)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // rate asks the caller for a score 1–5 (9 = complaint about the person) and
