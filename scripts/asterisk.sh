@@ -165,7 +165,7 @@ ast_start() {
 		record = 1400/500,0/15000
 		info = 950/330,1400/330,1800/330,0/1000
 	EOF
-	[ -f "$dir/etc/rtp.conf" ] || printf '[general]\nrtpstart = 30000\nrtpend = 31000\n' >"$dir/etc/rtp.conf"
+	[ -f "$dir/etc/rtp.conf" ] || printf '[general]\nrtpstart = 10000\nrtpend = 19998\n' >"$dir/etc/rtp.conf"
 	# The Vietnamese prompts, Asterisk's "beep" (recordings start with it) and
 	# a hold music file of our own (no sound package is installed).
 	ln -s "$PWD/deploy/asterisk/sounds/vi" "$dir/lib/sounds/vi"
