@@ -22,6 +22,11 @@ type spool struct {
 	f    *os.File // opened O_APPEND
 	lock *os.File
 	n    int // records in the file
+
+	// The steps of compaction that can fail, replaceable by tests to inject
+	// a failure (default os.Rename and syncDir).
+	rename  func(oldpath, newpath string) error
+	syncDir func(dir string) error
 }
 
 func openSpool(path string) (*spool, error) {
@@ -36,7 +41,7 @@ func openSpool(path string) (*spool, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("store: spool %s is in use by another process: %w", path, err)
 	}
-	s := &spool{path: path, lock: lock}
+	s := &spool{path: path, lock: lock, rename: os.Rename, syncDir: syncDir}
 	if err := s.reopen(); err != nil {
 		_ = lock.Close()
 		return nil, err
@@ -166,10 +171,10 @@ func (s *spool) dropHead(end int64) error {
 	if err := writeFileSync(tmp, tail); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
+	if err := s.rename(tmp, s.path); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
+	if err := s.syncDir(filepath.Dir(s.path)); err != nil {
 		return err
 	}
 	s.n = countLines(tail)
