@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -157,7 +158,7 @@ func (s *spool) dropHead(end int64) error {
 		return fmt.Errorf("store: spool shrank under us (%d < %d bytes)", len(data), end)
 	}
 	tail := data[end:]
-	if len(tail) == 0 {
+	if len(tail) == 0 && s.f != nil {
 		if err := s.f.Truncate(0); err != nil {
 			return err
 		}
@@ -172,13 +173,23 @@ func (s *spool) dropHead(end int64) error {
 		return err
 	}
 	if err := s.rename(tmp, s.path); err != nil {
-		return err
+		return err // the old spool is still in place and in use
+	}
+	// From here on the path names the new file: switch to it whatever
+	// happens next, or later appends would go to the unlinked old one.
+	s.n = countLines(tail)
+	reopenErr := s.reopen()
+	if reopenErr != nil && s.f != nil {
+		// Without a handle on the new file, append opens the path each time.
+		_ = s.f.Close()
+		s.f = nil
 	}
 	if err := s.syncDir(filepath.Dir(s.path)); err != nil {
-		return err
+		// The rename may not survive a crash: the old file would come back
+		// with the replayed head, which is then skipped by its call ids.
+		return errors.Join(fmt.Errorf("store: spool: fsync directory: %w", err), reopenErr)
 	}
-	s.n = countLines(tail)
-	return s.reopen()
+	return reopenErr
 }
 
 // reject appends rec with the reason to the .rejected file, for a person to
