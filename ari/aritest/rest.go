@@ -128,6 +128,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, fn func(*req)
 		s.logRequest(r, raw, http.StatusUnauthorized)
 		return
 	}
+	if s.injectFault(w, r, raw) { // scripted faults (faults.go)
+		return
+	}
 	if len(bytes.TrimSpace(raw)) > 0 {
 		var obj map[string]any
 		if err := json.Unmarshal(raw, &obj); err != nil {
