@@ -14,6 +14,7 @@ import (
 	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/ivr"
 	"github.com/csm-vn/hotline/store"
+	"github.com/csm-vn/hotline/store/pgtest"
 )
 
 // memRecorder keeps records in memory.
@@ -49,6 +50,21 @@ func (s slowReserver) Release(context.Context, string, string) error { return ni
 // whole answered call makes (ari-req/call). The reservation database answers
 // after 20 ms and records go to memory: neither is on the path to the dial.
 func BenchmarkCallSetup(b *testing.B) {
+	benchCallSetup(b, slowReserver{delay: 20 * time.Millisecond})
+}
+
+// BenchmarkCallSetupPostgres is BenchmarkCallSetup with the real
+// reservation store on the test database (HOTLINE_TEST_DATABASE_URL):
+// what a database on the same machine costs the call set-up.
+func BenchmarkCallSetupPostgres(b *testing.B) {
+	db, _ := pgtest.Open(b)
+	if err := store.Migrate(context.Background(), db); err != nil {
+		b.Fatal(err)
+	}
+	benchCallSetup(b, store.New(db))
+}
+
+func benchCallSetup(b *testing.B, res ivr.Reserver) {
 	fake := aritest.Start(b, aritest.Options{Second: time.Second,
 		DefaultPhone: aritest.Phone{Outcome: aritest.OutcomeAnswer, Keys: "1", KeysAfter: time.Millisecond,
 			HangupAfter: 5 * time.Millisecond}})
@@ -65,7 +81,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	dir := testDirectory(b)
 	rec := &memRecorder{}
 	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
-		Reserver: slowReserver{delay: 20 * time.Millisecond}, Recorder: rec,
+		Reserver: res, Recorder: rec,
 		Now: func() time.Time { return weekday10 }})
 	if err != nil {
 		b.Fatal(err)
