@@ -95,6 +95,8 @@ type Metrics struct {
 	dbErrors   *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	lastReload prometheus.Gauge
+
+	faults faultMetrics // faults.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -124,6 +126,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerStaff(f)
 	m.registerARI(f)
 	m.registerSystem(f)
+	m.registerFaults(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
