@@ -29,8 +29,8 @@ func (m *memRecorder) Submit(r store.CallRecord) {
 	m.recs = append(m.recs, r)
 }
 
-// slowReserver is a database that takes its time: nothing on the way to the
-// first dial may wait for it.
+// slowReserver is a database that takes its time (less than the reservation
+// budget): the first dial waits for it, nothing else on the way does.
 type slowReserver struct{ delay time.Duration }
 
 func (s slowReserver) Reserve(ctx context.Context, _, _, _ string, _ time.Duration) (bool, error) {
@@ -48,7 +48,8 @@ func (s slowReserver) Release(context.Context, string, string) error { return ni
 // time from StasisStart of a known café's call to the first outgoing dial
 // request (setup-ms, mean; p50-ms, p99-ms), and the number of ARI requests a
 // whole answered call makes (ari-req/call). The reservation database answers
-// after 20 ms and records go to memory: neither is on the path to the dial.
+// after 20 ms (the person is reserved before being dialled: that wait is on
+// the path to the dial) and records go to memory (not on it).
 func BenchmarkCallSetup(b *testing.B) {
 	benchCallSetup(b, slowReserver{delay: 20 * time.Millisecond})
 }
