@@ -109,8 +109,9 @@ type Config struct {
 	// RequestTimeout bounds each teardown request (hangups, bridge
 	// destruction) made after the call's context ended.
 	RequestTimeout time.Duration
-	// ShutdownTimeout bounds the teardown of live calls when Run's context
-	// ends.
+	// ShutdownTimeout is how long Run waits, when its context ends, for
+	// live calls to tear down before it warns that calls are still retrying;
+	// it keeps waiting (every teardown step is bounded by TeardownTries).
 	ShutdownTimeout time.Duration
 	// ReconcileGrace is how long start-up reconciliation waits before it
 	// treats a channel of the application that never sent us a StasisStart as
@@ -338,7 +339,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // dialplan (callers, recorded as interrupted) or hung up (our outgoing legs);
 // after a reconnect, calls whose channels vanished meanwhile are ended and
 // recorded. When ctx ends every live call is hung up and recorded as
-// interrupted, within Config.ShutdownTimeout.
+// interrupted; Run returns once every call's goroutines are done.
 //
 // Run is called once. New already subscribes to StasisStart, so calls
 // arriving before Run starts wait for it.
