@@ -165,10 +165,13 @@ func (l *leg) watchdog() {
 		return // the flow or confirmEnd sees the end
 	}
 	if err != nil && !ari.IsNotFound(err) {
-		l.log.Error("the watchdog could not hang up a leg we had given up on; Asterisk's absolute timeout remains",
-			"err", err)
+		// Kept until Asterisk confirms the end: try again a limit later.
+		l.log.Error("the watchdog could not hang up a leg we had given up on; trying again later",
+			"err", err, "next_in", l.c.s.cfg.MaxLeg)
+		l.c.s.rearmAbandoned(l)
+		return
 	}
-	l.c.s.forgetAbandoned(l, err == nil || ari.IsNotFound(err))
+	l.c.s.forgetAbandoned(l)
 }
 
 // finish classifies a leg that is over and records it; it releases what
@@ -279,12 +282,12 @@ func (l *leg) awaitEnd(d time.Duration) bool {
 // watchdog stays armed (and Asterisk's absolute timeout); reconciliation
 // after an ARI reconnect also looks at the leg again.
 func (l *leg) abandon() {
+	l.c.s.keepAbandoned(l) // first: the watchdog acts on an abandoned leg only once it is kept
 	l.setState(legAbandoned)
 	l.c.s.met.HangupGivenUp()
 	l.log.Error("gave up hanging up a leg; its watchdog stays armed, and Asterisk's absolute timeout",
 		"tries", l.tries)
 	l.sub.Close()
-	l.c.s.keepAbandoned(l)
 }
 
 // keepAbandoned remembers a leg we gave up hanging up, until its watchdog
@@ -295,15 +298,23 @@ func (s *Server) keepAbandoned(l *leg) {
 	s.abandoned[l.id] = l
 }
 
-// forgetAbandoned forgets an abandoned leg; gone says Asterisk confirmed
-// its end.
-func (s *Server) forgetAbandoned(l *leg, gone bool) {
-	if gone && l.st.CompareAndSwap(int32(legAbandoned), int32(legGone)) {
+// rearmAbandoned arms an abandoned leg's watchdog again, unless the server
+// stopped watching it.
+func (s *Server) rearmAbandoned(l *leg) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.abandoned[l.id]; ok {
+		l.watch.Reset(s.cfg.MaxLeg)
+	}
+}
+
+// forgetAbandoned forgets an abandoned leg whose end Asterisk confirmed (or
+// accepted to bring about).
+func (s *Server) forgetAbandoned(l *leg) {
+	if l.st.CompareAndSwap(int32(legAbandoned), int32(legGone)) {
 		l.log.Info("a leg we had given up hanging up has ended")
 	}
-	if l.watch != nil && gone {
-		l.watch.Stop()
-	}
+	l.watch.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.abandoned, l.id)

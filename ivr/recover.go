@@ -231,14 +231,14 @@ func (s *Server) reconcileAbandoned(ctx context.Context, present map[string]bool
 	s.mu.Unlock()
 	for _, l := range legs {
 		if !present[l.id] {
-			s.forgetAbandoned(l, true)
+			s.forgetAbandoned(l)
 			continue
 		}
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 		err := s.ari.Hangup(hctx, l.id, ari.HangupNormal)
 		cancel()
 		if err == nil || ari.IsNotFound(err) {
-			s.forgetAbandoned(l, true)
+			s.forgetAbandoned(l)
 		}
 	}
 }
