@@ -14,6 +14,7 @@ import (
 	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/ivr"
 	"github.com/csm-vn/hotline/store"
+	"github.com/csm-vn/hotline/store/pgtest"
 )
 
 // memRecorder keeps records in memory.
@@ -28,8 +29,8 @@ func (m *memRecorder) Submit(r store.CallRecord) {
 	m.recs = append(m.recs, r)
 }
 
-// slowReserver is a database that takes its time: nothing on the way to the
-// first dial may wait for it.
+// slowReserver is a database that takes its time (less than the reservation
+// budget): the first dial waits for it, nothing else on the way does.
 type slowReserver struct{ delay time.Duration }
 
 func (s slowReserver) Reserve(ctx context.Context, _, _, _ string, _ time.Duration) (bool, error) {
@@ -47,8 +48,24 @@ func (s slowReserver) Release(context.Context, string, string) error { return ni
 // time from StasisStart of a known café's call to the first outgoing dial
 // request (setup-ms, mean; p50-ms, p99-ms), and the number of ARI requests a
 // whole answered call makes (ari-req/call). The reservation database answers
-// after 20 ms and records go to memory: neither is on the path to the dial.
+// after 20 ms (the person is reserved before being dialled: that wait is on
+// the path to the dial) and records go to memory (not on it).
 func BenchmarkCallSetup(b *testing.B) {
+	benchCallSetup(b, slowReserver{delay: 20 * time.Millisecond})
+}
+
+// BenchmarkCallSetupPostgres is BenchmarkCallSetup with the real
+// reservation store on the test database (HOTLINE_TEST_DATABASE_URL):
+// what a database on the same machine costs the call set-up.
+func BenchmarkCallSetupPostgres(b *testing.B) {
+	db, _ := pgtest.Open(b)
+	if err := store.Migrate(context.Background(), db); err != nil {
+		b.Fatal(err)
+	}
+	benchCallSetup(b, store.New(db))
+}
+
+func benchCallSetup(b *testing.B, res ivr.Reserver) {
 	fake := aritest.Start(b, aritest.Options{Second: time.Second,
 		DefaultPhone: aritest.Phone{Outcome: aritest.OutcomeAnswer, Keys: "1", KeysAfter: time.Millisecond,
 			HangupAfter: 5 * time.Millisecond}})
@@ -65,7 +82,7 @@ func BenchmarkCallSetup(b *testing.B) {
 	dir := testDirectory(b)
 	rec := &memRecorder{}
 	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
-		Reserver: slowReserver{delay: 20 * time.Millisecond}, Recorder: rec,
+		Reserver: res, Recorder: rec,
 		Now: func() time.Time { return weekday10 }})
 	if err != nil {
 		b.Fatal(err)

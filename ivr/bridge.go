@@ -68,11 +68,11 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	defer maxT.Stop()
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
-	for !l.ended {
+	for !l.over {
 		select {
 		case ev, ok := <-l.sub.Events():
 			if !ok {
-				l.ended = true
+				l.over = true
 				break
 			}
 			switch e := ev.(type) {
@@ -81,7 +81,9 @@ func (c *call) talk(ctx context.Context, l *leg) {
 					if !e.Soft && e.Cause > 0 && l.cause == 0 {
 						l.cause = e.Cause
 					}
-					l.hungUp = true // it is going: nothing for us to hang up
+					if l.state() == legUp {
+						l.setState(legEnding) // it is going: nothing for us to hang up
+					}
 					if grace == nil {
 						// Its cause may follow in ChannelDestroyed; the caller
 						// does not wait long for it.
@@ -90,8 +92,9 @@ func (c *call) talk(ctx context.Context, l *leg) {
 				}
 			case *ari.StasisEnd:
 				if e.Channel.ID == l.id {
+					l.ended()
 					if l.cause != 0 {
-						l.ended = true
+						l.over = true
 					} else if grace == nil {
 						grace = time.After(100 * time.Millisecond)
 					}
@@ -101,15 +104,17 @@ func (c *call) talk(ctx context.Context, l *leg) {
 					if l.cause == 0 {
 						l.cause = e.Cause
 					}
-					l.ended = true
+					l.ended()
+					l.over = true
 				}
 			}
 		case <-l.gone:
-			l.ended = true
+			l.ended()
+			l.over = true
 		case <-grace:
-			l.ended = true
+			l.over = true
 		case <-l.settled:
-			l.ended = true
+			l.over = true
 		case <-ctxDone:
 			ctxDone = nil
 			l.hangup(ari.HangupNormal)

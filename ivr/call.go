@@ -56,6 +56,11 @@ type call struct {
 	resync       chan struct{}   // closed and replaced after each reconcile
 	rec          store.CallRecord
 
+	// owned are the call's goroutines besides its flow (database
+	// reservations, hangups being retried, marks of who was rung):
+	// teardown waits for them.
+	owned sync.WaitGroup
+
 	// Flow-only fields (the serve goroutine).
 	holds      []*reservation
 	offered    bool
@@ -191,9 +196,10 @@ func (c *call) answer(ctx context.Context) error {
 
 // plan identifies and plans, and records what it learnt.
 func (c *call) plan(dir *dialplan.Directory, id dialplan.Identification) dialplan.Decision {
+	rot := c.rotation() // the database's, within ReserveBudget: not part of the (pure) decision's time
 	t0 := time.Now()
 	dec := dir.Plan(dialplan.PlanRequest{
-		ID: id, At: c.started, Live: c.s, Rotation: c.s, Trunks: c.s.cfg.Trunks,
+		ID: id, At: c.started, Live: c.s, Rotation: rot, Trunks: c.s.cfg.Trunks,
 		Ring: c.s.cfg.Ring, MaxTargets: c.s.cfg.MaxTargets,
 	})
 	c.s.met.RoutingDecision(time.Since(t0))

@@ -12,30 +12,51 @@
 // send StasisStart; they are recognised and never taken for new calls. The
 // call's flow is straight-line code with a context cancelled, with a cause,
 // when the caller's channel hangs up (ChannelHangupRequest, StasisEnd). Its
-// teardown — hanging up what is left, the record — runs on
-// context.WithoutCancel with a bounded timeout. Every ARI resource id is
+// teardown — hanging up what is left, releasing people, the record — runs
+// on context.WithoutCancel with bounded requests; what must happen (a
+// hangup, a release) is retried with backoff (TeardownTries,
+// TeardownBackoff) and giving up is logged at ERROR and counted
+// (hotline_hangups_given_up_total, hotline_reservation_releases_given_up_total),
+// never silent. Every goroutine of a call (its database reservations and
+// releases, retries, the marks of who was rung) is owned by the call and
+// waited for by its teardown; Run returns only when every call is done.
+// Every ARI resource id is
 // chosen by us and subscribed to before the request that creates it
 // ("<call>-leg1", "<call>-pb3", "<call>-br", "hotline-vm-<call>").
 //
 // # The call
 //
 //  1. Caller ID names a café: the plan is made at once (the directory is in
-//     memory) and the first person's phone is dialled while the caller is
-//     answered and hears the greeting and "connecting"; nothing on that path
-//     waits for the database. Otherwise: answer, greeting, the café code by
+//     memory; who was rung last comes from the database, within
+//     ReserveBudget) and the first person's phone is dialled, once their
+//     reservation is confirmed (within ReserveBudget), while the caller is
+//     answered and hears the greeting and "connecting". Otherwise: answer,
+//     greeting, the café code by
 //     DTMF (first-digit, inter-digit and overall timeouts, '#' ends, '*'
 //     restarts, CodeTries tries; digits typed during the greeting count),
 //     then identification by code, else a landline's area code, else none
 //     (operators).
-//  2. dialplan.Plan orders the people (Live = Server.Busy, Rotation = the
-//     last time this instance rang each person). Each target is reserved,
-//     then rung with create + dial: the hotline's caller ID
+//  2. dialplan.Plan orders the people (Live = Server.Busy, Rotation = when
+//     each person was last rung by any instance: the database's
+//     staff_last_rung, or this instance's memory when the database does not
+//     answer within ReserveBudget). Each person is reserved (see
+//     Reservations), then rung with create + dial: the hotline's caller ID
 //     (CALLERID(num) and CONNECTEDLINE(num,i) set at creation, no "caller"
 //     given to dial so the café's number is not copied), its ring timeout
 //     (ours, with Asterisk's dial timeout as a backstop), and a hard limit
 //     (MaxLeg on top of the ring timeout; MaxCall once bridged) enforced by a
 //     watchdog independent of the flow. The caller hears ringback (or music
 //     on hold) all along.
+//
+// A leg's life in Asterisk is an explicit state (leg.go: new, up, ending,
+// hanging up, hangup failing, abandoned, gone), kept apart from what the
+// flow does with it: "we asked Asterisk to hang up" is not "Asterisk says it
+// is gone". A hangup Asterisk refuses (an error status, a timeout) or does
+// not confirm is asked again with backoff until Asterisk confirms the end
+// (StasisEnd, ChannelDestroyed, or 404); meanwhile the flow moves on. The
+// leg's watchdog stays armed until then, and also after we give up
+// (abandoned), so its hard limit still ends it; reconciliation after an ARI
+// reconnect looks at abandoned legs again.
 //  3. The leg's result comes from its hangup cause (a SIP 486 gives no Dial
 //     BUSY status; a dial timeout gives no NOANSWER status): 17 busy; 16, 18,
 //     19 no answer; 34, 38, 41, 42, 44 congestion; others failed. A final
@@ -60,19 +81,30 @@
 //
 // # Reservations
 //
-// A person is reserved before being rung, and released when the target is
-// done with (after its alternate route, or after the conversation). The
-// in-memory reservation of this instance decides at once (two cafés of the
-// same KTV: the second call skips the KTV — a plan made meanwhile already
-// sees Busy); the database reservation (other instances) is made
-// concurrently with the dial, and if the database says someone else holds
-// the person, the leg is hung up (result cancelled, detail "on another
-// hotline call") and the next target is rung. A database error leaves the
-// in-memory reservation in force: a database blink must not silence the
-// hotline. A person skipped because this instance already holds them gets no
-// leg record (nobody was rung). When the Reserver can ExtendLeases
-// (store.Store) Run extends this instance's leases every Lease/3, and at
-// start it releases reservations a previous run of the same Instance left.
+// A person is reserved before being rung — once for all their numbers — and
+// released when the call moves on to someone else (or after the
+// conversation). The in-memory reservation of this instance decides at once
+// (two cafés of the same KTV: the second call skips the KTV — a plan made
+// meanwhile already sees Busy). Then the database (other instances) is
+// asked before any leg is created, and given ReserveBudget (150 ms) to
+// answer: if someone else holds the person they are not rung at all (no leg
+// record) and the next person is. If it does not answer in time, or fails,
+// the person is dialled on this instance's reservation alone — logged at
+// WARN with the call's fields and counted
+// (hotline_reservations_memory_only_total): a database blink must not
+// silence the hotline. A refusal that comes later still hangs the leg up
+// (result cancelled, detail "on another hotline call"). A reserve that
+// failed on our side may have committed, so it is released as well. A
+// person skipped because this instance already holds them gets no leg
+// record either (nobody was rung).
+//
+// Releases are retried with backoff; giving up is logged at ERROR and
+// counted. When the Reserver can ExtendLeases (store.Store) Run renews,
+// every Lease/3, the leases of the calls still in progress only, so a row
+// we failed to release expires within a lease. At start, before taking
+// calls, it releases what a previous run of the same Instance left (and
+// logs how many): Instance must stay the same across restarts and differ
+// between processes running at once.
 //
 // # Records
 //
@@ -109,5 +141,6 @@
 //
 // Drain makes new calls continue in the dialplan while live calls finish;
 // Wait returns when none is left. When Run's context ends every live call
-// is hung up (legs cancelled) and recorded, within ShutdownTimeout.
+// is hung up (legs cancelled) and recorded; Run returns once every call's
+// teardown, retries included, is done (a warning after ShutdownTimeout).
 package ivr

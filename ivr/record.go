@@ -10,7 +10,9 @@ import (
 
 // teardown ends the call whatever happened — the caller hung up, the flow
 // finished, the server is stopping, a panic — and submits its one record.
-// It uses the call's context without its cancellation, bounded.
+// What must happen (hanging up, releasing people) is retried with backoff
+// by goroutines the call owns; teardown returns once they are all done, so
+// nothing of the call outlives it.
 func (c *call) teardown() {
 	// Legs end inside the flow; anything still registered (a panic) goes.
 	c.mu.Lock()
@@ -19,16 +21,11 @@ func (c *call) teardown() {
 		stray = append(stray, id)
 	}
 	c.mu.Unlock()
-	ctx, cancel := c.teardownCtx()
-	defer cancel()
 	for _, id := range stray {
-		_ = c.s.ari.Hangup(ctx, id, ari.HangupNormal)
-		c.s.ownLeg(id, nil)
+		c.hangupChannel(id, "leg")
 	}
 	if !c.callerLeft() {
-		if err := c.s.ari.Hangup(ctx, c.channelID, ari.HangupNormal); err != nil && !ari.IsNotFound(err) {
-			c.log.Warn("could not hang up the caller", "err", err)
-		}
+		c.hangupChannel(c.channelID, "caller")
 	}
 	for _, r := range c.holds { // normally all released already
 		c.unhold(r)
@@ -38,6 +35,40 @@ func (c *call) teardown() {
 	c.s.rec.Submit(rec)
 	c.log.Info("call ended", "outcome", string(rec.Outcome), "legs", len(rec.Legs),
 		"wait", rec.Wait, "talk", rec.Talk, "detail", rec.Detail)
+	c.owned.Wait()
+}
+
+// hangupChannel hangs up one of the call's channels (what is "leg" or
+// "caller") at teardown. The first try is made now; when it fails, the
+// retries run in a goroutine the call owns, and giving up is logged at
+// ERROR and counted.
+func (c *call) hangupChannel(id, what string) {
+	defer func() {
+		if what == "leg" {
+			c.s.ownLeg(id, nil)
+		}
+	}()
+	hangup := func(ctx context.Context) error {
+		if err := c.s.ari.Hangup(ctx, id, ari.HangupNormal); err != nil && !ari.IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+	ctx, cancel := c.teardownCtx()
+	err := hangup(ctx)
+	cancel()
+	if err == nil {
+		return
+	}
+	c.log.Warn("could not hang up at teardown; retrying", "what", what, "channel", id, "err", err)
+	c.goOwned(func() {
+		tries, err := c.s.retry(1, hangup)
+		if err != nil {
+			c.s.met.HangupGivenUp()
+			c.log.Error("gave up hanging up a channel at teardown; Asterisk's own limits remain", "what", what,
+				"channel", id, "tries", tries, "err", err)
+		}
+	})
 }
 
 // record builds the call's record and counts its end in the metrics.

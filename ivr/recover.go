@@ -215,5 +215,30 @@ func (s *Server) reconcileCalls(ctx context.Context, seqBefore uint64, asked tim
 		c.resync = make(chan struct{})
 		c.mu.Unlock()
 	}
+	s.reconcileAbandoned(ctx, present)
 	s.log.Info("reconciled after ARI reconnect", "live_calls", len(calls), "ended", ended, "legs_gone", legsGone)
+}
+
+// reconcileAbandoned looks again at the legs we gave up hanging up: gone
+// ones are forgotten (their watchdog stopped), the others get one more
+// hangup request.
+func (s *Server) reconcileAbandoned(ctx context.Context, present map[string]bool) {
+	s.mu.Lock()
+	legs := make([]*leg, 0, len(s.abandoned))
+	for _, l := range s.abandoned {
+		legs = append(legs, l)
+	}
+	s.mu.Unlock()
+	for _, l := range legs {
+		if !present[l.id] {
+			s.forgetAbandoned(l)
+			continue
+		}
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+		err := s.ari.Hangup(hctx, l.id, ari.HangupNormal)
+		cancel()
+		if err == nil || ari.IsNotFound(err) {
+			s.forgetAbandoned(l)
+		}
+	}
 }

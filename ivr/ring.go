@@ -11,17 +11,20 @@ import (
 	"github.com/csm-vn/hotline/store"
 )
 
-// errReservedElsewhere: the database says another call (another instance)
-// holds the person.
-var errReservedElsewhere = errors.New("on another hotline call (reserved by another instance)")
-
 // ringAll rings the plan's targets in order until someone accepts, then
 // bridges; when nobody does, it offers voicemail. in is what the caller
-// hears meanwhile.
+// hears meanwhile. A person is reserved before their first number is
+// dialled and released once the call moves on to someone else.
 func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 	defer in.stop()
 	var prevRole dialplan.Role
 	elsewhere := map[string]bool{} // staff another instance holds
+	var hold *reservation          // the person being rung
+	unreserve := func() {
+		c.unhold(hold)
+		hold = nil
+	}
+	defer unreserve()
 	for _, t := range dec.Targets {
 		if ctx.Err() != nil {
 			return
@@ -29,10 +32,19 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 		if elsewhere[t.Staff] {
 			continue
 		}
-		hold, ok := c.reserve(t)
-		if !ok {
-			c.log.Info("skipping target: already on a hotline call", "staff", t.Staff)
-			continue
+		if hold == nil || hold.staff != t.Staff {
+			unreserve()
+			h, err := c.reserve(t)
+			switch {
+			case errors.Is(err, errReservedElsewhere):
+				elsewhere[t.Staff] = true // not on their other numbers either
+				c.log.Info("skipping target: reserved by another instance", "staff", t.Staff)
+				continue
+			case err != nil:
+				c.log.Info("skipping target: already on a hotline call", "staff", t.Staff)
+				continue
+			}
+			hold = h
 		}
 		if prevRole != "" && prevRole != t.Role {
 			c.s.met.Fallback(string(prevRole), string(t.Role))
@@ -43,19 +55,19 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 			select {
 			case <-hold.denied:
 				elsewhere[t.Staff] = true // not on their other numbers either
+				unreserve()
 			default:
 			}
-			c.unreserve(t, hold)
 			continue
 		}
 		in.stop()
 		c.talk(ctx, l)
-		c.unreserve(t, hold)
 		return
 	}
 	if ctx.Err() != nil {
 		return
 	}
+	unreserve()
 	c.exhausted = true
 	in.stop()
 	c.voicemail(ctx)
@@ -88,99 +100,6 @@ func (c *call) tryTarget(ctx context.Context, t dialplan.Target, hold *reservati
 	return nil
 }
 
-// reservation is one person reserved for this call: in memory at once, and
-// in the database concurrently (the dial never waits for the database).
-type reservation struct {
-	staff    string
-	denied   chan struct{} // closed when the database says someone else holds them
-	release  chan struct{} // closed when the call is done with them
-	released bool          // flow goroutine only
-}
-
-// reserve reserves t's person. The in-memory reservation decides at once;
-// the database reservation (across instances) is confirmed concurrently
-// with the dial and, if refused, cancels the leg. A database error is
-// logged and the in-memory reservation stands: a database blink must not
-// silence the hotline.
-func (c *call) reserve(t dialplan.Target) (*reservation, bool) {
-	if !c.s.reserveMem(t.Staff, c.id, time.Now()) {
-		return nil, false
-	}
-	r := &reservation{staff: t.Staff, denied: make(chan struct{}), release: make(chan struct{})}
-	c.holds = append(c.holds, r)
-	if c.s.res == nil {
-		return r, true
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.RequestTimeout)
-		ok, err := c.s.res.Reserve(ctx, t.Staff, c.id, c.s.cfg.Instance, c.s.cfg.Lease)
-		cancel()
-		switch {
-		case err != nil:
-			c.log.Warn("reservation database unavailable; relying on this instance's reservation",
-				"staff", t.Staff, "err", err)
-		case !ok:
-			close(r.denied)
-		}
-		<-r.release
-		if err == nil && ok {
-			ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.RequestTimeout)
-			if err := c.s.res.Release(ctx, t.Staff, c.id); err != nil {
-				c.log.Warn("could not release reservation", "staff", t.Staff, "err", err)
-			}
-			cancel()
-		}
-	}()
-	return r, true
-}
-
-// unreserve ends the reservation of t's person.
-func (c *call) unreserve(t dialplan.Target, r *reservation) {
-	c.unhold(r)
-}
-
-func (c *call) unhold(r *reservation) {
-	if r.released {
-		return
-	}
-	r.released = true
-	c.s.releaseMem(r.staff, c.id)
-	close(r.release)
-}
-
-// leg is one outgoing channel ringing one number.
-type leg struct {
-	c     *call
-	id    string
-	t     dialplan.Target
-	rec   store.LegRecord
-	sub   *ari.Subscription
-	gone  chan struct{} // closed by reconciliation when the channel vanished
-	watch *time.Timer   // hard limit (MaxLeg)
-	// createdAt (set once the create request returned) and goneClosed are
-	// guarded by call.mu: reconciliation reads them.
-	createdAt  time.Time
-	goneClosed bool
-
-	answered   bool
-	accepted   bool
-	ended      bool
-	hungUp     bool // we asked Asterisk to hang it up
-	cause      int
-	status     store.LegResult // from a final Dial status, when one came
-	timedOut   bool            // our ring timeout fired
-	cancelled  string          // why we cancelled it ("" = we did not)
-	unreach    bool            // allocation failed / CHANUNAVAIL
-	announceID string
-	// settled fires a while after our hangup request succeeded: the
-	// channel's last events may never come (the WebSocket may be down).
-	settled <-chan time.Time
-}
-
-// hangupSettle is how long a leg waits for its own end events after we hung
-// it up.
-const hangupSettle = time.Second
-
 // stasisEntryLimit bounds the wait for a created channel's StasisStart.
 const stasisEntryLimit = 3 * time.Second
 
@@ -199,7 +118,7 @@ func (l *leg) awaitStasis(limit time.Duration) bool {
 		select {
 		case ev, ok := <-l.sub.Events():
 			if !ok {
-				l.ended = true
+				l.over = true
 				return false
 			}
 			switch e := ev.(type) {
@@ -213,7 +132,8 @@ func (l *leg) awaitStasis(limit time.Duration) bool {
 				}
 			case *ari.StasisEnd:
 				if e.Channel.ID == l.id {
-					l.ended, l.unreach = true, true
+					l.ended()
+					l.over, l.unreach = true, true
 					return false
 				}
 			case *ari.ChannelDestroyed:
@@ -221,12 +141,14 @@ func (l *leg) awaitStasis(limit time.Duration) bool {
 					if e.Cause > 0 {
 						l.cause = e.Cause
 					}
-					l.ended, l.unreach = true, true
+					l.ended()
+					l.over, l.unreach = true, true
 					return false
 				}
 			}
 		case <-l.gone:
-			l.ended, l.unreach = true, true
+			l.ended()
+			l.over, l.unreach = true, true
 			return false
 		case <-t.C:
 			return true
@@ -240,6 +162,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	l.rec = store.LegRecord{Staff: t.Staff, Role: t.Role, Number: t.Number, Carrier: t.Carrier,
 		Trunk: r.Trunk, ChannelID: l.id}
 	log := c.log.With("leg", l.id, "staff", t.Staff, "role", string(t.Role), "trunk", r.Trunk)
+	l.log = log
 	c.s.ownLeg(l.id, c)
 	l.sub = c.s.ari.Subscribe(ari.ChannelKey(l.id))
 	c.mu.Lock()
@@ -272,22 +195,17 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	if _, err := c.s.ari.CreateChannel(rctx, ari.CreateChannelParams{
 		ChannelID: l.id, Endpoint: r.Dial, Originator: c.channelID, Variables: vars,
 	}); err != nil {
-		l.ended = true
+		l.over = true // nothing was created (legNew)
 		l.unreach = true
 		l.rec.Detail = "create: " + err.Error()
 		log.Warn("could not create outgoing channel", "err", err)
 		return l
 	}
+	l.setState(legUp)
 	c.mu.Lock()
 	l.createdAt = time.Now()
 	c.mu.Unlock()
-	l.watch = time.AfterFunc(ring+c.s.cfg.MaxLeg, func() {
-		// Independent of the flow: whatever it waits for, the leg ends.
-		log.Warn("leg reached its hard time limit; hanging up")
-		hctx, cancel := c.teardownCtx()
-		defer cancel()
-		_ = c.s.ari.Hangup(hctx, l.id, ari.HangupNormal)
-	})
+	l.watch = time.AfterFunc(ring+c.s.cfg.MaxLeg, l.watchdog)
 	if !l.awaitStasis(stasisEntryLimit) {
 		log.Warn("outgoing channel ended before it entered the application")
 	}
@@ -298,7 +216,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		l.cancelled = errReservedElsewhere.Error()
 		l.hangup(ari.HangupNormal)
 	default:
-		if l.ended {
+		if l.over {
 			break
 		}
 		if err := c.s.ari.Dial(rctx, l.id, "", ring); err != nil {
@@ -306,7 +224,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 			l.unreach = true
 			log.Warn("could not dial", "err", err)
 			l.hangup(ari.HangupNormal)
+			break
 		}
+		c.markRung(t.Staff)
 	}
 	log.Debug("ringing")
 
@@ -341,11 +261,11 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	var endGrace <-chan time.Time
 	ctxDone := ctx.Done()
 	gone := l.gone
-	for !l.ended && !l.accepted {
+	for !l.over && !l.accepted {
 		select {
 		case ev, ok := <-l.sub.Events():
 			if !ok {
-				l.ended = true
+				l.over = true
 				break
 			}
 			switch e := ev.(type) {
@@ -380,7 +300,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 					startConfirm()
 				}
 			case *ari.ChannelDTMFReceived:
-				if e.Channel.ID == l.id && l.answered && e.Digit == "1" && l.cancelled == "" && !l.hungUp {
+				if e.Channel.ID == l.id && l.answered && e.Digit == "1" && l.cancelled == "" && l.state() == legUp {
 					l.accepted = true
 					l.rec.AcceptedAt = c.now()
 				}
@@ -392,8 +312,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				if e.Channel.ID != l.id {
 					break
 				}
+				l.ended()
 				if l.cause != 0 {
-					l.ended = true
+					l.over = true
 				} else if endGrace == nil {
 					// ChannelDestroyed (with the cause) may follow; it is not
 					// guaranteed to reach us after StasisEnd.
@@ -404,11 +325,12 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 					if e.Cause > 0 {
 						l.cause = e.Cause
 					}
-					l.ended = true
+					l.ended()
+					l.over = true
 				}
 			}
 		case <-endGrace:
-			l.ended = true
+			l.over = true
 		case <-ringT.C:
 			if !l.answered {
 				l.timedOut = true
@@ -432,9 +354,10 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				l.hangup(ari.HangupNormal)
 			}
 		case <-l.settled:
-			l.ended = true
+			l.over = true // finish hands the unconfirmed end to confirmEnd
 		case <-gone:
 			gone = nil
+			l.ended()
 			if endGrace == nil {
 				// Its last events may still be queued: they carry the cause.
 				endGrace = time.After(100 * time.Millisecond)
@@ -458,7 +381,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 // onAnswer handles the person answering: the announcement starts. It
 // reports whether this was the first answer.
 func (l *leg) onAnswer(ctx context.Context) bool {
-	if l.answered || l.hungUp {
+	if l.answered || l.state() != legUp {
 		return false
 	}
 	l.answered = true
@@ -477,30 +400,11 @@ func (l *leg) resync(ctx context.Context) {
 	ch, err := l.c.s.ari.GetChannel(ctx, l.id)
 	switch {
 	case ari.IsNotFound(err):
-		l.ended = true
+		l.ended()
+		l.over = true
 	case err == nil && ch.State == ari.StateUp && !l.answered:
 		l.onAnswer(ctx)
 	}
-}
-
-// hangup hangs the leg up (once).
-func (l *leg) hangup(reason ari.HangupReason) {
-	if l.hungUp {
-		return
-	}
-	l.hungUp = true
-	ctx, cancel := l.c.teardownCtx()
-	defer cancel()
-	if err := l.c.s.ari.Hangup(ctx, l.id, reason); err != nil {
-		if ari.IsNotFound(err) {
-			l.ended = true
-			return
-		}
-		l.c.log.Warn("could not hang up leg", "leg", l.id, "err", err)
-		l.ended = true // do not wait for events that may never come
-		return
-	}
-	l.settled = time.After(hangupSettle)
 }
 
 // trunkFault reports whether the leg failed for the network's reasons, so
@@ -511,38 +415,6 @@ func (l *leg) trunkFault() bool {
 	}
 	return l.rec.Result == store.LegCongestion || l.unreach ||
 		(l.rec.Result == store.LegFailed && unreachableCause(l.cause))
-}
-
-// finish classifies a leg that is over, releases it and records it.
-func (l *leg) finish() {
-	c := l.c
-	if l.watch != nil {
-		l.watch.Stop()
-	}
-	if !l.ended && !l.hungUp {
-		l.hangup(ari.HangupNormal)
-	}
-	l.sub.Close()
-	c.s.ownLeg(l.id, nil)
-	c.mu.Lock()
-	delete(c.legs, l.id)
-	c.mu.Unlock()
-	c.setTarget(nil)
-	l.rec.EndedAt = c.now()
-	l.rec.Result = l.result()
-	l.rec.HangupCause = l.cause
-	if l.timedOut && l.cause == 0 {
-		l.rec.HangupCause = 19
-	}
-	if l.cancelled != "" && l.rec.Detail == "" {
-		l.rec.Detail = l.cancelled
-	}
-	c.mu.Lock()
-	l.rec.Seq = len(c.rec.Legs) + 1
-	c.rec.Legs = append(c.rec.Legs, l.rec)
-	c.mu.Unlock()
-	c.s.met.LegEnded(string(l.t.Role), string(l.t.Carrier), l.rec.Trunk, string(l.rec.Result), l.t.Staff)
-	c.log.Info("leg ended", "leg", l.id, "staff", l.t.Staff, "result", string(l.rec.Result), "cause", l.cause)
 }
 
 // result is the leg's result (see store.LegResult).

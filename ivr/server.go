@@ -42,6 +42,9 @@ const (
 	DefaultRequestTimeout  = 5 * time.Second
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultReconcileGrace  = 2 * time.Second
+	DefaultReserveBudget   = 150 * time.Millisecond
+	DefaultTeardownTries   = 5
+	DefaultTeardownBackoff = 500 * time.Millisecond
 )
 
 // Prompts names the sounds played (Asterisk sound names without "sound:",
@@ -110,8 +113,9 @@ type Config struct {
 	// RequestTimeout bounds each teardown request (hangups, bridge
 	// destruction) made after the call's context ended.
 	RequestTimeout time.Duration
-	// ShutdownTimeout bounds the teardown of live calls when Run's context
-	// ends.
+	// ShutdownTimeout is how long Run waits, when its context ends, for
+	// live calls to tear down before it warns that calls are still retrying;
+	// it keeps waiting (every teardown step is bounded by TeardownTries).
 	ShutdownTimeout time.Duration
 	// ReconcileGrace is how long start-up reconciliation waits before it
 	// treats a channel of the application that never sent us a StasisStart as
@@ -119,6 +123,18 @@ type Config struct {
 	ReconcileGrace time.Duration
 	// RecordingFormat is the voicemail file format (default "wav").
 	RecordingFormat string
+	// ReserveBudget is how long a person's reservation waits for the
+	// database before the person is dialled anyway, on the strength of this
+	// instance's in-memory reservation (logged and counted); the database's
+	// answer still cancels the leg if someone else holds the person.
+	ReserveBudget time.Duration
+	// TeardownTries and TeardownBackoff bound what must happen at teardown
+	// (hanging up a leg or the caller, releasing a reservation): up to
+	// TeardownTries attempts, the first retry after TeardownBackoff, each
+	// next one after twice as long (at most 4 s). Then the hotline gives up,
+	// logs at ERROR and counts it.
+	TeardownTries   int
+	TeardownBackoff time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -140,6 +156,11 @@ func (c Config) withDefaults() Config {
 	def(&c.RequestTimeout, DefaultRequestTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&c.ReconcileGrace, DefaultReconcileGrace)
+	def(&c.ReserveBudget, DefaultReserveBudget)
+	def(&c.TeardownBackoff, DefaultTeardownBackoff)
+	if c.TeardownTries <= 0 {
+		c.TeardownTries = DefaultTeardownTries
+	}
 	if c.CodeTries <= 0 {
 		c.CodeTries = DefaultCodeTries
 	}
@@ -217,9 +238,10 @@ type Reserver interface {
 	Release(ctx context.Context, staff, callID string) error
 }
 
-// leaseExtender is the optional heartbeat side of a Reserver.
+// leaseExtender is the optional heartbeat side of a Reserver: it renews the
+// leases of the calls named (those still in progress), and no others.
 type leaseExtender interface {
-	ExtendLeases(ctx context.Context, instanceID string, lease time.Duration) (int, error)
+	ExtendLeases(ctx context.Context, instanceID string, callIDs []string, lease time.Duration) (int, error)
 }
 
 // instanceReleaser is the optional start-up cleanup side of a Reserver.
@@ -278,6 +300,9 @@ type Server struct {
 	reserved map[string]string // staff code → call id (in-memory reservation)
 	lastRung map[string]time.Time
 	changed  chan struct{} // closed and replaced when a call ends
+	// abandoned are legs of ended calls we gave up hanging up, by channel
+	// id: their watchdogs are still armed (leg.go).
+	abandoned map[string]*leg
 }
 
 // New checks cfg and deps and builds a Server; nothing runs until Run.
@@ -308,6 +333,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
+		abandoned: map[string]*leg{},
 	}, nil
 }
 
@@ -317,7 +343,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // dialplan (callers, recorded as interrupted) or hung up (our outgoing legs);
 // after a reconnect, calls whose channels vanished meanwhile are ended and
 // recorded. When ctx ends every live call is hung up and recorded as
-// interrupted, within Config.ShutdownTimeout.
+// interrupted; Run returns once every call's goroutines are done.
 //
 // Run is called once. New already subscribes to StasisStart, so calls
 // arriving before Run starts wait for it.
@@ -325,13 +351,7 @@ func (s *Server) Run(ctx context.Context) error {
 	sub := s.starts
 	defer sub.Close()
 	if r, ok := s.res.(instanceReleaser); ok {
-		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		if n, err := r.ReleaseInstance(rctx, s.cfg.Instance); err != nil {
-			s.log.Warn("could not release this instance's old reservations", "err", err)
-		} else if n > 0 {
-			s.log.Info("released reservations left by a previous run", "count", n)
-		}
-		cancel()
+		s.releasePredecessor(r)
 	}
 	var bg sync.WaitGroup
 	defer bg.Wait()
@@ -457,7 +477,10 @@ func (s *Server) Wait(ctx context.Context) error {
 // errShutdown is the cause given to live calls when Run's context ends.
 var errShutdown = errors.New("ivr: server stopping")
 
-// shutdown ends every live call and waits (bounded) for their teardown.
+// shutdown ends every live call and waits for their teardown, goroutines
+// included, so nothing of a call runs once Run has returned (the database
+// may close then). Every step of a teardown is bounded, so this ends; past
+// ShutdownTimeout it says what it is still waiting for.
 func (s *Server) shutdown() error {
 	s.stop.Store(true)
 	s.mu.Lock()
@@ -465,6 +488,7 @@ func (s *Server) shutdown() error {
 		c.cancel(errShutdown)
 	}
 	s.mu.Unlock()
+	defer s.stopAbandoned()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -476,8 +500,13 @@ func (s *Server) shutdown() error {
 	case <-done:
 		return nil
 	case <-t.C:
-		return errors.New("ivr: live calls did not finish tearing down in time")
 	}
+	s.mu.Lock()
+	n := len(s.calls)
+	s.mu.Unlock()
+	s.log.Warn("stopping: calls are still retrying their teardown (hangups, releases); waiting for them", "calls", n)
+	<-done
+	return nil
 }
 
 // endCall forgets a finished call.
@@ -490,7 +519,40 @@ func (s *Server) endCall(c *call) {
 	s.changed = make(chan struct{})
 }
 
-// heartbeat extends this instance's reservation leases until ctx ends.
+// releasePredecessor frees, before any call is taken, the reservations a
+// previous run of this Instance left (it died holding people), and says how
+// many. It retries; should it give up, those rows still expire within a
+// lease, since nothing renews them.
+func (s *Server) releasePredecessor(r instanceReleaser) {
+	var released int
+	tries, err := s.retry(0, func(ctx context.Context) error {
+		n, err := r.ReleaseInstance(ctx, s.cfg.Instance)
+		released = n
+		return err
+	})
+	if err != nil {
+		s.log.Error("could not release the reservations a previous run of this instance left; they expire within a lease",
+			"instance", s.cfg.Instance, "tries", tries, "lease", s.cfg.Lease, "err", err)
+		return
+	}
+	s.log.Info("released the reservations a previous run of this instance left", "instance", s.cfg.Instance,
+		"count", released)
+}
+
+// liveCallIDs returns the ids of the calls in progress (teardown included).
+func (s *Server) liveCallIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.calls))
+	for _, c := range s.calls {
+		ids = append(ids, c.id)
+	}
+	return ids
+}
+
+// heartbeat extends the reservation leases of this instance's live calls
+// until ctx ends. A reservation of a call that ended (its release failed)
+// is not renewed: it expires.
 func (s *Server) heartbeat(ctx context.Context, ext leaseExtender) {
 	t := time.NewTicker(s.cfg.Lease / 3)
 	defer t.Stop()
@@ -500,7 +562,7 @@ func (s *Server) heartbeat(ctx context.Context, ext leaseExtender) {
 			return
 		case <-t.C:
 			rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-			if _, err := ext.ExtendLeases(rctx, s.cfg.Instance, s.cfg.Lease); err != nil && ctx.Err() == nil {
+			if _, err := ext.ExtendLeases(rctx, s.cfg.Instance, s.liveCallIDs(), s.cfg.Lease); err != nil && ctx.Err() == nil {
 				s.log.Warn("reservation heartbeat failed", "err", err)
 			}
 			cancel()

@@ -162,6 +162,10 @@ func exercise(m *Metrics) {
 	m.DBError("write_call")
 	m.SetCoverage([]ProvinceCoverage{{Region: "north", Province: "ha-noi", GapHours: 9}},
 		[]CafeCoverage{{Region: "north", Problem: "no_technician", Cafes: 2}})
+	m.HangupGivenUp()
+	m.ReleaseGivenUp()
+	m.ReservationMemoryOnly()
+	m.RotationMemoryOnly()
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

@@ -104,6 +104,7 @@ type Metrics struct {
 	coverageMu    sync.Mutex
 	coverageGap   *prometheus.GaugeVec
 	coverageCafes *prometheus.GaugeVec
+	faults        faultMetrics // faults.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -136,6 +137,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerARI(f)
 	m.registerSystem(f)
 	m.registerCoverage(f)
+	m.registerFaults(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",

@@ -48,13 +48,15 @@ if [ $# -eq 0 ] && [ -z "$real_only" ]; then
 	# Each fuzz target runs briefly on top of its committed corpus. The
 	# budget is a number of executions (FUZZTIME=30s for a duration): a
 	# duration can end in the middle of minimising a new input, which Go
-	# reports as a spurious "context deadline exceeded" failure.
+	# reports as a spurious "context deadline exceeded" failure. Minimising a
+	# new input is bounded too (200 executions, not Go's default of 60 s per
+	# input, which let FuzzLabels run into the 300 s limit on a loaded box).
 	while read -r pkg target; do
 		budget=${FUZZTIME:-40000x}
 		# FuzzLabels builds a whole metrics registry per input (~200/s).
 		[ -n "${FUZZTIME:-}" ] || [ "$target" != FuzzLabels ] || budget=3000x
 		log "fuzz $target ($pkg, $budget)"
-		timeout 300 go test -run '^$' -fuzz "^${target}\$" -fuzztime "$budget" "$pkg"
+		timeout 300 go test -run '^$' -fuzz "^${target}\$" -fuzztime "$budget" -fuzzminimizetime 200x "$pkg"
 	done < <(grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
 		d=./$(dirname "${f#./}")
 		grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //' | sed "s|^|$d |"

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Reservation is a person currently reserved for a call.
@@ -82,16 +84,22 @@ func (s *Store) ReleaseInstance(ctx context.Context, instanceID string) (int, er
 	return int(n), nil
 }
 
-// ExtendLeases renews, to now+lease, every live (not expired) reservation of
-// instanceID and returns how many it renewed. An expired one is not revived:
-// another instance may already have taken the person.
-func (s *Store) ExtendLeases(ctx context.Context, instanceID string, lease time.Duration) (int, error) {
+// ExtendLeases renews, to now+lease, the live (not expired) reservations
+// instanceID holds for the calls in callIDs — the calls still in progress —
+// and returns how many it renewed. A reservation of any other call of the
+// instance (one whose release failed) is left to expire, and an expired one
+// is never revived: another instance may already have taken the person.
+func (s *Store) ExtendLeases(ctx context.Context, instanceID string, callIDs []string, lease time.Duration) (int, error) {
 	if lease <= 0 {
 		return 0, errors.New("store: extend leases: lease must be positive")
 	}
+	if len(callIDs) == 0 {
+		return 0, nil
+	}
 	res, err := s.db.ExecContext(ctx, `
-UPDATE reservations SET expires_at = clock_timestamp() + $2 * interval '1 microsecond'
-WHERE instance_id = $1 AND expires_at >= clock_timestamp()`, instanceID, lease.Microseconds())
+UPDATE reservations SET expires_at = clock_timestamp() + $3 * interval '1 microsecond'
+WHERE instance_id = $1 AND call_id = ANY($2) AND expires_at >= clock_timestamp()`,
+		instanceID, pq.Array(callIDs), lease.Microseconds())
 	if err != nil {
 		return 0, fmt.Errorf("store: extend leases of %s: %w", instanceID, err)
 	}
@@ -99,11 +107,11 @@ WHERE instance_id = $1 AND expires_at >= clock_timestamp()`, instanceID, lease.M
 	return int(n), nil
 }
 
-// Heartbeat calls ExtendLeases every interval until ctx ends. Choose lease a
-// few intervals long (e.g. lease 30 s, interval 10 s) so one missed beat does
-// not drop a live call's reservations. Errors are logged and retried on the
-// next beat.
-func (s *Store) Heartbeat(ctx context.Context, instanceID string, lease, interval time.Duration) {
+// Heartbeat calls ExtendLeases for the calls live returns every interval
+// until ctx ends. Choose lease a few intervals long (e.g. lease 30 s,
+// interval 10 s) so one missed beat does not drop a live call's
+// reservations. Errors are logged and retried on the next beat.
+func (s *Store) Heartbeat(ctx context.Context, instanceID string, live func() []string, lease, interval time.Duration) {
 	if interval <= 0 {
 		interval = lease / 3
 	}
@@ -114,7 +122,7 @@ func (s *Store) Heartbeat(ctx context.Context, instanceID string, lease, interva
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.ExtendLeases(ctx, instanceID, lease); err != nil && ctx.Err() == nil {
+			if _, err := s.ExtendLeases(ctx, instanceID, live(), lease); err != nil && ctx.Err() == nil {
 				s.log.Warn("reservation heartbeat failed", "instance", instanceID, "err", err)
 			}
 		}

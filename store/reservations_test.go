@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -109,7 +110,7 @@ func TestLeaseExpiryLetsAnotherInstanceTakeOver(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 
 	// The dead node coming back cannot revive its expired lease by heartbeat...
-	n, err := s.ExtendLeases(ctx, "dead-node", time.Minute)
+	n, err := s.ExtendLeases(ctx, "dead-node", []string{"c1"}, time.Minute)
 	require.NoError(t, err)
 	require.Zero(t, n)
 	// ...nor take the person back.
@@ -131,7 +132,7 @@ func TestHeartbeatKeepsLiveReservations(t *testing.T) {
 	var first time.Time
 	require.NoError(t, db.GetContext(ctx, &first, "SELECT expires_at FROM reservations WHERE staff_code = 'KTV1'"))
 
-	n, err := s.ExtendLeases(ctx, "n1", time.Hour)
+	n, err := s.ExtendLeases(ctx, "n1", []string{"c1"}, time.Hour)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	var later time.Time
@@ -139,9 +140,83 @@ func TestHeartbeatKeepsLiveReservations(t *testing.T) {
 	require.True(t, later.After(first.Add(30*time.Minute)), "lease extended: %v -> %v", first, later)
 
 	// Another instance's heartbeat does not touch it.
-	n, err = s.ExtendLeases(ctx, "n2", time.Hour)
+	n, err = s.ExtendLeases(ctx, "n2", []string{"c1"}, time.Hour)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// Only the reservations of the calls named (those still in progress) are
+// renewed: a row left by a call whose release failed expires.
+func TestExtendLeasesRenewsOnlyLiveCalls(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	s := New(db)
+
+	for staff, call := range map[string]string{"KTV1": "live", "KTV2": "dead"} {
+		ok, err := s.Reserve(ctx, staff, call, "n1", 300*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	n, err := s.ExtendLeases(ctx, "n1", []string{"live", "gone-already"}, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	n, err = s.ExtendLeases(ctx, "n1", nil, time.Hour)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Eventually(t, func() bool {
+		list, err := s.Reservations(ctx)
+		require.NoError(t, err)
+		return len(list) == 1 && list[0].Staff == "KTV1"
+	}, 10*time.Second, 20*time.Millisecond, "the dead call's row expires, the live one stays")
+}
+
+func TestHeartbeatRenewsWhatLiveSays(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	s := New(db)
+	for staff, call := range map[string]string{"KTV1": "live", "KTV2": "dead"} {
+		ok, err := s.Reserve(ctx, staff, call, "n1", 300*time.Millisecond)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Heartbeat(hctx, "n1", func() []string { return []string{"live"} }, 300*time.Millisecond, 50*time.Millisecond)
+	}()
+	time.Sleep(time.Second)
+	list, err := s.Reservations(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, "live", list[0].CallID)
+	cancel()
+	<-done
+}
+
+func TestRungTimesShared(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	a, b := New(db), New(db) // two instances
+
+	times, err := b.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Empty(t, times)
+	require.NoError(t, a.MarkRung(ctx, "KTV1"))
+	require.NoError(t, a.MarkRung(ctx, "KTV2"))
+	times, err = b.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 2)
+	require.True(t, times["KTV1"].Before(times["KTV2"]), "%v", times)
+	first := times["KTV1"]
+	require.NoError(t, b.MarkRung(ctx, "KTV1"))
+	times, err = a.RungTimes(ctx)
+	require.NoError(t, err)
+	require.True(t, times["KTV1"].After(first))
+	require.True(t, times["KTV1"].After(times["KTV2"]), "KTV2 is now the least recently rung")
 }
 
 func TestReserveRejectsBadArguments(t *testing.T) {

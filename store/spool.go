@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,11 @@ type spool struct {
 	f    *os.File // opened O_APPEND
 	lock *os.File
 	n    int // records in the file
+
+	// The steps of compaction that can fail, replaceable by tests to inject
+	// a failure (default os.Rename and syncDir).
+	rename  func(oldpath, newpath string) error
+	syncDir func(dir string) error
 }
 
 func openSpool(path string) (*spool, error) {
@@ -36,7 +42,7 @@ func openSpool(path string) (*spool, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("store: spool %s is in use by another process: %w", path, err)
 	}
-	s := &spool{path: path, lock: lock}
+	s := &spool{path: path, lock: lock, rename: os.Rename, syncDir: syncDir}
 	if err := s.reopen(); err != nil {
 		_ = lock.Close()
 		return nil, err
@@ -152,7 +158,7 @@ func (s *spool) dropHead(end int64) error {
 		return fmt.Errorf("store: spool shrank under us (%d < %d bytes)", len(data), end)
 	}
 	tail := data[end:]
-	if len(tail) == 0 {
+	if len(tail) == 0 && s.f != nil {
 		if err := s.f.Truncate(0); err != nil {
 			return err
 		}
@@ -166,14 +172,24 @@ func (s *spool) dropHead(end int64) error {
 	if err := writeFileSync(tmp, tail); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return err
+	if err := s.rename(tmp, s.path); err != nil {
+		return err // the old spool is still in place and in use
 	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
-		return err
-	}
+	// From here on the path names the new file: switch to it whatever
+	// happens next, or later appends would go to the unlinked old one.
 	s.n = countLines(tail)
-	return s.reopen()
+	reopenErr := s.reopen()
+	if reopenErr != nil && s.f != nil {
+		// Without a handle on the new file, append opens the path each time.
+		_ = s.f.Close()
+		s.f = nil
+	}
+	if err := s.syncDir(filepath.Dir(s.path)); err != nil {
+		// The rename may not survive a crash: the old file would come back
+		// with the replayed head, which is then skipped by its call ids.
+		return errors.Join(fmt.Errorf("store: spool: fsync directory: %w", err), reopenErr)
+	}
+	return reopenErr
 }
 
 // reject appends rec with the reason to the .rejected file, for a person to

@@ -260,6 +260,9 @@ func (q *req) ok(status int, body any) {
 // "Invalid method"), the list parameters' size, and the operation.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, tree *routeNode) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if s.injectFault(w, r, raw) { // scripted faults (faults.go)
+		return
+	}
 	q := &req{s: s, r: r, status: http.StatusNoContent}
 	defer func() {
 		q.write(w)

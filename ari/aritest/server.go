@@ -55,6 +55,7 @@ type Server struct {
 	events    []SentEvent
 	started   time.Time
 	changed   chan struct{} // closed and replaced whenever events are sent or state changes
+	faults    faultTable    // scripted REST faults (faults.go); its own mutex
 
 	srv *http.Server
 	url string

@@ -129,7 +129,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	}
 	clientp.Store(client)
 
-	instance := instanceID()
+	instance := a.cfg.InstanceID()
 	calls, err := ivr.New(a.ivrConfig(instance), ivr.Deps{
 		ARI:       client,
 		Directory: watcher.Current,
@@ -305,11 +305,6 @@ func provinceCodes() []string {
 		out = append(out, p.Code)
 	}
 	return out
-}
-
-func instanceID() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1_000_000)
 }
 
 func redact(s string) string {

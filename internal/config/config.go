@@ -17,6 +17,12 @@ import (
 
 // Config is the whole configuration of a hotline process.
 type Config struct {
+	// Instance names this process in the reservations of people it rings
+	// (shared with other instances through the database). It must stay the
+	// same across restarts, so a restarted process frees at once what its
+	// previous run held, and differ between processes running at the same
+	// time. Empty: the host name + "/" + ari.app (see InstanceID).
+	Instance string            `yaml:"instance"`
 	Database Database          `yaml:"database"`
 	ARI      ARI               `yaml:"ari"`
 	HTTP     HTTP              `yaml:"http"`
@@ -167,6 +173,20 @@ func Default() Config {
 			LetterPrefix:   "vi/letter-",
 		},
 	}
+}
+
+// InstanceID is the process's identity in reservations: Instance, else the
+// host name + "/" + the ARI application's name ("" when the host name is
+// unknown; Validate reports it).
+func (c Config) InstanceID() string {
+	if c.Instance != "" {
+		return c.Instance
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return ""
+	}
+	return host + "/" + c.ARI.App
 }
 
 // Load parses YAML text over the defaults, strictly: unknown keys are errors.

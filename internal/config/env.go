@@ -20,6 +20,7 @@ const (
 	EnvLogLevel    = "HOTLINE_LOG_LEVEL"
 	EnvLogFormat   = "HOTLINE_LOG_FORMAT"
 	EnvCallerID    = "HOTLINE_CALLER_ID"
+	EnvInstance    = "HOTLINE_INSTANCE"
 	EnvTrunkPrefix = "HOTLINE_TRUNK_"
 	// EnvConfig names the YAML file; read by the command line, not here.
 	EnvConfig = "HOTLINE_CONFIG"
@@ -44,6 +45,7 @@ func (c *Config) ApplyEnv(environ []string) error {
 		EnvLogLevel:    &c.Log.Level,
 		EnvLogFormat:   &c.Log.Format,
 		EnvCallerID:    &c.Call.CallerID,
+		EnvInstance:    &c.Instance,
 	}
 	if c.Trunks == nil {
 		c.Trunks = map[string]string{}

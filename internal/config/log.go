@@ -24,6 +24,7 @@ func (c Config) LogValue() slog.Value {
 		trunks = append(trunks, slog.String(k, c.Trunks[k]))
 	}
 	return slog.GroupValue(
+		slog.String("instance", c.InstanceID()),
 		slog.String("database.url", redactURL(c.Database.URL)),
 		slog.String("database.spool_dir", c.Database.SpoolDir),
 		slog.String("ari.url", redactURL(c.ARI.URL)),

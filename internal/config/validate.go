@@ -124,6 +124,10 @@ var (
 	dialTpl = regexp.MustCompile(`^[A-Za-z0-9]+/\S+$`)
 )
 
+// instanceName is what a host name, an application name and a separator
+// are made of; an instance appears in logs and in the reservations table.
+var instanceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$`)
+
 // CheckDialTemplate reports whether tmpl is a usable Asterisk dial string
 // template: TECH/resource with {number} (national form) or {e164}.
 func CheckDialTemplate(tmpl string) error {
@@ -166,6 +170,12 @@ func (c Config) validateOnline(bad func(string, ...any)) {
 	}
 	if c.ARI.Node == "" {
 		bad("ari.node: is required")
+	}
+	switch id := c.InstanceID(); {
+	case id == "":
+		bad("instance: the host name is unknown; set instance (or %s)", EnvInstance)
+	case !instanceName.MatchString(id):
+		bad("instance: %q must be 1 to 128 letters, digits or . _ : / @ -, starting with a letter or digit", id)
 	}
 
 	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {

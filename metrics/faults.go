@@ -1,0 +1,74 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// faultMetrics count what the call flow could not do as it should because
+// Asterisk or the database failed: teardown steps it gave up on after every
+// retry, and reservations it had to make from this instance's memory only.
+// They have no labels: each is a single count to alert on.
+type faultMetrics struct {
+	hangupsGivenUp  prometheus.Counter
+	releasesGivenUp prometheus.Counter
+	reserveMemOnly  prometheus.Counter
+	rotationMemOnly prometheus.Counter
+}
+
+func (m *Metrics) registerFaults(f promauto.Factory) {
+	m.faults.hangupsGivenUp = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "hangups_given_up_total",
+		Help: "Channels (outgoing legs, callers) the hotline gave up hanging up after every retry; " +
+			"a leg's watchdog and Asterisk's absolute timeout remain.",
+	})
+	m.faults.releasesGivenUp = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "reservation_releases_given_up_total",
+		Help: "Reservations of a person the hotline gave up releasing in the database after every retry; " +
+			"the row is no longer renewed and frees the person when its lease ends.",
+	})
+	m.faults.reserveMemOnly = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "reservations_memory_only_total",
+		Help: "People dialled with only this instance's in-memory reservation because the reservation " +
+			"database did not answer within its budget (another instance could ring them too).",
+	})
+	m.faults.rotationMemOnly = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "rotation_memory_only_total",
+		Help: "Plans whose least-recently-rung order came from this instance's memory only because the " +
+			"database did not answer within its budget.",
+	})
+}
+
+// HangupGivenUp counts a channel the hotline gave up hanging up.
+func (m *Metrics) HangupGivenUp() {
+	if m == nil {
+		return
+	}
+	m.faults.hangupsGivenUp.Inc()
+}
+
+// ReleaseGivenUp counts a reservation the hotline gave up releasing.
+func (m *Metrics) ReleaseGivenUp() {
+	if m == nil {
+		return
+	}
+	m.faults.releasesGivenUp.Inc()
+}
+
+// ReservationMemoryOnly counts a person dialled without the database's
+// confirmation of the reservation.
+func (m *Metrics) ReservationMemoryOnly() {
+	if m == nil {
+		return
+	}
+	m.faults.reserveMemOnly.Inc()
+}
+
+// RotationMemoryOnly counts a plan ordered without the database's
+// least-recently-rung times.
+func (m *Metrics) RotationMemoryOnly() {
+	if m == nil {
+		return
+	}
+	m.faults.rotationMemOnly.Inc()
+}
