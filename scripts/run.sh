@@ -25,12 +25,21 @@ need_go
 need_postgres
 
 run=$PWD/.run
+# PostgreSQL's files live in .run/pg, unless the postgres user cannot reach
+# this folder (a clone under /root, or in a private temporary folder): then in
+# /var/tmp, one folder per checkout.
+pgdir=$run/pg
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PWD" 2>/dev/null; then
+	pgdir=/var/tmp/hotline-run-$(printf '%s' "$PWD" | md5sum | cut -c1-12)/pg
+	mkdir -p "$(dirname "$pgdir")"
+	chmod 755 "$(dirname "$pgdir")"
+fi
 port=${HOTLINE_DEV_PG_PORT:-55480}
 addr=${HOTLINE_HTTP_ADDR:-127.0.0.1:9480}
 sim=${HOTLINE_DEV_SIM_ADDR:-127.0.0.1:8088}
 
 # The ports, before anything starts. Our own PostgreSQL may already run.
-if ! as_pg "$(pg_bindir)/pg_ctl" -D "$run/pg/data" status >/dev/null 2>&1; then
+if ! as_pg "$(pg_bindir)/pg_ctl" -D "$pgdir/data" status >/dev/null 2>&1; then
 	need_free_port "$port" "PostgreSQL of scripts/run.sh" "stop it, or choose another port with HOTLINE_DEV_PG_PORT"
 fi
 if [ -z "${HOTLINE_ARI_URL:-}" ]; then
@@ -58,13 +67,13 @@ cleanup() {
 	done
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	[ -z "$started_pg" ] || pg_stop "$run/pg"
+	[ -z "$started_pg" ] || pg_stop "$pgdir"
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
-if ! as_pg "$(pg_bindir)/pg_ctl" -D "$run/pg/data" status >/dev/null 2>&1; then
-	log "starting PostgreSQL on 127.0.0.1:$port (data in .run/pg)"
-	pg_start "$run/pg" "$port"
+if ! as_pg "$(pg_bindir)/pg_ctl" -D "$pgdir/data" status >/dev/null 2>&1; then
+	log "starting PostgreSQL on 127.0.0.1:$port (data in ${pgdir#"$PWD"/})"
+	pg_start "$pgdir" "$port"
 	started_pg=1
 fi
 psql -qtA "$(pg_url "$port")" -c "select 1 from pg_database where datname='hotline'" | grep -q 1 \
