@@ -5,8 +5,10 @@
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh ./dialplan  only some packages (go test arguments)
+#   scripts/test.sh --stress N [packages]  N runs under a CPU hog (scripts/stress.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" != --stress ] || { shift; exec scripts/stress.sh "$@"; }
 . scripts/lib.sh
 
 need_go
