@@ -178,10 +178,13 @@ func (d fakePhones) unit() time.Duration { return d.u }
 func (d fakePhones) start(t *testing.T, o envOption) *env {
 	u := d.u
 	// A person: answers after 2 units, presses 1 a unit later, hangs up 3
-	// units after that (4 after answering); the long one talks 12 units.
-	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u, HangupAfter: 4 * u}
+	// units after that; the long one talks 12 units. Here they talk at
+	// least 2 s (5 s): the bridge must be up, and seen by the test, before
+	// they hang up, even on a loaded machine.
+	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u,
+		HangupAfter: u + max(3*u, 2*time.Second)}
 	long := talker
-	long.HangupAfter = 13 * u
+	long.HangupAfter = u + max(12*u, 5*time.Second)
 	o.fake = func(fo *aritest.Options) {
 		fo.Phones = map[string]aritest.Phone{
 			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
@@ -462,7 +465,7 @@ func waitLive(t *testing.T, ctx context.Context, e *env, what string, ok func(iv
 func (e *env) recordOf(callerRaw string) callRow {
 	e.t.Helper()
 	var ids []string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for {
 		ids = nil
 		require.NoError(e.t, e.db.Select(&ids, `SELECT channel_id FROM calls WHERE caller_raw = $1`, callerRaw))
@@ -479,7 +482,8 @@ func (e *env) recordOf(callerRaw string) callRow {
 // → the caller rates 4.
 func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{tech: true, confirm: true, rate: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
@@ -508,7 +512,7 @@ func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 func scenarioBusyOnVinaphoneAnswersOnViettel(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpBusyVina, tpKTV1Viettel}}),
-		cfg: phoneConfig(d.unit())})
+		cfg: expect{tech: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx) // no rating given: the prompt times out
 	r := e.recordOf(cafe1Phone)
@@ -540,7 +544,7 @@ func scenarioBusyOnVinaphoneAnswersOnViettel(t *testing.T, d phoneDriver) {
 func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNeverVina, tpNeverViettel}}),
-		cfg: phoneConfig(d.unit())})
+		cfg: expect{am: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -575,7 +579,12 @@ func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 // it is hung up and the next number answers.
 func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}), cfg: phoneConfig(d.unit())})
+	u := d.unit()
+	// The same confirmation timeout runs out for the voicemail box and not
+	// for the KTV, who presses 1 during the announcement: at least a second
+	// leaves the KTV's 1 a wide margin on a loaded machine.
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}),
+		cfg: expect{tech: true}.cfg(phoneConfig(u), func(c *ivr.Config) { c.ConfirmTimeout = max(2*u, time.Second) })})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -602,11 +611,8 @@ func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 // The caller hangs up while the KTV's phone rings: the leg is hung up.
 func scenarioCallerLeavesWhileRinging(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	cfg := phoneConfig(d.unit())
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNever}}), cfg: func(c *ivr.Config) {
-		cfg(c)
-		c.Ring[dialplan.RoleTechnician] = 30 * d.unit()
-	}})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNever}}),
+		cfg: expect{tech: true}.cfg(phoneConfig(d.unit()))}) // rings until the caller hangs up
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "ringing KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "ringing" && l.Target != nil && l.Target.Staff == "KTV1" && !l.Target.Bridged
