@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,26 +179,68 @@ func (d fakePhones) unit() time.Duration { return d.u }
 func (d fakePhones) start(t *testing.T, o envOption) *env {
 	u := d.u
 	// A person: answers after 2 units, presses 1 a unit later, hangs up 3
-	// units after that; the long one talks 12 units. Here they talk at
-	// least 2 s (5 s): the bridge must be up, and seen by the test, before
-	// they hang up, even on a loaded machine.
-	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u,
-		HangupAfter: u + max(3*u, 2*time.Second)}
-	long := talker
-	long.HangupAfter = u + max(12*u, 5*time.Second)
+	// units after that; the long one talks 12 units. Here the talk counts
+	// from the moment they are bridged with the caller (hangUpAfterTalking),
+	// not from the answer: a loaded machine may take longer than that to
+	// set the bridge up. KTV1 talks at least a second (the long one 3 s),
+	// time for a scenario to see the bridged call on the board.
+	talker := aritest.AnswersAndPresses(2*u, "1", u)
+	talks := map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
+		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second)}
 	o.fake = func(fo *aritest.Options) {
 		fo.Phones = map[string]aritest.Phone{
 			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
 			tpKTV1: talker, tpKTV1Viettel: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
 			tpBusyVina: aritest.Busy(), tpNeverVina: aritest.NeverAnswers(), tpNeverViettel: aritest.NeverAnswers(),
 			tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
-			tpLongKTV1: long,
+			tpLongKTV1: talker,
 		}
 		fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
 		// [test-phones-congested] answers Congestion to every number.
 		fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
 	}
-	return newEnv(t, o)
+	e := newEnv(t, o)
+	hangUpAfterTalking(t, e.fake, talks)
+	return e
+}
+
+// hangUpAfterTalking hangs up every leg to a number of talks that long
+// after it entered a bridge, until the test ends.
+func hangUpAfterTalking(t *testing.T, fake *aritest.Server, talks map[string]time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		due := map[string]time.Time{} // leg → when its person hangs up
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			now := time.Now()
+			for _, d := range fake.Dials() {
+				talk, ok := talks[d.Number]
+				if _, seen := due[d.ChannelID]; !ok || seen || d.Ended || !slices.ContainsFunc(d.Heard,
+					func(h aritest.Heard) bool { return h.Kind == "bridged" }) {
+					continue
+				}
+				due[d.ChannelID] = now.Add(talk)
+			}
+			for id, at := range due {
+				if !at.IsZero() && now.After(at) {
+					_ = fake.HangupLeg(id) // an error: the leg ended meanwhile
+					due[id] = time.Time{}
+				}
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 func (d fakePhones) cutWebSocket(t *testing.T, e *env) {
