@@ -28,7 +28,7 @@ func varset(channel, value string) *ChannelVarset {
 
 func next(t *testing.T, s *Subscription) Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	ev, err := s.Next(ctx)
 	if err != nil {

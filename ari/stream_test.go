@@ -72,7 +72,7 @@ func (s *wsServer) next(t *testing.T) *websocket.Conn {
 	case c := <-s.conns:
 		t.Cleanup(func() { c.CloseNow() })
 		return c
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitTimeout):
 		t.Fatal("no WebSocket connection")
 		return nil
 	}
@@ -94,7 +94,9 @@ func streamClient(t *testing.T, url string, obs Observer, mod func(*Config)) *Cl
 	cfg := Config{
 		URL: url, User: "hotline", Password: "s3cret-pw", App: "hotline", Node: "ast1",
 		DialTimeout: 2 * time.Second, BackoffMin: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
-		PingInterval: time.Second, PingTimeout: time.Second, Observer: obs,
+		// A pong may take seconds on a loaded machine: only the dead-peer
+		// test wants a ping to fail.
+		PingInterval: time.Second, PingTimeout: waitTimeout, Observer: obs,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -119,7 +121,7 @@ func run(t *testing.T, c *Client) {
 			if err != nil {
 				t.Errorf("Run = %v", err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(waitTimeout):
 			t.Error("Run did not return")
 		}
 	})
@@ -128,7 +130,7 @@ func run(t *testing.T, c *Client) {
 // waitState waits until pred holds for the client's state.
 func waitState(t *testing.T, c *Client, what string, pred func(ConnState) bool) ConnState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	for {
 		st, changed := c.State()
@@ -219,10 +221,15 @@ func TestStreamReconnects(t *testing.T) {
 	})
 }
 
+// waitTimeout bounds every wait for something asynchronous. A passing test
+// never waits it out, so it is generous: under -race on a busy 2-core
+// machine, what takes milliseconds idle can take seconds.
+const waitTimeout = 20 * time.Second
+
 // eventually polls cond until it holds or a generous deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("never: %s", what)
@@ -240,7 +247,9 @@ func TestStreamDetectsDeadPeer(t *testing.T) {
 	run(t, c)
 	srv.next(t)
 	srv.next(t) // the client gave up on the silent peer and came back
-	st := waitState(t, c, "reconnect after dead peer", func(s ConnState) bool { return s.Connected && s.Connects == 2 })
+	// (On a loaded machine a late pong may end that connection too: at
+	// least the second.)
+	st := waitState(t, c, "reconnect after dead peer", func(s ConnState) bool { return s.Connected && s.Connects >= 2 })
 	if !errors.Is(st.LastError, ErrDeadPeer) {
 		t.Errorf("LastError = %v, want ErrDeadPeer", st.LastError)
 	}

@@ -1,6 +1,7 @@
 package ivr_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,20 +12,21 @@ import (
 	"github.com/csm-vn/hotline/ivr"
 )
 
-// talkThenHangUp is a person who answers, presses 1 and talks for talk.
-func talkThenHangUp(ring, talk time.Duration) aritest.Phone {
-	return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1", KeysAfter: 10 * time.Millisecond,
-		HangupAfter: talk}
+// accepts is a person who answers after ring and presses 1 at once. They
+// talk until the test hangs up their leg (hangUpWhenBridged): a talk of a
+// fixed length could end before a loaded machine has set the bridge up.
+func accepts(ring time.Duration) aritest.Phone {
+	return aritest.AnswersAndPresses(ring, "1", 10*time.Millisecond)
 }
 
 func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true, rate: true}.cfg(), fake: func(o *aritest.Options) {
 		// Presses 1 after the whole announcement.
-		o.Phones = map[string]aritest.Phone{ktv1Vina: {Outcome: aritest.OutcomeAnswer, RingFor: 30 * time.Millisecond,
-			Keys: "1", KeysAfter: 250 * time.Millisecond, HangupAfter: 500 * time.Millisecond}}
+		o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(30*time.Millisecond, "1", 250*time.Millisecond)}
 	}})
 	c := e.call(cafe1Phone)
 	e.waitHeard(c, "bridged", "")
+	e.hangUpWhenBridged(ktv1Vina)
 	e.waitHeard(c, "playback", "vi/rate")
 	require.NoError(t, c.Press(e.ctx(), "4"))
 	e.waitHeard(c, "playback", "vi/thanks")
@@ -61,13 +63,13 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 	require.Len(t, creates, 1)
 	require.Equal(t, "PJSIP/0945550101@gw-vinaphone", creates[0].Query["endpoint"][0])
 	require.Contains(t, creates[0].Body, hotlineCID)
-	// Asterisk's own hard limit: ring + MaxLeg + MaxCall, rounded up.
-	require.Contains(t, creates[0].Body, `"TIMEOUT(absolute)":"16"`)
+	// Asterisk's own hard limit: ring + MaxLeg + MaxCall (10 s + 5 s + 10 s), rounded up.
+	require.Contains(t, creates[0].Body, `"TIMEOUT(absolute)":"26"`)
 	require.Equal(t, l.ChannelID, creates[0].Query["channelId"][0])
 	dials := e.requests("/dial")
 	require.Len(t, dials, 1)
-	require.Equal(t, "1", dials[0].Query["timeout"][0])
-	require.Len(t, e.requests("POST /ari/bridges/"), 2) // create + addChannel
+	require.Equal(t, "10", dials[0].Query["timeout"][0]) // the ring timeout, in seconds
+	require.Len(t, e.requests("POST /ari/bridges/"), 2)  // create + addChannel
 	require.Len(t, e.requests("DELETE /ari/bridges/"), 1)
 	// The KTV heard the announcement with the café code and the province.
 	d := e.dialsTo(ktv1Vina)[0]
@@ -87,13 +89,14 @@ func TestKnownCafeAnsweredBridgedRated(t *testing.T) {
 }
 
 func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
 		o.Phones = map[string]aritest.Phone{
 			ktv1Vina:    aritest.Busy(),
-			ktv1Viettel: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+			ktv1Viettel: accepts(20 * time.Millisecond),
 		}
 	}})
 	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(ktv1Viettel)
 	e.waitEnded(c) // no rating given: the prompt times out
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -119,10 +122,11 @@ func TestBusyOnVinaphoneAnswersOnViettel(t *testing.T) {
 }
 
 func TestNoAnswerOnBothNumbersThenAreaManager(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{am: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(am1)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -155,7 +159,7 @@ func TestNoAnswerOnBothNumbersThenAreaManager(t *testing.T) {
 }
 
 func TestNobodyAnswersVoicemailRecorded(t *testing.T) {
-	e := newEnv(t, envOption{})
+	e := newEnv(t, envOption{cfg: expect{message: true}.cfg()})
 	c := e.call(cafe1Phone)
 	e.waitHeard(c, "playback", "vi/voicemail")
 	e.waitHeard(c, "recording", "")
@@ -206,13 +210,19 @@ func TestNobodyAnswersVoicemailRecorded(t *testing.T) {
 }
 
 func TestVoicemailOfKTVAnswersWithoutOne(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+	// The same confirmation timeout runs out for the voicemail box and not
+	// for the KTV, who presses 1 during the announcement: a second leaves
+	// the KTV's 1 a wide margin on a loaded machine.
+	e := newEnv(t, envOption{cfg: expect{tech: true}.cfg(func(c *ivr.Config) {
+		c.ConfirmTimeout = time.Second
+	}), fake: func(o *aritest.Options) {
 		o.Phones = map[string]aritest.Phone{
 			ktv1Vina:    aritest.Voicemail(20 * time.Millisecond),
-			ktv1Viettel: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
+			ktv1Viettel: accepts(20 * time.Millisecond),
 		}
 	}})
 	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(ktv1Viettel)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -270,13 +280,14 @@ func TestCallerHangsUpWhileKTVRings(t *testing.T) {
 }
 
 func TestCafeCodeByDTMFAfterUnknownCallerID(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true, code: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call("0909999999")
 	e.waitHeard(c, "playback", "vi/enter-code")
 	require.Empty(t, e.fake.Dials(), "nobody is rung before the café is known")
 	require.NoError(t, c.Press(e.ctx(), "001#"))
+	e.hangUpWhenBridged(ktv1Vina)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -297,10 +308,11 @@ func TestCafeCodeByDTMFAfterUnknownCallerID(t *testing.T) {
 }
 
 func TestAnonymousCallerWithoutDigitsGoesToOperators(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{op1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{op: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{op1: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call("")
+	e.hangUpWhenBridged(op1)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -329,10 +341,11 @@ func TestAnonymousCallerWithoutDigitsGoesToOperators(t *testing.T) {
 }
 
 func TestKienGiangLandlineGoesToProvinceKTV(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call("02973812345")
+	e.hangUpWhenBridged(ktv1Vina)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -355,10 +368,12 @@ func TestKienGiangLandlineGoesToProvinceKTV(t *testing.T) {
 
 func TestKTVOffDutyAtThreeInTheMorningIsSkipped(t *testing.T) {
 	night := time.Date(2026, 3, 11, 3, 0, 0, 0, weekday10.Location())
-	e := newEnv(t, envOption{now: func() time.Time { return night }, fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
-	}})
+	e := newEnv(t, envOption{now: func() time.Time { return night },
+		cfg: expect{am: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{am1: accepts(20 * time.Millisecond)}
+		}})
 	c := e.call(cafe4Phone)
+	e.hangUpWhenBridged(am1)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -381,10 +396,11 @@ func TestKTVOffDutyAtThreeInTheMorningIsSkipped(t *testing.T) {
 }
 
 func TestSuspendedKTVIsSkipped(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{am: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call(cafe3Phone)
+	e.hangUpWhenBridged(am1)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "AG003", r.Cafe.String)
@@ -404,14 +420,15 @@ func TestSuspendedKTVIsSkipped(t *testing.T) {
 }
 
 func TestTwoCafesOfTheSameKTVAtOnce(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{
-			ktv1Vina: talkThenHangUp(50*time.Millisecond, 400*time.Millisecond),
-			am1:      talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
-		}
-	}})
+	e := newEnv(t, envOption{cfg: expect{tech: true, am: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(50 * time.Millisecond), am1: accepts(20 * time.Millisecond)}
+		}})
 	a := e.call(cafe1Phone)
 	b := e.call(cafe2Phone)
+	// One call gets KTV1, the other the area manager; both talk at once.
+	e.hangUpWhenBridged(am1)
+	e.hangUpWhenBridged(ktv1Vina)
 	e.waitEnded(a)
 	e.waitEnded(b)
 	ra, rb := e.record(a.ID()), e.record(b.ID())
@@ -444,33 +461,39 @@ func TestTwoCafesOfTheSameKTVAtOnce(t *testing.T) {
 }
 
 func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{
-			ktv1Vina: talkThenHangUp(20*time.Millisecond, 500*time.Millisecond),
-			am1:      talkThenHangUp(20*time.Millisecond, 100*time.Millisecond),
-		}
-	}})
+	e := newEnv(t, envOption{cfg: expect{tech: true, am: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond), am1: accepts(20 * time.Millisecond)}
+		}})
 	a := e.call(cafe1Phone)
 	e.waitHeard(a, "bridged", "")
 	require.True(t, e.srv.Busy("KTV1"))
-	require.Eventually(t, func() bool {
+	// The board's line (state, then target) and the gauge follow the
+	// bridge: wait for each to show it.
+	var live ivr.LiveCall
+	eventually(t, "the call bridged with KTV1 on the board", func() (bool, string) {
 		l := e.srv.Snapshot()
-		return len(l) == 1 && l[0].State == "bridged"
-	}, 5*time.Second, 5*time.Millisecond)
-	live := e.srv.Snapshot()
-	require.Len(t, live, 1)
-	require.Equal(t, "bridged", live[0].State)
-	require.Equal(t, 1.0, e.metric("hotline_calls_active", "state", "bridged"))
-	require.NotNil(t, live[0].Target)
-	require.Equal(t, "KTV1", live[0].Target.Staff)
-	require.True(t, live[0].Target.Bridged)
-	require.Equal(t, "KG001", live[0].CafeCode)
-	require.Equal(t, "Kiên Giang", live[0].Province)
+		if len(l) != 1 {
+			return false, fmt.Sprintf("live calls %+v", l)
+		}
+		live = l[0]
+		return live.State == "bridged" && live.Target != nil && live.Target.Bridged,
+			fmt.Sprintf("live call %+v, target %+v", live, live.Target)
+	})
+	require.Equal(t, "KTV1", live.Target.Staff)
+	require.Equal(t, "KG001", live.CafeCode)
+	require.Equal(t, "Kiên Giang", live.Province)
+	eventually(t, "one bridged call in hotline_calls_active", func() (bool, string) {
+		v := e.metric("hotline_calls_active", "state", "bridged")
+		return v == 1, fmt.Sprintf(`hotline_calls_active{state="bridged"} = %v`, v)
+	})
 
 	b := e.call(cafe2Phone)
+	e.hangUpWhenBridged(am1)
 	e.waitEnded(b)
 	rb := e.record(b.ID())
 	require.Equal(t, []string{"AM1/answered"}, rb.results())
+	e.hangUpWhenBridged(ktv1Vina) // still talking with the first café
 	e.waitEnded(a)
 	ra := e.record(a.ID())
 	require.Equal(t, []string{"KTV1/answered"}, ra.results())
@@ -496,11 +519,12 @@ func TestSecondCafeWhileKTVIsBridged(t *testing.T) {
 }
 
 func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
 		o.Trunks = map[string]aritest.TrunkState{"gw-vinaphone": aritest.TrunkCongested}
-		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+		o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond)}
 	}})
 	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(ktv1Vina)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -529,10 +553,12 @@ func TestCongestionOnOneTrunkTriesTheOther(t *testing.T) {
 }
 
 func TestCallerHangsUpDuringGreeting(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
+	// The greeting lasts longer than any test waits (the caller hangs up
+	// during it).
+	e := newEnv(t, envOption{cfg: func(c *ivr.Config) { c.MaxPrompt = 2 * waitTimeout }, fake: func(o *aritest.Options) {
 		o.MediaLength = func(uri string) time.Duration {
 			if uri == "sound:vi/greeting" {
-				return 2 * time.Second
+				return 2 * waitTimeout
 			}
 			return 0
 		}
@@ -553,14 +579,18 @@ func TestCallerHangsUpDuringGreeting(t *testing.T) {
 }
 
 func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 300*time.Millisecond)}
-	}})
+	e := newEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond)}
+		}})
 	live := e.call(cafe1Phone)
 	e.waitHeard(live, "bridged", "")
 	e.srv.Drain()
 	c := e.call(cafe2Phone)
 	require.NoError(t, e.fake.WaitFor(e.ctx(), c.Continued))
+	// Draining leaves the live call alone: it ends when KTV1 hangs up.
+	require.Len(t, e.srv.Snapshot(), 1, "the live call goes on while draining")
+	e.hangUpWhenBridged(ktv1Vina)
 	require.NoError(t, e.srv.Wait(e.ctx()))
 	r := e.record(live.ID())
 	require.Equal(t, "answered", r.Outcome, "the live call finished normally")
@@ -579,13 +609,14 @@ func TestDrainSendsNewCallsBackToTheDialplan(t *testing.T) {
 }
 
 func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
-	e := newEnv(t, envOption{fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{am1: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+	e := newEnv(t, envOption{cfg: expect{am: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{am1: accepts(20 * time.Millisecond)}
 	}})
 	ok, err := e.store.Reserve(e.ctx(), "KTV1", "another-call", "test-2", time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
 	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(am1)
 	e.waitEnded(c)
 	r := e.record(c.ID())
 	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
@@ -596,10 +627,10 @@ func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
 	require.Empty(t, e.dialsTo(ktv1Vina))
 	require.Empty(t, e.dialsTo(ktv1Viettel))
 	// The other instance's reservation is untouched; ours are released.
-	require.Eventually(t, func() bool {
+	eventually(t, "only the other instance's reservation left", func() (bool, string) {
 		res, err := e.store.Reservations(e.ctx())
-		return err == nil && len(res) == 1 && res[0].CallID == "another-call"
-	}, 5*time.Second, 10*time.Millisecond)
+		return err == nil && len(res) == 1 && res[0].CallID == "another-call", fmt.Sprintf("%+v, %v", res, err)
+	})
 	e.expectMetrics(map[string]float64{
 		offered("caller_id", "MN"):                              1,
 		ended("answered", "caller_id", "MN"):                    1,
@@ -615,15 +646,18 @@ func TestKTVReservedByAnotherInstanceIsNotKeptRinging(t *testing.T) {
 
 func TestMusicOnHoldAndComplaint(t *testing.T) {
 	e := newEnv(t, envOption{
-		cfg: func(c *ivr.Config) { c.Hold, c.MOHClass = ivr.HoldMOH, "hotline" },
+		cfg: expect{tech: true, confirm: true, rate: true}.cfg(func(c *ivr.Config) {
+			c.Hold, c.MOHClass = ivr.HoldMOH, "hotline"
+		}),
 		fake: func(o *aritest.Options) {
 			o.Phones = map[string]aritest.Phone{
 				ktv1Vina:    aritest.Busy(),
-				ktv1Viettel: talkThenHangUp(100*time.Millisecond, 100*time.Millisecond),
+				ktv1Viettel: accepts(100 * time.Millisecond),
 			}
 		}})
 	c := e.call(cafe1Phone)
 	e.waitHeard(c, "moh", "hotline")
+	e.hangUpWhenBridged(ktv1Viettel)
 	e.waitHeard(c, "playback", "vi/rate")
 	require.NoError(t, c.Press(e.ctx(), "9"))
 	e.waitEnded(c)

@@ -579,3 +579,10 @@ func (e *env) channelUp(id string) bool {
 	}
 	return false
 }
+
+// talkThenHangUp is a person who answers after ring, presses 1 at once and
+// hangs up talk after answering.
+func talkThenHangUp(ring, talk time.Duration) aritest.Phone {
+	return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1", KeysAfter: 10 * time.Millisecond,
+		HangupAfter: talk}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -91,8 +92,80 @@ func testDirectory(t testing.TB) *dialplan.Directory {
 // weekday10 is a Wednesday 10:00 in Ho Chi Minh City: everybody works.
 var weekday10 = time.Date(2026, 3, 11, 10, 0, 0, 0, dialplan.Location())
 
-// testConfig uses short timeouts everywhere. The fake's "second" is a real
-// second, so Asterisk-side dial timeouts are only a backstop: ours decide.
+// waitTimeout bounds every wait of a test for something asynchronous (an
+// event, a state, a record). A passing test never waits it out, so it is
+// generous: under -race on a busy 2-core machine, what takes milliseconds
+// idle can take seconds.
+const waitTimeout = 20 * time.Second
+
+// patient is a call-flow timeout that a scenario expects never to run out,
+// because an event ends the wait first (a phone answers, a person presses 1,
+// the caller rates): it only bounds a bug, so it is long enough for a loaded
+// machine. The timeouts a scenario expects to run out stay testConfig's
+// short ones.
+const patient = 10 * time.Second
+
+// eventually waits until cond holds. On timeout it fails the test with what
+// cond last said about the state it saw (why).
+func eventually(t testing.TB, what string, cond func() (ok bool, why string)) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %s", what, why)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// expect names the waits of a scenario that end by an event; their
+// timeouts become patient. The others keep testConfig's short timeouts,
+// which the scenario expects to run out.
+type expect struct {
+	// Every person rung in the role answers: technician, area manager,
+	// regional manager, operator.
+	tech, am, rm, op bool
+	confirm          bool // every person who answers presses 1
+	rate             bool // the caller rates the call
+	code             bool // the caller types the café code
+	message          bool // the caller ends the voicemail message with #
+}
+
+// cfg is an envOption.cfg: base (optional) change the config first.
+func (x expect) cfg(base ...func(*ivr.Config)) func(*ivr.Config) {
+	return func(c *ivr.Config) {
+		for _, f := range base {
+			f(c)
+		}
+		for r, answers := range map[dialplan.Role]bool{dialplan.RoleTechnician: x.tech, dialplan.RoleAreaManager: x.am,
+			dialplan.RoleRegionalManager: x.rm, dialplan.RoleOperator: x.op} {
+			if answers {
+				c.Ring[r] = patient
+			}
+		}
+		if x.confirm {
+			c.ConfirmTimeout = patient
+		}
+		if x.rate {
+			c.RatingTimeout = patient
+		}
+		if x.code {
+			c.CodeFirstDigit, c.CodeInterDigit, c.CodeOverall = patient, patient, patient
+		}
+		if x.message {
+			c.VoicemailMax = patient
+		}
+	}
+}
+
+// testConfig uses short timeouts everywhere: the scenarios make patient
+// (expect) the ones they expect an event to end. The fake's "second" is a
+// real second, so Asterisk-side dial timeouts are only a backstop: ours
+// decide.
 func testConfig() ivr.Config {
 	return ivr.Config{
 		CallerID: hotlineCID,
@@ -117,7 +190,10 @@ func testConfig() ivr.Config {
 		MaxPrompt:       5 * time.Second,
 		RequestTimeout:  2 * time.Second,
 		ShutdownTimeout: 3 * time.Second,
-		ReconcileGrace:  100 * time.Millisecond,
+		// Start-up reconciliation takes the application's channels that sent
+		// no StasisStart within this grace for a previous process's: a call a
+		// scenario places right after connecting must never look like one.
+		ReconcileGrace: ivr.DefaultReconcileGrace,
 	}
 }
 
@@ -134,6 +210,7 @@ type env struct {
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
 	runErr chan error
+	proxy  *wsProxy // between the hotline and the fake, with envOption.proxy
 
 	stopOnce sync.Once
 	stopErr  error
@@ -145,7 +222,7 @@ func (e *env) stop() error {
 		e.cancel()
 		select {
 		case e.stopErr = <-e.runErr:
-		case <-time.After(10 * time.Second):
+		case <-time.After(waitTimeout):
 			e.stopErr = errors.New("Run did not return")
 		}
 	})
@@ -161,6 +238,9 @@ type envOption struct {
 	before func(*aritest.Server)
 	// dir replaces testDirectory.
 	dir *dialplan.Directory
+	// proxy puts a wsProxy between the hotline and the fake (env.proxy),
+	// so a test can keep the events WebSocket down.
+	proxy bool
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -172,13 +252,19 @@ func newEnv(t *testing.T, o envOption) *env {
 	}
 	fake := aritest.Start(t, fo)
 	// Registered first, so it runs last: after the server stopped.
-	fake.RequireCleanAtEnd(t, 3*time.Second)
+	fake.RequireCleanAtEnd(t, waitTimeout)
 	if o.before != nil {
 		o.before(fake)
 	}
-	e := startHotline(t, fake.URL(), "asterisk", "asterisk", o)
-	e.fake = fake
-	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	url := fake.URL()
+	var p *wsProxy
+	if o.proxy {
+		p = startWSProxy(t, url)
+		url = p.url()
+	}
+	e := startHotline(t, url, "asterisk", "asterisk", o)
+	e.fake, e.proxy = fake, p
+	wctx, wcancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer wcancel()
 	require.NoError(t, fake.WaitConnected(wctx, "hotline"))
 	return e
@@ -240,11 +326,11 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 			t.Errorf("Run: %v", err)
 		}
 		<-clientDone
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cctx, ccancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer ccancel()
 		require.NoError(t, rec.Close(cctx))
 	})
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, waitTimeout)
 	defer wcancel()
 	require.NoError(t, client.WaitConnected(wctx))
 	return e
@@ -252,7 +338,7 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 
 // ctx is a bounded context for one test step.
 func (e *env) ctx() context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	e.t.Cleanup(cancel)
 	return ctx
 }
@@ -270,7 +356,7 @@ func (e *env) waitEnded(c *aritest.Call) {
 	e.t.Helper()
 	select {
 	case <-c.Done():
-	case <-time.After(10 * time.Second):
+	case <-time.After(waitTimeout):
 		e.t.Fatalf("call %s did not end; heard %v", c.ID(), c.Heard())
 	}
 }
@@ -308,6 +394,26 @@ func (e *env) waitDial(number string) aritest.Dialled {
 	})
 	require.NoError(e.t, err, "no dial to %s; dials: %+v", number, e.fake.Dials())
 	return got
+}
+
+// hangUpWhenBridged waits until the person at number talks with the caller
+// (their leg is in the bridge), then hangs their leg up, as they would after
+// talking.
+func (e *env) hangUpWhenBridged(number string) {
+	e.t.Helper()
+	var leg aritest.Dialled
+	eventually(e.t, number+" bridged with the caller", func() (bool, string) {
+		for _, d := range e.dialsTo(number) {
+			for _, h := range d.Heard {
+				if h.Kind == "bridged" && !d.Ended {
+					leg = d
+					return true, ""
+				}
+			}
+		}
+		return false, fmt.Sprintf("legs to %s: %+v", number, e.dialsTo(number))
+	})
+	require.NoError(e.t, e.fake.HangupLeg(leg.ChannelID))
 }
 
 // callRow is a stored call with its legs, rating and voicemail.
@@ -366,7 +472,7 @@ type voicemailRow struct {
 func (e *env) record(channelID string) callRow {
 	e.t.Helper()
 	var rows []callRow
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for {
 		rows = nil
 		err := e.db.Select(&rows, `SELECT id, channel_id, caller_raw, caller, cafe_code, matched_by, province_code,

@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -166,7 +167,7 @@ func (m *mediaLog) waitRecording(t *testing.T, ctx context.Context) string {
 func (e *env) onlyRecord() callRow {
 	e.t.Helper()
 	var ids []string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for {
 		ids = nil
 		require.NoError(e.t, e.db.Select(&ids, `SELECT channel_id FROM calls`))
@@ -182,16 +183,19 @@ func (e *env) onlyRecord() callRow {
 // --- a proxy that can cut the events WebSocket (real Asterisk) ---
 
 // wsProxy forwards loopback TCP connections to Asterisk's HTTP server and
-// can close the ones carrying the events WebSocket (GET /ari/events).
+// can close the ones carrying the events WebSocket (GET /ari/events), and
+// keep the WebSocket down for as long as a test needs.
 type wsProxy struct {
 	t        *testing.T
 	ln       net.Listener
 	base     *url.URL
 	upstream string
 
-	mu    sync.Mutex
-	conns map[*proxyConn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[*proxyConn]struct{}
+	held    bool // new events WebSockets are refused
+	refused int  // events WebSockets refused while held
+	wg      sync.WaitGroup
 }
 
 type proxyConn struct {
@@ -283,6 +287,9 @@ func (p *wsProxy) accept() {
 					// A connection that upgrades to the events WebSocket
 					// carries nothing else afterwards.
 					if bytes.HasPrefix(buf[:n], []byte("GET ")) && bytes.Contains(buf[:n], []byte("/ari/events")) {
+						if p.refuse() {
+							return // as a network cut: the client tries again later
+						}
 						c.mu.Lock()
 						c.ws = true
 						c.mu.Unlock()
@@ -297,6 +304,38 @@ func (p *wsProxy) accept() {
 			}
 		}()
 	}
+}
+
+// hold refuses new events WebSockets until release: after cutWebSockets,
+// the WebSocket stays down while the test acts.
+func (p *wsProxy) hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = true
+}
+
+// release lets the events WebSocket connect again.
+func (p *wsProxy) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = false
+}
+
+// refuse reports whether a new events WebSocket is refused, counting it.
+func (p *wsProxy) refuse() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held {
+		p.refused++
+	}
+	return p.held
+}
+
+// refusals is how many events WebSockets were refused.
+func (p *wsProxy) refusals() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
 }
 
 // cutWebSockets closes the events WebSocket connections and says how many.
@@ -320,15 +359,10 @@ func (p *wsProxy) cutWebSockets() int {
 func scenarioNobodyVoicemail(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	u := d.unit()
-	cfg := phoneConfig(u)
 	e := d.start(t, envOption{
 		dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNeverVina, tpNeverViettel},
 			am: tpNeverAM1, rm: tpNeverRM1, op: tpNeverOP1}),
-		cfg: func(c *ivr.Config) {
-			cfg(c)
-			c.MaxCall = 60 * u
-			c.VoicemailMax = 10 * u
-		}})
+		cfg: expect{message: true}.cfg(phoneConfig(u), func(c *ivr.Config) { c.MaxCall = 60 * u })})
 	m := watchMedia(t, e)
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	name := m.waitRecording(t, ctx)
@@ -346,6 +380,7 @@ func scenarioNobodyVoicemail(t *testing.T, d phoneDriver) {
 	require.Equal(t, name, r.Voicemail.Recording)
 	require.Equal(t, "+84945551001", r.Voicemail.Callback)
 	require.Equal(t, "KG001", r.Voicemail.Cafe.String)
+	m.waitPlayback(t, ctx, "vi/goodbye") // the log follows the hotline's events
 	require.Equal(t, 1, m.playbacksOf("vi/goodbye"))
 	d.checkClean(t, ctx, e)
 	e.expectMetrics(map[string]float64{
@@ -376,7 +411,8 @@ func scenarioNobodyVoicemail(t *testing.T, d phoneDriver) {
 func scenarioCafeCodeByDTMF(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	const unknown = "0909999999"
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{tech: true, confirm: true, code: true}.cfg(phoneConfig(d.unit()))})
 	m := watchMedia(t, e)
 	c := d.placeCall(t, ctx, e, unknown)
 	m.waitPlayback(t, ctx, "vi/enter-code")
@@ -410,7 +446,8 @@ func scenarioCafeCodeByDTMF(t *testing.T, d phoneDriver) {
 // goes to the operators.
 func scenarioAnonymousToOperators(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{op: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	m := watchMedia(t, e)
 	c := d.placeCall(t, ctx, e, "")
 	c.waitEnded(t, ctx)
@@ -420,6 +457,7 @@ func scenarioAnonymousToOperators(t *testing.T, d phoneDriver) {
 	require.False(t, r.Cafe.Valid)
 	require.Equal(t, []string{"OP1/answered"}, r.results())
 	require.Equal(t, "operator", r.Legs[0].Role)
+	m.waitFor(t, ctx, "two playbacks of vi/enter-code", func() bool { return m.playbacksOf("vi/enter-code") >= 2 })
 	require.Equal(t, 2, m.playbacksOf("vi/enter-code"), "the code asked for twice")
 	d.checkClean(t, ctx, e)
 	e.expectMetrics(map[string]float64{
@@ -439,7 +477,8 @@ func scenarioAnonymousToOperators(t *testing.T, d phoneDriver) {
 func scenarioLandlineToProvinceKTV(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	const landline = "02973812345"
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{tech: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, landline)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(landline)
@@ -491,7 +530,7 @@ func scenarioOffDutySkipped(t *testing.T, d phoneDriver) {
 	night := time.Date(2026, 3, 11, 3, 0, 0, 0, dialplan.Location()) // a Wednesday
 	e := d.start(t, envOption{
 		dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}, ktv1Hours: "Mon-Sat 08:00-17:00"}),
-		cfg: phoneConfig(d.unit()), now: func() time.Time { return night }})
+		cfg: expect{am: true, confirm: true}.cfg(phoneConfig(d.unit())), now: func() time.Time { return night }})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -504,7 +543,7 @@ func scenarioOffDutySkipped(t *testing.T, d phoneDriver) {
 func scenarioSuspendedSkipped(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}, ktv1Suspended: true}),
-		cfg: phoneConfig(d.unit())})
+		cfg: expect{am: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -516,7 +555,8 @@ func scenarioSuspendedSkipped(t *testing.T, d phoneDriver) {
 // area manager; the KTV is never rung a second time.
 func scenarioTwoCafesAtOnce(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{tech: true, am: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	a := d.placeCall(t, ctx, e, cafe1Phone)
 	b := d.placeCall(t, ctx, e, cafe2Phone)
 	a.waitEnded(t, ctx)
@@ -557,12 +597,8 @@ func scenarioTwoCafesAtOnce(t *testing.T, d phoneDriver) {
 func scenarioWebSocketCutWhileBridged(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	u := d.unit()
-	cfg := phoneConfig(u)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpLongKTV1}}),
-		cfg: func(c *ivr.Config) {
-			cfg(c)
-			c.MaxCall = 60 * u
-		}})
+		cfg: expect{tech: true, confirm: true, rate: true}.cfg(phoneConfig(u), func(c *ivr.Config) { c.MaxCall = 60 * u })})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
@@ -591,12 +627,10 @@ func scenarioWebSocketCutWhileBridged(t *testing.T, d phoneDriver) {
 // default trunk, where the KTV answers.
 func scenarioCongestedTrunk(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	cfg := phoneConfig(d.unit())
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
-		cfg: func(c *ivr.Config) {
-			cfg(c)
+		cfg: expect{tech: true, confirm: true}.cfg(phoneConfig(d.unit()), func(c *ivr.Config) {
 			c.Trunks["vinaphone"] = trunkCongested
-		}})
+		})})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -630,7 +664,7 @@ func TestWSProxyCutsOnlyTheEventsWebSocket(t *testing.T) {
 	c, err := ari.New(ari.Config{URL: p.url(), User: "asterisk", Password: "asterisk", App: "hotline",
 		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RequestTimeout: 2 * time.Second})
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*waitTimeout)
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -646,11 +680,30 @@ func TestWSProxyCutsOnlyTheEventsWebSocket(t *testing.T) {
 	_, err = c.ListChannels(ctx) // a REST connection through the proxy
 	require.NoError(t, err)
 	require.Equal(t, 1, p.cutWebSockets())
-	require.Eventually(t, func() bool {
+	var connects uint64
+	eventually(t, "the client back through the proxy", func() (bool, string) {
 		st, _ := c.State()
-		return st.Connected && st.Connects >= 2
-	}, 5*time.Second, 5*time.Millisecond)
+		connects = st.Connects
+		return st.Connected && st.Connects >= 2, fmt.Sprintf("%+v", st)
+	})
 	_, err = c.ListChannels(ctx)
 	require.NoError(t, err)
 	require.NoError(t, fake.WaitConnected(ctx, "hotline"))
+
+	// Held: the client's attempts fail until release; REST still passes.
+	p.hold()
+	require.Equal(t, 1, p.cutWebSockets())
+	eventually(t, "two refused attempts", func() (bool, string) {
+		return p.refusals() >= 2, fmt.Sprintf("%d refused", p.refusals())
+	})
+	st, _ := c.State()
+	require.False(t, st.Connected)
+	require.Equal(t, connects, st.Connects)
+	_, err = c.ListChannels(ctx)
+	require.NoError(t, err)
+	p.release()
+	eventually(t, "the client back after release", func() (bool, string) {
+		st, _ := c.State()
+		return st.Connected && st.Connects > connects, fmt.Sprintf("%+v", st)
+	})
 }

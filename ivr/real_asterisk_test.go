@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,23 +179,68 @@ func (d fakePhones) unit() time.Duration { return d.u }
 func (d fakePhones) start(t *testing.T, o envOption) *env {
 	u := d.u
 	// A person: answers after 2 units, presses 1 a unit later, hangs up 3
-	// units after that (4 after answering); the long one talks 12 units.
-	talker := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: 2 * u, Keys: "1", KeysAfter: u, HangupAfter: 4 * u}
-	long := talker
-	long.HangupAfter = 13 * u
+	// units after that; the long one talks 12 units. Here the talk counts
+	// from the moment they are bridged with the caller (hangUpAfterTalking),
+	// not from the answer: a loaded machine may take longer than that to
+	// set the bridge up. KTV1 talks at least a second (the long one 3 s),
+	// time for a scenario to see the bridged call on the board.
+	talker := aritest.AnswersAndPresses(2*u, "1", u)
+	talks := map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
+		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second)}
 	o.fake = func(fo *aritest.Options) {
 		fo.Phones = map[string]aritest.Phone{
 			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
 			tpKTV1: talker, tpKTV1Viettel: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
 			tpBusyVina: aritest.Busy(), tpNeverVina: aritest.NeverAnswers(), tpNeverViettel: aritest.NeverAnswers(),
 			tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
-			tpLongKTV1: long,
+			tpLongKTV1: talker,
 		}
 		fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
 		// [test-phones-congested] answers Congestion to every number.
 		fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
 	}
-	return newEnv(t, o)
+	e := newEnv(t, o)
+	hangUpAfterTalking(t, e.fake, talks)
+	return e
+}
+
+// hangUpAfterTalking hangs up every leg to a number of talks that long
+// after it entered a bridge, until the test ends.
+func hangUpAfterTalking(t *testing.T, fake *aritest.Server, talks map[string]time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		due := map[string]time.Time{} // leg → when its person hangs up
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			now := time.Now()
+			for _, d := range fake.Dials() {
+				talk, ok := talks[d.Number]
+				if _, seen := due[d.ChannelID]; !ok || seen || d.Ended || !slices.ContainsFunc(d.Heard,
+					func(h aritest.Heard) bool { return h.Kind == "bridged" }) {
+					continue
+				}
+				due[d.ChannelID] = now.Add(talk)
+			}
+			for id, at := range due {
+				if !at.IsZero() && now.After(at) {
+					_ = fake.HangupLeg(id) // an error: the leg ended meanwhile
+					due[id] = time.Time{}
+				}
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 func (d fakePhones) cutWebSocket(t *testing.T, e *env) {
@@ -465,7 +511,7 @@ func waitLive(t *testing.T, ctx context.Context, e *env, what string, ok func(iv
 func (e *env) recordOf(callerRaw string) callRow {
 	e.t.Helper()
 	var ids []string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for {
 		ids = nil
 		require.NoError(e.t, e.db.Select(&ids, `SELECT channel_id FROM calls WHERE caller_raw = $1`, callerRaw))
@@ -482,7 +528,8 @@ func (e *env) recordOf(callerRaw string) callRow {
 // → the caller rates 4.
 func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}), cfg: phoneConfig(d.unit())})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpKTV1}}),
+		cfg: expect{tech: true, confirm: true, rate: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
@@ -511,7 +558,7 @@ func scenarioAnsweredRated(t *testing.T, d phoneDriver) {
 func scenarioBusyOnVinaphoneAnswersOnViettel(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpBusyVina, tpKTV1Viettel}}),
-		cfg: phoneConfig(d.unit())})
+		cfg: expect{tech: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx) // no rating given: the prompt times out
 	r := e.recordOf(cafe1Phone)
@@ -543,7 +590,7 @@ func scenarioBusyOnVinaphoneAnswersOnViettel(t *testing.T, d phoneDriver) {
 func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
 	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNeverVina, tpNeverViettel}}),
-		cfg: phoneConfig(d.unit())})
+		cfg: expect{am: true, confirm: true}.cfg(phoneConfig(d.unit()))})
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
 	r := e.recordOf(cafe1Phone)
@@ -578,7 +625,12 @@ func scenarioNoAnswerOnBothThenManager(t *testing.T, d phoneDriver) {
 // it is hung up and the next number answers.
 func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}), cfg: phoneConfig(d.unit())})
+	u := d.unit()
+	// The same confirmation timeout runs out for the voicemail box and not
+	// for the KTV, who presses 1 during the announcement: at least a second
+	// leaves the KTV's 1 a wide margin on a loaded machine.
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpVoicemail, tpKTV1}}),
+		cfg: expect{tech: true}.cfg(phoneConfig(u), func(c *ivr.Config) { c.ConfirmTimeout = max(2*u, time.Second) })})
 	m := watchMedia(t, e)
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	c.waitEnded(t, ctx)
@@ -612,11 +664,8 @@ func scenarioVoicemailThenNext(t *testing.T, d phoneDriver) {
 // The caller hangs up while the KTV's phone rings: the leg is hung up.
 func scenarioCallerLeavesWhileRinging(t *testing.T, d phoneDriver) {
 	ctx := scenarioCtx(t, d)
-	cfg := phoneConfig(d.unit())
-	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNever}}), cfg: func(c *ivr.Config) {
-		cfg(c)
-		c.Ring[dialplan.RoleTechnician] = 30 * d.unit()
-	}})
+	e := d.start(t, envOption{dir: phoneDirectory(t, phonePlan{ktv1: []string{tpNever}}),
+		cfg: expect{tech: true}.cfg(phoneConfig(d.unit()))}) // rings until the caller hangs up
 	c := d.placeCall(t, ctx, e, cafe1Phone)
 	waitLive(t, ctx, e, "ringing KTV1", func(l ivr.LiveCall) bool {
 		return l.State == "ringing" && l.Target != nil && l.Target.Staff == "KTV1" && !l.Target.Bridged

@@ -2,6 +2,7 @@ package ivr_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,23 +17,52 @@ import (
 // waitReconnected waits until our client connected n times.
 func (e *env) waitReconnected(n uint64) {
 	e.t.Helper()
-	require.Eventually(e.t, func() bool {
+	eventually(e.t, fmt.Sprintf("connection %d of the client", n), func() (bool, string) {
 		st, _ := e.client.State()
-		return st.Connected && st.Connects >= n
-	}, 10*time.Second, 5*time.Millisecond)
+		return st.Connected && st.Connects >= n, fmt.Sprintf("%+v", st)
+	})
+}
+
+// cutWebSocketWhile cuts the hotline's events WebSocket and keeps it down
+// while do runs (the events of that time are lost, as on a real cut), then
+// lets the client reconnect and waits for it.
+func (e *env) cutWebSocketWhile(do func()) {
+	e.t.Helper()
+	st, _ := e.client.State()
+	e.proxy.hold()
+	require.Positive(e.t, e.proxy.cutWebSockets(), "no WebSocket of the hotline to cut")
+	e.waitDisconnected()
+	do()
+	e.proxy.release()
+	e.waitReconnected(st.Connects + 1)
+}
+
+// waitDisconnected waits until our client saw its WebSocket go.
+func (e *env) waitDisconnected() {
+	e.t.Helper()
+	eventually(e.t, "the client to see the cut", func() (bool, string) {
+		st, _ := e.client.State()
+		return !st.Connected, fmt.Sprintf("%+v", st)
+	})
 }
 
 func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
-	e := newEnv(t, envOption{backoff: 100 * time.Millisecond, fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
-	}})
+	e := newEnv(t, envOption{backoff: 100 * time.Millisecond, cfg: expect{tech: true, confirm: true, rate: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+		}})
 	c := e.call(cafe1Phone)
 	leg := e.waitDial(ktv1Vina)
 	e.waitHeard(c, "bridged", "")
+	checks := len(e.requests("GET /ari/channels/" + leg.ChannelID))
 	require.True(t, e.fake.CutWebSocket("hotline"))
 	e.waitReconnected(2)
-	// Reconciliation ran and the call is still bridged.
-	time.Sleep(400 * time.Millisecond)
+	// Reconciliation ran (the bridged call asked Asterisk about its leg)
+	// and the call is still bridged.
+	eventually(t, "the bridged call to check its leg", func() (bool, string) {
+		n := len(e.requests("GET /ari/channels/" + leg.ChannelID))
+		return n > checks, fmt.Sprintf("%d GET of the leg, %d before the cut", n, checks)
+	})
 	live := e.srv.Snapshot()
 	require.Len(t, live, 1)
 	require.Equal(t, "bridged", live[0].State)
@@ -53,16 +83,17 @@ func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
 }
 
 func TestKTVHangsUpWhileWebSocketIsDown(t *testing.T) {
-	e := newEnv(t, envOption{backoff: 150 * time.Millisecond, fake: func(o *aritest.Options) {
-		o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
-	}})
+	e := newEnv(t, envOption{backoff: 50 * time.Millisecond, proxy: true, cfg: expect{tech: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+		}})
 	c := e.call(cafe1Phone)
 	leg := e.waitDial(ktv1Vina)
 	e.waitHeard(c, "bridged", "")
-	require.True(t, e.fake.CutWebSocket("hotline"))
-	// Nobody sees this hangup: the events are lost for good.
-	require.NoError(t, e.fake.HangupLeg(leg.ChannelID))
-	e.waitReconnected(2)
+	e.cutWebSocketWhile(func() {
+		// Nobody sees this hangup: the events are lost for good.
+		require.NoError(t, e.fake.HangupLeg(leg.ChannelID))
+	})
 	// Reconciliation finds the leg gone: the caller is asked to rate.
 	e.waitHeard(c, "playback", "vi/rate")
 	e.waitEnded(c)
@@ -84,14 +115,12 @@ func TestKTVHangsUpWhileWebSocketIsDown(t *testing.T) {
 }
 
 func TestCallerHangsUpWhileWebSocketIsDown(t *testing.T) {
-	e := newEnv(t, envOption{backoff: 150 * time.Millisecond,
-		cfg: func(c *ivr.Config) { c.Ring[dialplan.RoleTechnician] = 5 * time.Second }})
+	e := newEnv(t, envOption{backoff: 50 * time.Millisecond, proxy: true,
+		cfg: func(c *ivr.Config) { c.Ring[dialplan.RoleTechnician] = patient }})
 	c := e.call(cafe1Phone)
 	leg := e.waitDial(ktv1Vina)
 	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool { return len(e.requests("/dial")) == 1 }))
-	require.True(t, e.fake.CutWebSocket("hotline"))
-	require.NoError(t, c.Hangup())
-	e.waitReconnected(2)
+	e.cutWebSocketWhile(func() { require.NoError(t, c.Hangup()) })
 	r := e.record(c.ID())
 	require.Equal(t, "interrupted", r.Outcome)
 	require.Contains(t, r.Detail, "vanished")
@@ -117,7 +146,8 @@ func TestCallerHangsUpWhileWebSocketIsDown(t *testing.T) {
 func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
 	const oldCall = "01KAB7Y1Q3F7T8M2XW6N4P9R5S" // a previous process's call id
 	var old *aritest.Call
-	e := newEnv(t, envOption{before: func(fake *aritest.Server) {
+	// Nothing new arrives at start-up here: a short grace is enough.
+	e := newEnv(t, envOption{cfg: func(c *ivr.Config) { c.ReconcileGrace = 100 * time.Millisecond }, before: func(fake *aritest.Server) {
 		// A previous process: a caller in the app, one of its legs ringing,
 		// and its bridge; then it dies.
 		ctx, cancel := context.WithCancel(context.Background())
@@ -160,7 +190,7 @@ func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
 }
 
 func TestShutdownEndsLiveCalls(t *testing.T) {
-	e := newEnv(t, envOption{cfg: func(c *ivr.Config) { c.Ring[dialplan.RoleTechnician] = 5 * time.Second }})
+	e := newEnv(t, envOption{cfg: func(c *ivr.Config) { c.Ring[dialplan.RoleTechnician] = patient }})
 	c := e.call(cafe1Phone)
 	e.waitDial(ktv1Vina)
 	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool { return len(e.requests("/dial")) == 1 }))

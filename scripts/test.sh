@@ -8,8 +8,10 @@
 #                              asterisk on PATH)
 #   scripts/test.sh ./dialplan  only some packages (go test arguments)
 #   scripts/test.sh --real     only the real-Asterisk suites
+#   scripts/test.sh --stress N [packages]  N runs under a CPU hog (scripts/stress.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" != --stress ] || { shift; exec scripts/stress.sh "$@"; }
 . scripts/lib.sh
 . scripts/asterisk.sh
 

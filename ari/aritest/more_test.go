@@ -13,7 +13,9 @@ import (
 func TestPhoneHangsUpAfterTalking(t *testing.T) {
 	s, c, st, ctx := setup(t, Options{})
 	s.RequireCleanAtEnd(t, 2*time.Second)
-	s.SetPhone("0964512424", HangsUpAfter(0, 30*time.Millisecond))
+	// Talks a second: time for the test to bridge the leg after the answer,
+	// even on a loaded machine.
+	s.SetPhone("0964512424", HangsUpAfter(0, time.Second))
 	call, _ := s.PlaceCall(CallSpec{Number: "0945551519"})
 	id := call.ID()
 	st.want(t, ctx, "StasisStart", id)

@@ -35,12 +35,12 @@ type harness struct {
 	done   chan error
 }
 
-func startHarness(t *testing.T, phones map[string]aritest.Phone) *harness {
+func startHarness(t *testing.T, phones map[string]aritest.Phone, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
 	dbURL := sampleDatabase(t)
 	ast := aritest.Start(t, aritest.Options{User: "hotline", Password: "s3cret", App: "hotline", Phones: phones, Second: time.Second,
 		DefaultPhone: aritest.NeverAnswers()})
-	h := startApp(t, dbURL, ast.URL(), time.Second)
+	h := startApp(t, dbURL, ast.URL(), time.Second, tweaks...)
 	h.ast = ast
 	return h
 }
@@ -59,8 +59,8 @@ func sampleDatabase(t *testing.T) string {
 }
 
 // startApp runs the app as `serve` does, with short call timings (ring:
-// each role's ring timeout), until the test ends.
-func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration) *harness {
+// each role's ring timeout; tweaks change them further), until the test ends.
+func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
 	cfg := config.Default()
 	require.NoError(t, cfg.ApplyEnv([]string{
@@ -75,6 +75,9 @@ func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration) *harness {
 	cfg.Call.CodeFirstDigit, cfg.Call.CodeInterDigit, cfg.Call.CodeOverall = 300*time.Millisecond, 300*time.Millisecond, time.Second
 	cfg.Call.VoicemailMax = time.Second
 	cfg.Call.Drain = 5 * time.Second
+	for _, f := range tweaks {
+		f(&cfg)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg.HTTP.Addr = ln.Addr().String()
@@ -134,16 +137,23 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 // (in a real browser) shows the bridged call, the caller rates it, and the
 // call ends with its record in the database and in /metrics.
 func TestServeWholeCall(t *testing.T) {
-	// KTV01 covers Kiên Giang; KG001 calls from 0945550201.
-	h := startHarness(t, map[string]aritest.Phone{
-		"0945550101": {Outcome: aritest.OutcomeAnswer, RingFor: 100 * time.Millisecond, Keys: "1", KeysAfter: 100 * time.Millisecond, HangupAfter: 6 * time.Second},
-	})
+	// KTV01 covers Kiên Giang; KG001 calls from 0945550201. KTV01 talks
+	// until the test hangs up their leg, so the call stays bridged however
+	// long the browser takes. Every wait of this call ends by an event (the
+	// KTV answers and presses 1, the caller rates): long timeouts, for a
+	// loaded machine.
+	const ktv = "0945550101"
+	h := startHarness(t, map[string]aritest.Phone{ktv: aritest.AnswersAndPresses(100*time.Millisecond, "1", 100*time.Millisecond)},
+		func(c *config.Config) {
+			c.Call.Ring.Technician, c.Call.MaxLeg = 20*time.Second, 40*time.Second
+			c.Call.ConfirmTimeout, c.Call.RatingTimeout = 20*time.Second, 20*time.Second
+		})
 	code, body := h.get("/healthz")
 	require.Equal(t, http.StatusOK, code, body)
 
 	call, err := h.ast.PlaceCall(aritest.CallSpec{Number: "0945550201"})
 	require.NoError(t, err)
-	ctx := ctxFor(t, 30*time.Second)
+	ctx := ctxFor(t, 90*time.Second)
 	_, err = call.WaitHeard(ctx, "bridged", "")
 	require.NoError(t, err)
 
@@ -152,23 +162,34 @@ func TestServeWholeCall(t *testing.T) {
 		Calls []struct {
 			State    string `json:"state"`
 			CafeCode string `json:"cafe_code"`
+			Target   *struct {
+				Staff string `json:"staff"`
+			} `json:"target"`
 		} `json:"calls"`
 	}
 	require.Eventually(t, func() bool {
 		code, body = h.get("/board.json")
 		require.Equal(t, http.StatusOK, code, body)
 		require.NoError(t, json.Unmarshal([]byte(body), &snap), body)
-		return len(snap.Calls) == 1 && snap.Calls[0].State == "bridged"
-	}, 5*time.Second, 20*time.Millisecond, "board never showed the bridged call: %s", body)
+		return len(snap.Calls) == 1 && snap.Calls[0].State == "bridged" && snap.Calls[0].Target != nil
+	}, 20*time.Second, 20*time.Millisecond, "board never showed the bridged call: %s", body)
 	require.Equal(t, "KG001", snap.Calls[0].CafeCode)
+	require.Equal(t, "KTV01", snap.Calls[0].Target.Staff)
 	boardtest.Chromium(t)
-	dom, err := boardtest.DumpDOM(ctxFor(t, 30*time.Second), h.base+"/")
+	dom, err := boardtest.DumpDOM(ctxFor(t, 60*time.Second), h.base+"/")
 	require.NoError(t, err)
 	require.Contains(t, dom, "Net Cỏ Mây", "the café's name on the board")
 	require.Contains(t, dom, "KTV Nguyễn Văn A", "who the caller talks to")
 	require.Contains(t, dom, "Miền Nam", "today's totals by region")
 
 	// The technician hangs up; the caller is asked to rate and presses 4.
+	var leg string
+	for _, d := range h.ast.Dials() {
+		if d.Number == ktv && d.Answered && !d.Ended {
+			leg = d.ChannelID
+		}
+	}
+	require.NoError(t, h.ast.HangupLeg(leg), "the KTV's leg, still bridged: %+v", h.ast.Dials())
 	_, err = call.WaitHeard(ctx, "playback", "rate")
 	require.NoError(t, err)
 	require.NoError(t, call.Press(ctx, "4"))
@@ -187,7 +208,7 @@ func TestServeWholeCall(t *testing.T) {
 		err := db.QueryRowContext(ctx, `SELECT c.outcome, c.cafe_code, c.matched_by, r.score
 			FROM calls c JOIN ratings r ON r.call_id = c.id`).Scan(&outcome, &cafe, &matched, &score)
 		return err == nil
-	}, 10*time.Second, 50*time.Millisecond, "no call record")
+	}, 20*time.Second, 50*time.Millisecond, "no call record")
 	require.Equal(t, "answered", outcome)
 	require.Equal(t, "KG001", cafe)
 	require.Equal(t, "caller_id", matched)
