@@ -415,31 +415,9 @@ func (d *realPhones) placeCall(t *testing.T, ctx context.Context, _ *env, number
 // our shape ("<call ULID>-br") remain.
 func (d *realPhones) checkClean(t *testing.T, ctx context.Context, _ *env) {
 	t.Helper()
-	for {
-		var left []string
-		chs, err := d.harness.ListChannels(ctx)
-		require.NoError(t, err)
-		for _, c := range chs {
-			if strings.HasPrefix(c.Name, "Local/2@hotline") || strings.Contains(c.Name, "@test-phones") {
-				left = append(left, "channel "+c.ID+" "+c.Name)
-			}
-		}
-		brs, err := d.harness.ListBridges(ctx)
-		require.NoError(t, err)
-		for _, b := range brs {
-			if strings.HasSuffix(b.ID, "-br") {
-				left = append(left, "bridge "+b.ID)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("left behind on Asterisk: %v", left)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	waitAsteriskClean(t, ctx, d.harness, func(name string) bool {
+		return strings.HasPrefix(name, "Local/2@hotline") || strings.Contains(name, "@test-phones")
+	})
 }
 
 // --- the scenarios ---
@@ -686,4 +664,36 @@ func scenarioCallerLeavesWhileRinging(t *testing.T, d phoneDriver) {
 		routed:                                                 1,
 	})
 	e.expectAbandonWait("MN", r)
+}
+
+// waitAsteriskClean waits until no channel whose name ours accepts and no
+// bridge of our shape ("<call ULID>-br") remains on a real Asterisk, and
+// fails the test with what is left when ctx ends.
+func waitAsteriskClean(t *testing.T, ctx context.Context, c *ari.Client, ours func(name string) bool) {
+	t.Helper()
+	for {
+		var left []string
+		chs, err := c.ListChannels(ctx)
+		require.NoError(t, err)
+		for _, ch := range chs {
+			if ours(ch.Name) {
+				left = append(left, "channel "+ch.ID+" "+ch.Name)
+			}
+		}
+		brs, err := c.ListBridges(ctx)
+		require.NoError(t, err)
+		for _, b := range brs {
+			if strings.HasSuffix(b.ID, "-br") {
+				left = append(left, "bridge "+b.ID)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("left behind on Asterisk: %v", left)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -755,29 +755,7 @@ func (x *sipCall) legEvents(carrier string) []string {
 // our shape ("<call ULID>-br") remain on Asterisk.
 func (s *sipSetup) checkClean(t *testing.T, ctx context.Context) {
 	t.Helper()
-	for {
-		var left []string
-		chs, err := s.admin.ListChannels(ctx)
-		require.NoError(t, err)
-		for _, c := range chs {
-			if strings.HasPrefix(c.Name, "PJSIP/cafe-trunk-") || strings.HasPrefix(c.Name, "PJSIP/gw-") {
-				left = append(left, "channel "+c.ID+" "+c.Name)
-			}
-		}
-		brs, err := s.admin.ListBridges(ctx)
-		require.NoError(t, err)
-		for _, b := range brs {
-			if strings.HasSuffix(b.ID, "-br") {
-				left = append(left, "bridge "+b.ID)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("left behind on Asterisk: %v", left)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	waitAsteriskClean(t, ctx, s.admin, func(name string) bool {
+		return strings.HasPrefix(name, "PJSIP/cafe-trunk-") || strings.HasPrefix(name, "PJSIP/gw-")
+	})
 }
