@@ -88,6 +88,11 @@ type Options struct {
 	// MaxQueue is how many events may wait for a slow WebSocket reader before the
 	// fake drops the connection (as Asterisk drops slow readers). Default 10000.
 	MaxQueue int
+
+	// FaultSeed seeds the random choice of the requests a Fault with a Rate
+	// applies to (faults.go): one seed and one order of requests give the same
+	// choices. 0 is a seed like any other.
+	FaultSeed uint64
 }
 
 // Outcome is what a scripted phone eventually does when dialled.

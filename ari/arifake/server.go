@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
@@ -55,8 +56,10 @@ type Server struct {
 	fallbacks int
 	events    []SentEvent
 	started   time.Time
-	changed   chan struct{} // closed and replaced whenever events are sent or state changes
-	faults    faultTable    // scripted REST faults (faults.go); its own mutex
+	changed   chan struct{}       // closed and replaced whenever events are sent or state changes
+	faults    faultTable          // scripted REST faults (faults.go); its own mutex
+	evFaults  []*activeEventFault // scripted WebSocket cuts (faults.go)
+	dropped   []SentEvent         // events lost to them
 
 	srv *http.Server
 	url string
@@ -90,6 +93,7 @@ func NewServer(opts Options) *Server {
 		started:  time.Now(),
 		changed:  make(chan struct{}),
 	}
+	s.faults.rng = rand.New(rand.NewPCG(opts.FaultSeed, 0))
 	for n, p := range opts.Phones {
 		s.phones[digits(n)] = p
 	}
@@ -233,7 +237,13 @@ func (s *Server) sendTo(c *wsConn, appName string, ev event) {
 		s.log.Error("marshal event", "type", ev.Type, "err", err)
 		return
 	}
-	s.events = trimHistory(append(s.events, SentEvent{App: appName, Conn: c.n, Type: ev.Type, At: time.Now(), JSON: b}), s.opts.HistoryLimit)
+	se := SentEvent{App: appName, Conn: c.n, Type: ev.Type, At: time.Now(), JSON: b}
+	if s.cutAt(c, appName, ev) { // a scripted WebSocket cut (faults.go): the event is lost
+		s.dropped = trimHistory(append(s.dropped, se), s.opts.HistoryLimit)
+		s.notify()
+		return
+	}
+	s.events = trimHistory(append(s.events, se), s.opts.HistoryLimit)
 	c.push(b, s.opts.MaxQueue)
 	s.notify()
 }

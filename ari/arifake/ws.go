@@ -17,15 +17,20 @@ type wsConn struct {
 	apps []string
 	c    *websocket.Conn
 
-	mu     sync.Mutex
-	q      [][]byte
-	wake   chan struct{}
-	done   chan struct{}
-	killed sync.Once
+	mu      sync.Mutex
+	q       [][]byte // nil: cut the socket here (cutAfterQueued)
+	cutting bool     // a cut is queued; nothing more is
+	wake    chan struct{}
+	done    chan struct{}
+	killed  sync.Once
 }
 
 func (c *wsConn) push(b []byte, max int) {
 	c.mu.Lock()
+	if c.cutting {
+		c.mu.Unlock()
+		return
+	}
 	if len(c.q) >= max {
 		c.mu.Unlock()
 		// Asterisk drops a reader that cannot keep up; so does the fake.
@@ -33,6 +38,19 @@ func (c *wsConn) push(b []byte, max int) {
 		return
 	}
 	c.q = append(c.q, b)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// cutAfterQueued makes the writer close the socket abruptly (as kill) once the
+// events queued so far are written; nothing pushed later is sent.
+func (c *wsConn) cutAfterQueued() {
+	c.mu.Lock()
+	c.q = append(c.q, nil)
+	c.cutting = true
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -69,6 +87,10 @@ func (c *wsConn) writer(timeout time.Duration) {
 				break
 			}
 			for _, b := range q {
+				if b == nil {
+					c.kill()
+					return
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				err := c.c.Write(ctx, websocket.MessageText, b)
 				cancel()

@@ -18,6 +18,7 @@ type (
 	Dialled         = arifake.Dialled
 	DialplanCEP     = arifake.DialplanCEP
 	Endpoint        = arifake.Endpoint
+	EventFault      = arifake.EventFault
 	Fault           = arifake.Fault
 	FormatLang      = arifake.FormatLang
 	Heard           = arifake.Heard
