@@ -68,7 +68,7 @@ fi
 # both sides, against a throwaway Asterisk of our own (run one after another:
 # they share the app name).
 real_tests='^(TestConformanceAsterisk|TestPhoneScenariosAsterisk|TestSIPAsterisk|TestDoctorAsterisk)'
-real_pkgs=(./ari/aritest ./ivr ./internal/app)
+real_pkgs=(./ari/arifake ./ivr ./internal/app)
 if [ $# -gt 0 ] && [ -z "$real_only" ]; then
 	: # a package run: no real-Asterisk stage
 elif ! ast_bin=$(ast_find 2>"$work/ast-why"); then

@@ -3,6 +3,7 @@ package aritest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,76 @@ func TestOurClientAgainstTheFake(t *testing.T) {
 		if _, raw := e.(*ari.RawEvent); raw {
 			t.Errorf("event %s decoded as RawEvent", se.Type)
 		}
+	}
+}
+
+// A WebSocket cut scripted at a StasisStart, seen through our client: it
+// reconnects, the lost StasisStart never arrives, the lost call is found by
+// asking Asterisk (as the hotline's reconciliation does), and later events
+// arrive on the new socket.
+func TestOurClientThroughAScriptedCut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := aritest.Start(t, aritest.Options{})
+	srv.RequireCleanAtEnd(t, 2*time.Second)
+	srv.AddEventFault(aritest.EventFault{Type: "StasisStart", CallerNumber: "0945550202"})
+	cl, err := ari.New(ari.Config{URL: srv.URL(), User: "asterisk", Password: "asterisk", App: "hotline",
+		BackoffMin: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := cl.Subscribe(ari.AllKey())
+	defer sub.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- cl.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	if err := cl.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := srv.PlaceCall(aritest.CallSpec{Number: "0945550202"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, changed := cl.State()
+		if st.Connected && st.Connects == 2 {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("no reconnect after the cut: %+v", st)
+		}
+	}
+	app, err := cl.GetApplication(ctx, "")
+	if err != nil || len(app.ChannelIDs) != 1 || app.ChannelIDs[0] != lost.ID() {
+		t.Fatalf("application after the cut: %+v, %v", app, err)
+	}
+	next, err := srv.PlaceCall(aritest.CallSpec{Number: "0945550303"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*aritest.Call{lost, next} {
+		if err := c.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for len(got) < 3 {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("events %v: %v", got, err)
+		}
+		switch e := e.(type) {
+		case *ari.StasisStart:
+			got = append(got, "StasisStart "+e.Channel.ID)
+		case *ari.StasisEnd:
+			got = append(got, "StasisEnd "+e.Channel.ID)
+		}
+	}
+	want := []string{"StasisStart " + next.ID(), "StasisEnd " + lost.ID(), "StasisEnd " + next.ID()}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("events %v, want %v (the lost StasisStart never arrives)", got, want)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/ari/arifake"
 	"github.com/csm-vn/hotline/dialplan"
 )
 
@@ -89,14 +89,14 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	if first != "" {
 		g.srv.SetPhone(first, g.phoneFor(b, talk))
 	}
-	call, err := g.srv.PlaceCall(aritest.CallSpec{Number: number})
+	call, err := g.srv.PlaceCall(arifake.CallSpec{Number: number})
 	g.mu.Lock()
 	g.rep.Placed++
 	if err != nil {
 		if first != "" {
 			g.srv.SetPhone(first, g.everyone)
 		}
-		if errors.Is(err, aritest.ErrAppInactive) {
+		if errors.Is(err, arifake.ErrAppInactive) {
 			g.rep.Fallback++
 		}
 		g.mu.Unlock()
@@ -141,24 +141,24 @@ func (g *generator) firstTarget(number, code string, at time.Time) string {
 	return national(dec.Targets[0].Number)
 }
 
-func (g *generator) phoneFor(b Behaviour, talk time.Duration) aritest.Phone {
+func (g *generator) phoneFor(b Behaviour, talk time.Duration) arifake.Phone {
 	ring := g.scale(4 * time.Second)
 	switch b {
 	case Busy:
-		return aritest.Busy()
+		return arifake.Busy()
 	case NoAnswer, GivesUp:
-		return aritest.NeverAnswers()
+		return arifake.NeverAnswers()
 	case Voicemail:
-		return aritest.Voicemail(ring)
+		return arifake.Voicemail(ring)
 	default:
-		return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1",
+		return arifake.Phone{Outcome: arifake.OutcomeAnswer, RingFor: ring, Keys: "1",
 			KeysAfter: g.scale(2 * time.Second), HangupAfter: talk}
 	}
 }
 
 // caller plays the café owner: types the code when asked, rates the call,
 // ends a voicemail with #, or gives up. It returns what the caller got.
-func (g *generator) caller(ctx context.Context, call *aritest.Call, givesUp bool, giveUp time.Duration, code, score string) string {
+func (g *generator) caller(ctx context.Context, call *arifake.Call, givesUp bool, giveUp time.Duration, code, score string) string {
 	start := time.Now()
 	limit := time.After(g.scale(10*time.Minute) + time.Minute)
 	poll := time.NewTicker(max(g.scale(100*time.Millisecond), 10*time.Millisecond))

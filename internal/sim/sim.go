@@ -1,4 +1,4 @@
-// Package sim is `hotline simulate`: a fake Asterisk (ari/aritest) running as
+// Package sim is `hotline simulate`: a fake Asterisk (ari/arifake) running as
 // a process of its own on loopback, with generated calls from the directory's
 // cafés and a chosen mix of outcomes. It lets a newcomer watch calls flow
 // through `hotline serve` without an Asterisk, and it is the load generator
@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/ari/arifake"
 	"github.com/csm-vn/hotline/dialplan"
 )
 
@@ -200,9 +200,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * opts.Scale) }
 	// Everyone not scripted for a call answers after 3 s, presses 1 and
 	// talks for 20 s: managers and operators take the fallbacks.
-	everyone := aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: scale(3 * time.Second),
+	everyone := arifake.Phone{Outcome: arifake.OutcomeAnswer, RingFor: scale(3 * time.Second),
 		Keys: "1", KeysAfter: scale(2 * time.Second), HangupAfter: scale(20 * time.Second)}
-	srv := aritest.NewServer(aritest.Options{
+	srv := arifake.NewServer(arifake.Options{
 		User: opts.User, Password: opts.Password, App: opts.App, Logger: log,
 		Second:         scale(time.Second),
 		PlaybackLength: scale(1500 * time.Millisecond),
@@ -234,11 +234,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 
 type generator struct {
 	opts  Options
-	srv   *aritest.Server
+	srv   *arifake.Server
 	log   *slog.Logger
 	scale func(time.Duration) time.Duration
 	// everyone is how a person not scripted for a call behaves.
-	everyone aritest.Phone
+	everyone arifake.Phone
 
 	mu      sync.Mutex
 	rnd     *rand.Rand
