@@ -144,3 +144,24 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	require.True(t, strings.Contains(out, `"cafe": null`), out)
 }
+
+// `hotline import` as a terminal shows it (stdout and stderr interleaved):
+// each file read, the warnings, then the per-kind summary, once.
+func TestImportPrintsSummaryOnce(t *testing.T) {
+	sampleDB(t)
+	dir := t.TempDir()
+	cafes := filepath.Join(dir, "cafes.csv")
+	require.NoError(t, os.WriteFile(cafes, []byte("code,name,phones,province,technician,status,ghi_chu\n"+
+		"KG001,Net Cỏ Mây,0945550201; 0945550202,Kiên Giang,,active,\n"+
+		"NEW1,Net Mới,0945550999,Kiên Giang,,active,khai trương\n"), 0o600))
+	holidays := filepath.Join(dir, "holidays.csv")
+	require.NoError(t, os.WriteFile(holidays, []byte("date,name,region\n2028-09-01,Quốc khánh,\n"), 0o600))
+	var term bytes.Buffer
+	code := run([]string{"import", cafes, holidays}, &term, &term)
+	require.Equal(t, exitOK, code, term.String())
+	require.Equal(t, cafes+": 2 rows (cafes)\n"+
+		holidays+": 1 rows (holidays)\n"+
+		"warning: "+cafes+":1: ghi_chu: unknown column ignored (known: code, name, phones, province, technician, status)\n"+
+		"cafes:   1 new, 0 updated, 1 unchanged\n"+
+		"holidays: 1 new, 0 updated, 0 unchanged\n", term.String())
+}
