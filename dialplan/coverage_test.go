@@ -13,7 +13,7 @@ import (
 // with no technician, one whose only technician has no trunk for their
 // number, a café its province's only technician refuses, a café saved by a
 // technician of its own, a café with a suspended technician of its own,
-// cafés whose own technician works Sunday mornings only (in a province with
+// cafés whose own technician works only on Sunday mornings this week (in a province with
 // evening gaps and in one without technicians), a café without a number.
 func coverageData(t *testing.T) DirectoryData {
 	t.Helper()
@@ -21,7 +21,10 @@ func coverageData(t *testing.T) DirectoryData {
 	require.NoError(t, err)
 	office, err := ParseSchedule("Mon-Fri 08:00-17:15")
 	require.NoError(t, err)
-	sunday, err := ParseSchedule("Sun 08:00-12:00")
+	// Sunday mornings, and this week's holidays (30/4, 1/5): no weekly rest
+	// day of T10's falls on a holiday, so no compensatory day off moves onto
+	// the Sunday (DayOffAt).
+	sunday, err := ParseSchedule("Wed,Thu,Sun 08:00-12:00")
 	require.NoError(t, err)
 	always := Schedule{Always: true}
 	return DirectoryData{

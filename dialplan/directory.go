@@ -58,7 +58,8 @@ type Directory struct {
 	routes         map[string]*provinceRoute
 	tet            TetRule
 	noPublic       bool
-	public         sync.Map // year → map[civilDate]string (computed public holidays)
+	public         sync.Map // year → *publicYear (computed public holidays)
+	comp           sync.Map // year*128 + weekdaySet → map[civilDate]string (compensatory days off)
 	counts         Counts
 
 	// Plan's caches: scratch planners, trunk tables (see trunkTable).
@@ -89,11 +90,12 @@ type refusal struct{ staff, cafe string }
 type staffEntry struct {
 	*Staff
 	phones    []dialPhone
-	regions   []string // regions whose holidays apply to this person
-	hoursText string   // "hours " + Hours.String(), the off_duty detail
-	idx       int      // dense index, for the planner's seen-set
-	role      int      // roleIndex(Role), for per-role ring times
-	refused   []*Cafe  // the cafés they refuse (pointers into the snapshot)
+	regions   []string   // regions whose holidays apply to this person
+	rest      weekdaySet // weekly rest days (restDays), for compensatory days off
+	hoursText string     // "hours " + Hours.String(), the off_duty detail
+	idx       int        // dense index, for the planner's seen-set
+	role      int        // roleIndex(Role), for per-role ring times
+	refused   []*Cafe    // the cafés they refuse (pointers into the snapshot)
 }
 
 // dialPhone is a validated staff number in dialling order.
@@ -124,8 +126,8 @@ type Counts struct {
 type Option func(*Directory)
 
 // WithTet sets the computed Tết holiday to run from daysBefore days before
-// lunar 1/1 to daysAfter days after it (default 1 and 4: the last day of the
-// lunar year, the 29th or 30th, through lunar 1/5).
+// lunar 1/1 to daysAfter days after it (default DefaultTet, 2 and 2: the last
+// two days of the lunar year through lunar 1/3, five days).
 func WithTet(daysBefore, daysAfter int) Option {
 	return func(d *Directory) { d.tet = TetRule{DaysBefore: max(daysBefore, 0), DaysAfter: max(daysAfter, 0)} }
 }
@@ -235,7 +237,7 @@ func NewDirectory(data DirectoryData, opts ...Option) (*Directory, error) {
 				bad("staff %s: bad working window %+v", s.Code, w)
 			}
 		}
-		e := &staffEntry{Staff: &s, hoursText: "hours " + s.Hours.String(), idx: len(d.staff), role: roleIndex(s.Role)}
+		e := &staffEntry{Staff: &s, hoursText: "hours " + s.Hours.String(), rest: restDays(s.Hours), idx: len(d.staff), role: roleIndex(s.Role)}
 		seen := map[string]bool{}
 		for _, ph := range s.Phones {
 			n := Normalize(ph.E164)

@@ -204,15 +204,17 @@ func TestHolidayAt(t *testing.T) {
 		{at("2025-06-21 10:00:00"), []string{"MT"}, "Lễ hội Miền Tây"},
 		{at("2025-06-21 10:00:00"), []string{"MB"}, ""},
 		{at("2025-06-21 10:00:00"), nil, ""},
-		// Computed: Tết 2025 is 29 January; default window 28 Jan – 2 Feb.
-		{at("2025-01-27 23:59:00"), nil, ""},
-		{at("2025-01-28 00:00:00"), nil, "Tết Nguyên Đán"},
-		{at("2025-02-02 23:00:00"), nil, "Tết Nguyên Đán"},
-		{at("2025-02-03 00:00:00"), nil, ""},
+		// Computed: Tết 2025 is 29 January; default window 27–31 January.
+		{at("2025-01-26 23:59:00"), nil, ""},
+		{at("2025-01-27 00:00:00"), nil, "Tết Nguyên Đán"},
+		{at("2025-01-31 23:00:00"), nil, "Tết Nguyên Đán"},
+		{at("2025-02-01 00:00:00"), nil, ""},
 		{at("2025-04-07 09:00:00"), nil, "Giỗ Tổ Hùng Vương"},
 		{at("2025-04-30 09:00:00"), nil, "Ngày Giải phóng miền Nam"},
 		{at("2025-05-01 09:00:00"), nil, "Quốc tế Lao động"},
 		{at("2025-09-02 09:00:00"), nil, "Quốc khánh"},
+		{at("2025-09-03 09:00:00"), nil, "Quốc khánh"},
+		{at("2025-09-04 09:00:00"), nil, ""},
 		{at("2026-01-01 09:00:00"), nil, "Tết Dương lịch"},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,8 @@
 // 11→10-digit remap, landline area code → province), knows the 63 provinces
 // (Provinces, LookupProvince), parses working hours (ParseSchedule) and
 // computes Vietnamese public holidays with the lunar calendar (TetDate,
-// LunarToSolar, PublicHolidays). NewDirectory turns the loaded DirectoryData
+// LunarToSolar, PublicHolidays) and who has a day off when, compensatory days
+// off (nghỉ bù) included (Directory.DayOffAt). NewDirectory turns the loaded DirectoryData
 // into an indexed immutable snapshot; Identify finds the calling café (caller
 // ID, DTMF code, area code); Directory.Plan orders who is rung, on which
 // number and through which trunk, and why; Decision.Report and

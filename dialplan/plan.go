@@ -86,7 +86,7 @@ const (
 	SkipSuspended   SkipReason = "suspended"    // staff status suspended
 	SkipTerminated  SkipReason = "terminated"   // staff status terminated
 	SkipOffDuty     SkipReason = "off_duty"     // outside their working hours
-	SkipHoliday     SkipReason = "holiday"      // a public/company holiday and their hours are not 24/7
+	SkipHoliday     SkipReason = "holiday"      // a public/company holiday, or their compensatory day off for one (nghỉ bù), and their hours are not 24/7
 	SkipRefusesCafe SkipReason = "refuses_cafe" // the technician refuses this café
 	SkipOnCall      SkipReason = "on_call"      // already on a hotline call (Live.Busy)
 	SkipDuplicate   SkipReason = "duplicate"    // already in the plan, or all their numbers are
@@ -157,6 +157,7 @@ type planner struct {
 	dirCafe    *Cafe
 	cafeLooked bool
 	// Holidays of the call's date, looked up once per plan.
+	date          civilDate
 	publicHoliday string    // computed public holiday's name, "" if none
 	dayHolidays   []Holiday // the directory's list for that date
 	trunks        *trunkTable
@@ -230,7 +231,7 @@ func (d *Directory) putPlanner(p *planner) {
 	clear(p.strs)
 	p.req, p.dec = PlanRequest{}, Decision{}
 	p.cafe, p.dirCafe, p.cafeLooked = nil, nil, false
-	p.publicHoliday, p.dayHolidays, p.trunks = "", nil, nil
+	p.date, p.publicHoliday, p.dayHolidays, p.trunks = 0, "", nil, nil
 	p.ring = [5]time.Duration{}
 	p.targets, p.skips, p.strs, p.rankBuf = p.targets[:0], p.skips[:0], p.strs[:0], p.rankBuf[:0]
 	p.nAlts, p.truncated = 0, 0
@@ -252,7 +253,8 @@ func (d *Directory) putPlanner(p *planner) {
 //
 // Unknown callers, and terminated cafés, go to operators only. A person is
 // skipped (see SkipReason) when suspended or terminated, refusing the café,
-// on a holiday with non-24/7 hours, outside their hours, already on a call,
+// on a holiday or a compensatory day off with non-24/7 hours (DayOffAt),
+// outside their hours, already on a call,
 // or already in the plan. Each person's numbers are rung in their own order,
 // each number through its carrier's trunk (else the default trunk); a trunk
 // marked unavailable is replaced by another usable one. Only the directory's
@@ -264,16 +266,9 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 	p.d, p.req = d, req
 	p.dec = Decision{ID: req.ID, At: local}
 	p.day, p.minute = local.Weekday(), local.Hour()*60+local.Minute()
-	if !d.noPublic {
-		day := dateOf(local)
-		for _, y := range [2]int{local.Year(), local.Year() + 1} {
-			if name, ok := d.publicHolidays(y)[day]; ok {
-				p.publicHoliday = name
-				break
-			}
-		}
-	}
-	p.dayHolidays = d.holidays[dateOf(local)]
+	p.date = dateOf(local)
+	p.publicHoliday = d.publicHolidayOn(p.date)
+	p.dayHolidays = d.holidays[p.date]
 	p.trunks = d.trunkTable(req.Trunks)
 	if n := len(p.trunks.names); cap(p.down)*64 < n {
 		p.down = newBitset(n)
@@ -606,17 +601,10 @@ func (p *planner) skip(e *staffEntry, reason int, detail int32) {
 	p.skips = append(p.skips, skipRec{staff: int32(e.idx), reason: int32(reason), detail: detail})
 }
 
-// holiday is HolidayAt for the plan's date, with the lookups done once.
+// holiday is DayOffAt for the plan's date and a person whose hours are not
+// 24/7, with the day's lookups done once.
 func (p *planner) holiday(e *staffEntry) (string, bool) {
-	if p.publicHoliday != "" {
-		return p.publicHoliday, true
-	}
-	for _, h := range p.dayHolidays {
-		if h.Region == "" || slices.Contains(e.regions, h.Region) {
-			return h.Name, true
-		}
-	}
-	return "", false
+	return p.d.dayOff(p.date, p.publicHoliday, p.dayHolidays, e.rest, e.regions)
 }
 
 // routes picks the trunk for a number (trunk table indexes): its carrier's

@@ -115,7 +115,7 @@ func TestPlanRoutes(t *testing.T) {
 		},
 		{
 			name:   "Tết 2026 (lunar 1/1 = 17 Feb): computed holiday",
-			caller: "+842973111001", at: "2026-02-20 10:00", busy: busySet{"T1": true}, matched: MatchedByCallerID, province: "kien-giang",
+			caller: "+842973111001", at: "2026-02-19 10:00", busy: busySet{"T1": true}, matched: MatchedByCallerID, province: "kien-giang",
 			targets: []string{"T2 +84901000002 default", "AM1 +84931000011 default", "RM1 +84941000021 vinaphone", "OP1 +84351000031 default"},
 			skipped: []string{"T1 on_call", "T3 holiday", "T4 suspended", "OP2 holiday", "OP3 terminated"},
 		},

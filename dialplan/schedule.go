@@ -257,7 +257,7 @@ func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // OpenAt reports whether t falls inside the schedule's weekly windows, with t
 // taken in Asia/Ho_Chi_Minh whatever its own location. Holidays are not
-// considered here (see Directory.IsHoliday); Always is open at any time.
+// considered here (see Directory.DayOffAt); Always is open at any time.
 func (s Schedule) OpenAt(t time.Time) bool {
 	if s.Always {
 		return true

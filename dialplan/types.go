@@ -92,7 +92,9 @@ type Window struct {
 }
 
 // Schedule is when a person works. Always means 24/7, holidays included; a
-// person with weekly windows does not work on public holidays.
+// person with weekly windows does not work on holidays, nor on the
+// compensatory day of a public holiday that falls on one of their weekly rest
+// days, the days without a window (Directory.DayOffAt).
 type Schedule struct {
 	Always  bool
 	Windows []Window
@@ -125,8 +127,10 @@ type Refusal struct {
 	Cafe  string
 }
 
-// Holiday is a day off from the company's list, on top of the computed public
-// holidays. Region "" means nationwide.
+// Holiday is a day off from the directory's list (holidays.csv): a company
+// day off, or a day of the government's yearly decision, on top of the
+// computed public holidays (see Directory.HolidayAt for the entries that
+// change those). Region "" means nationwide.
 type Holiday struct {
 	Date   time.Time // midnight Asia/Ho_Chi_Minh
 	Name   string

@@ -91,7 +91,8 @@ type ImportOptions struct {
 	// DryRun validates and counts everything, then rolls back.
 	DryRun bool
 	// Progress, when set, receives a line every ProgressEvery rows read and
-	// at each step (for large files; the CLI passes stderr).
+	// one per file read (for large files; the CLI passes stderr). The counts
+	// per kind are not repeated there: they are the returned Summary.
 	Progress      io.Writer
 	ProgressEvery int // default 5000
 	Logger        *slog.Logger
@@ -276,7 +277,6 @@ func Import(ctx context.Context, db *sqlx.DB, files []ImportFile, opts ImportOpt
 			return sum, fmt.Errorf("store: import %s: %w", k, err)
 		}
 		sum.Kinds[k] = c
-		progress("%s: %d new, %d updated, %d unchanged", k, c.Inserted, c.Updated, c.Unchanged)
 	}
 	if sum.Changed() {
 		if err := checkDirectory(ctx, tx); err != nil {

@@ -144,3 +144,75 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	require.True(t, strings.Contains(out, `"cafe": null`), out)
 }
+
+// `hotline import` as a terminal shows it (stdout and stderr interleaved):
+// each file read, the warnings, then the per-kind summary, once.
+func TestImportPrintsSummaryOnce(t *testing.T) {
+	sampleDB(t)
+	dir := t.TempDir()
+	cafes := filepath.Join(dir, "cafes.csv")
+	require.NoError(t, os.WriteFile(cafes, []byte("code,name,phones,province,technician,status,ghi_chu\n"+
+		"KG001,Net Cỏ Mây,0945550201; 0945550202,Kiên Giang,,active,\n"+
+		"NEW1,Net Mới,0945550999,Kiên Giang,,active,khai trương\n"), 0o600))
+	holidays := filepath.Join(dir, "holidays.csv")
+	require.NoError(t, os.WriteFile(holidays, []byte("date,name,region\n2028-09-01,Quốc khánh,\n"), 0o600))
+	var term bytes.Buffer
+	code := run([]string{"import", cafes, holidays}, &term, &term)
+	require.Equal(t, exitOK, code, term.String())
+	require.Equal(t, cafes+": 2 rows (cafes)\n"+
+		holidays+": 1 rows (holidays)\n"+
+		"warning: "+cafes+":1: ghi_chu: unknown column ignored (known: code, name, phones, province, technician, status)\n"+
+		"cafes:   1 new, 0 updated, 1 unchanged\n"+
+		"holidays: 1 new, 0 updated, 0 unchanged\n", term.String())
+}
+
+// `hotline route --at` explains a holiday: the public holiday's name, the
+// compensatory day off (nghỉ bù) of a holiday on a weekly rest day, and the
+// government's decision entered in holidays.csv (1/9 instead of 3/9).
+func TestRouteExplainsHolidays(t *testing.T) {
+	sampleDB(t)
+	dir := t.TempDir()
+	staff := filepath.Join(dir, "staff.csv")
+	require.NoError(t, os.WriteFile(staff, []byte("code,name,role,phones,provinces,status,hours\n"+
+		"OP02,Tổng đài viên Nam,operator,0975550113,,active,Mon-Fri 08:00-17:00\n"), 0o600))
+	holidays := filepath.Join(dir, "holidays.csv")
+	require.NoError(t, os.WriteFile(holidays, []byte("date,name,region\n01/09/2028,Quốc khánh (nghỉ trước 2/9),\n"), 0o600))
+	code, _, errs := hotline(t, "import", staff, holidays)
+	require.Equal(t, exitOK, code, errs)
+
+	const op02 = "  - OP02 Tổng đài viên Nam (operator): "
+	tests := []struct {
+		at   string
+		want string // OP02's skip line; "" = OP02 is rung
+	}{
+		{"2029-09-03T10:00:00+07:00", op02 + "holiday (Quốc khánh)"}, // National Day's second day
+		{"2029-09-04T10:00:00+07:00", op02 + "holiday (nghỉ bù: Quốc khánh fell on Sun 2029-09-02, a weekly rest day)"},
+		{"2029-09-05T10:00:00+07:00", ""},
+		{"2028-09-01T10:00:00+07:00", op02 + "holiday (Quốc khánh)"}, // the decision: 1/9 and 2/9
+		{"2028-09-04T10:00:00+07:00", op02 + "holiday (nghỉ bù: Quốc khánh fell on Sat 2028-09-02, a weekly rest day)"},
+		{"2028-09-05T10:00:00+07:00", ""},                                // 3/9 (a Sunday) is not a holiday that year: nothing more moves
+		{"2027-02-04T10:00:00+07:00", op02 + "holiday (Tết Nguyên Đán)"}, // 28 Tết
+		{"2027-02-10T10:00:00+07:00", op02 + "holiday (nghỉ bù: Tết Nguyên Đán fell on Sun 2027-02-07, a weekly rest day)"},
+		{"2027-02-11T10:00:00+07:00", ""},
+	}
+	for _, tt := range tests {
+		code, out, errs := hotline(t, "route", "0945550201", "--at", tt.at)
+		require.Equal(t, exitOK, code, errs)
+		if tt.want == "" {
+			require.Regexp(t, `\d+\. OP02 `, out, tt.at)
+			require.NotContains(t, out, op02, tt.at)
+			continue
+		}
+		require.Contains(t, strings.Split(out, "\n"), tt.want, "%s:\n%s", tt.at, out)
+	}
+
+	// The JSON report carries the same: reason holiday, the detail.
+	code, out, errs := hotline(t, "route", "0945550201", "--at", "2029-09-04T10:00:00+07:00", "--json")
+	require.Equal(t, exitOK, code, errs)
+	var rep struct {
+		Skipped []struct{ Staff, Reason, Detail string } `json:"skipped"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Contains(t, rep.Skipped, struct{ Staff, Reason, Detail string }{"OP02", "holiday",
+		"nghỉ bù: Quốc khánh fell on Sun 2029-09-02, a weekly rest day"})
+}

@@ -72,7 +72,7 @@ func Import(ctx context.Context, cfg config.Config, paths []string, opts ImportO
 		}
 		return err
 	}
-	fmt.Fprintln(out, sum.String())
+	fmt.Fprint(out, sum.String())
 	return nil
 }
 

@@ -88,7 +88,11 @@ type Call struct {
 	RatingTimeout time.Duration `yaml:"rating_timeout"`
 	// Drain is how long SIGTERM waits for live calls.
 	Drain time.Duration `yaml:"drain"`
-	// TetDaysBefore/After widen the computed Tết holiday around lunar 1/1.
+	// TetDaysBefore/After place the computed Tết holiday around lunar 1/1:
+	// days before it and days after it. The default, 2 and 2, is the five
+	// days of the Labour Code (art. 112) as the yearly decisions usually
+	// place them: the last two days of the lunar year through lunar 1/3.
+	// Less than five days in all is refused.
 	TetDaysBefore int `yaml:"tet_days_before"`
 	TetDaysAfter  int `yaml:"tet_days_after"`
 }
@@ -154,8 +158,8 @@ func Default() Config {
 			VoicemailMax:   2 * time.Minute,
 			RatingTimeout:  8 * time.Second,
 			Drain:          5 * time.Minute,
-			TetDaysBefore:  1,
-			TetDaysAfter:   4,
+			TetDaysBefore:  2,
+			TetDaysAfter:   2,
 		},
 		Prompts: Prompts{
 			Greeting:       "vi/greeting",

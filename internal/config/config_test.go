@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/csm-vn/hotline/dialplan"
 )
 
 // valid is the smallest environment that makes the defaults valid.
@@ -36,6 +38,11 @@ func TestLoadFileDefaultsAndEnv(t *testing.T) {
 	require.Equal(t, map[string]string{"vinaphone": "PJSIP/{number}@gw-vinaphone", "viettel": "PJSIP/{number}@gw-viettel", "default": "PJSIP/{e164}@gw-any"}, cfg.Trunks)
 	require.Equal(t, 25*time.Second, cfg.Call.Ring.Technician)
 	require.Equal(t, 60*time.Minute, cfg.Call.MaxCall)
+	// Tết: the five days of the Labour Code, 28 (or 29) Tết through mùng 3,
+	// the same as routing's own default.
+	require.Equal(t, 2, cfg.Call.TetDaysBefore)
+	require.Equal(t, 2, cfg.Call.TetDaysAfter)
+	require.Equal(t, dialplan.DefaultTet, dialplan.TetRule{DaysBefore: cfg.Call.TetDaysBefore, DaysAfter: cfg.Call.TetDaysAfter})
 }
 
 func TestEnvWinsOverFile(t *testing.T) {
@@ -92,6 +99,9 @@ func TestValidateMessages(t *testing.T) {
 		{"caller id", "", []string{"HOTLINE_CALLER_ID=1900-1000"}, `call.caller_id: "1900-1000" must be digits`},
 		{"tries", "call:\n  code_tries: 0\n", nil, "call.code_tries: 0 must be between 1 and 5"},
 		{"log level", "log:\n  level: loud\n", nil, `log.level: "loud" is not one of debug, info, warn, error`},
+		{"tet below the law", "call:\n  tet_days_before: 1\n  tet_days_after: 2\n", nil,
+			"call.tet_days_before, call.tet_days_after: 1 and 2 make a 4-day Tết; the Labour Code (art. 112) gives 5 (default 2 and 2)"},
+		{"tet too long", "call:\n  tet_days_after: 11\n", nil, "call.tet_days_after: 11 must be between 0 and 10"},
 		{"prompt", "prompts:\n  greeting: \"a b\"\n", nil, `prompts.greeting: "a b" must be a sound name without spaces or commas`},
 		{"app", "", []string{"HOTLINE_ARI_APP=hot line"}, `ari.app: "hot line" must be letters, digits, '_' or '-'`},
 	}

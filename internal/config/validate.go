@@ -101,6 +101,10 @@ func (c Config) validate(online bool) error {
 	if k.TetDaysAfter < 0 || k.TetDaysAfter > 10 {
 		bad("call.tet_days_after: %d must be between 0 and 10", k.TetDaysAfter)
 	}
+	if days := k.TetDaysBefore + 1 + k.TetDaysAfter; days < 5 {
+		bad("call.tet_days_before, call.tet_days_after: %d and %d make a %d-day Tết; the Labour Code (art. 112) gives 5 (default 2 and 2)",
+			k.TetDaysBefore, k.TetDaysAfter, days)
+	}
 	for key, v := range map[string]string{
 		"prompts.greeting": c.Prompts.Greeting, "prompts.enter_code": c.Prompts.EnterCode,
 		"prompts.connecting": c.Prompts.Connecting, "prompts.announce": c.Prompts.Announce,
