@@ -83,7 +83,7 @@ ast_modules=(
 	res_stasis_snoop res_stasis_device_state res_ari res_ari_model res_ari_applications res_ari_asterisk
 	res_ari_bridges res_ari_channels res_ari_device_states res_ari_endpoints res_ari_events
 	res_ari_playbacks res_ari_recordings res_ari_sounds
-	app_stasis app_dial app_playback app_senddtmf app_echo app_record app_verbose app_exec
+	app_stasis app_dial app_playback app_senddtmf app_echo app_record app_verbose app_exec app_stack
 	func_callerid func_timeout func_channel func_strings func_logic func_global func_cut
 	pbx_config res_clioriginate
 )
@@ -96,9 +96,11 @@ ast_start() {
 	mkdir -p "$dir"/{etc,lib/sounds/en,lib/moh,lib/keys,spool/recording,spool/tmp,run,log}
 	ari_port=$(free_port)
 	sip_port=$(free_udp_port)
-	cafe_port=$(free_udp_port)
-	vina_port=$(free_udp_port)
-	viettel_port=$(free_udp_port)
+	# The café trunk's and the gateways' ports may be given (scripts/cluster.sh:
+	# the café trunk is Kamailio, the gateways are shared by every node).
+	cafe_port=${AST_CAFE_PORT:-$(free_udp_port)}
+	vina_port=${AST_GW_VINAPHONE_PORT:-$(free_udp_port)}
+	viettel_port=${AST_GW_VIETTEL_PORT:-$(free_udp_port)}
 	user=hotline-test
 	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
@@ -106,7 +108,7 @@ ast_start() {
 		sed -e "s|@ARI_PORT@|$ari_port|g" -e "s|@ARI_USER@|$user|g" -e "s|@ARI_PASSWORD@|$password|g" \
 			-e "s|@SIP_PORT@|$sip_port|g" -e "s|@CAFE_PORT@|$cafe_port|g" \
 			-e "s|@GW_VINAPHONE_PORT@|$vina_port|g" -e "s|@GW_VIETTEL_PORT@|$viettel_port|g" \
-			-e "s|@DIR@|$dir|g" "$f" >"$dir/etc/$(basename "$f")"
+			-e "s|@DIR@|$dir|g" -e "s|@BEHIND_LB@|${AST_BEHIND_LB:-no}|g" "$f" >"$dir/etc/$(basename "$f")"
 	done
 	[ -f "$dir/etc/pjsip.conf" ] || : >"$dir/etc/pjsip.conf"
 	cat >"$dir/etc/asterisk.conf" <<-EOF

@@ -48,7 +48,8 @@ name=hotline-$version-linux-$arch
 mkdir -p "$work/$name"
 install -m 0755 "$work/hotline" "$work/$name/hotline"
 mkdir -p "$work/$name/deploy"
-for d in asterisk grafana prometheus sample systemd; do cp -r "deploy/$d" "$work/$name/deploy/"; done
+for d in asterisk grafana kamailio prometheus sample systemd; do cp -r "deploy/$d" "$work/$name/deploy/"; done
+find "$work/$name/deploy" -name '*.go' -delete # the configurations' tests stay in the repository
 cp deploy/hotline.example.yaml "$work/$name/deploy/"
 sed "s/@VERSION@/$version/g" deploy/release/README.md >"$work/$name/README.md"
 tar -C "$work" --owner=0 --group=0 --sort=name -czf "$out/$name.tar.gz" "$name"
@@ -58,11 +59,13 @@ log "wrote $out/$name.tar.gz"
 root=$work/deb
 install -D -m 0755 "$work/hotline" "$root/usr/bin/hotline"
 install -D -m 0644 deploy/systemd/hotline.service "$root/lib/systemd/system/hotline.service"
+install -D -m 0644 deploy/systemd/hotline@.service "$root/lib/systemd/system/hotline@.service"
 install -D -m 0640 deploy/hotline.example.yaml "$root/etc/hotline/hotline.yaml"
 install -D -m 0640 deploy/release/hotline.env "$root/etc/hotline/hotline.env"
 install -d -m 0750 "$root/var/lib/hotline/spool"
 mkdir -p "$root/usr/share/hotline"
-for d in asterisk grafana prometheus sample; do cp -r "deploy/$d" "$root/usr/share/hotline/"; done
+for d in asterisk grafana kamailio prometheus sample; do cp -r "deploy/$d" "$root/usr/share/hotline/"; done
+find "$root/usr/share/hotline" -name '*.go' -delete
 cp deploy/hotline.example.yaml "$root/usr/share/hotline/"
 install -D -m 0644 "$work/$name/README.md" "$root/usr/share/doc/hotline/README.md"
 printf 'CSM support hotline %s\nCopyright: the CSM hotline team. All rights reserved.\n' "$version" \

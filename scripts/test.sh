@@ -23,7 +23,7 @@ fi
 
 need_go
 need_postgres
-need_pkgs prometheus chromium espeak-ng sox
+need_pkgs prometheus chromium espeak-ng sox kamailio
 
 work=$(mktemp -d /tmp/hotline-test.XXXXXX)
 chmod 755 "$work"
@@ -34,7 +34,7 @@ trap 'exit 130' INT TERM
 log "starting a throwaway PostgreSQL on 127.0.0.1:$port"
 PG_FSYNC=off pg_start "$work/pg" "$port"
 
-export HOTLINE_TEST_DATABASE_URL HOTLINE_TEST_REQUIRE_DB=1 HOTLINE_TEST_REQUIRE_BROWSER=1
+export HOTLINE_TEST_DATABASE_URL HOTLINE_TEST_REQUIRE_DB=1 HOTLINE_TEST_REQUIRE_BROWSER=1 HOTLINE_TEST_REQUIRE_KAMAILIO=1
 HOTLINE_TEST_DATABASE_URL=$(pg_url "$port")
 
 pkgs=("$@")

@@ -57,9 +57,11 @@ func TestReleaseArchiveAndDeb(t *testing.T) {
 	list := sh(t, nil, "tar", "-tzf", filepath.Join(out, name+".tar.gz"))
 	for _, f := range []string{"/hotline", "/README.md", "/deploy/asterisk/sounds/vi/greeting.wav",
 		"/deploy/asterisk/extensions.conf", "/deploy/systemd/hotline.service", "/deploy/hotline.example.yaml",
-		"/deploy/prometheus/rules/hotline-alerts.yml", "/deploy/sample/cafes.csv"} {
+		"/deploy/prometheus/rules/hotline-alerts.yml", "/deploy/sample/cafes.csv",
+		"/deploy/kamailio/kamailio.cfg", "/deploy/systemd/hotline@.service"} {
 		require.Contains(t, list, name+f+"\n")
 	}
+	require.NotContains(t, list, ".go\n", "the configurations' tests are not shipped")
 
 	// The .deb, into a scratch root.
 	deb := filepath.Join(out, "hotline_1.2.3.rc1_"+arch+".deb")
