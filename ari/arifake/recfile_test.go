@@ -1,4 +1,4 @@
-package aritest
+package arifake
 
 import (
 	"bytes"
