@@ -214,9 +214,16 @@ func TestClientRequestsMatchAPIDocs(t *testing.T) {
 		"CancelRecording":       {func() error { return c.CancelRecording(ctx, "vm-1") }},
 		"GetStoredRecording":    {func() error { _, err := c.GetStoredRecording(ctx, "vm-1"); return err }},
 		"DeleteStoredRecording": {func() error { return c.DeleteStoredRecording(ctx, "vm-1") }},
-		"GetEndpoint":           {func() error { _, err := c.GetEndpoint(ctx, "PJSIP", "gw-viettel"); return err }},
-		"ListEndpoints":         {func() error { _, err := c.ListEndpoints(ctx); return err }},
-		"GetSound":              {func() error { _, err := c.GetSound(ctx, "province-0297"); return err }},
+		"GetStoredRecordingFile": {func() error {
+			f, err := c.GetStoredRecordingFile(ctx, "vm-1")
+			if err == nil {
+				err = f.Body.Close()
+			}
+			return err
+		}},
+		"GetEndpoint":   {func() error { _, err := c.GetEndpoint(ctx, "PJSIP", "gw-viettel"); return err }},
+		"ListEndpoints": {func() error { _, err := c.ListEndpoints(ctx); return err }},
+		"GetSound":      {func() error { _, err := c.GetSound(ctx, "province-0297"); return err }},
 	}
 	// Methods that are not one REST operation.
 	notREST := map[string]bool{"Run": true, "WaitConnected": true}

@@ -34,6 +34,7 @@ func (c *call) voicemail(ctx context.Context) {
 		return
 	}
 	started, finished := false, false
+	var length time.Duration // as Asterisk measured the file; 0 = not known
 	// Our own limit backs Asterisk's maxDurationSeconds up.
 	limit := newTimer(c.s.cfg.VoicemailMax + c.s.cfg.RequestTimeout)
 	defer limit.Stop()
@@ -52,6 +53,9 @@ wait:
 			case *ari.RecordingFinished:
 				if e.Recording.Name == name {
 					started, finished = true, e.Recording.State != "canceled"
+					if d := e.Recording.Duration; d != nil && *d > 0 {
+						length = time.Duration(*d) * time.Second
+					}
 					break wait
 				}
 			case *ari.RecordingFailed:
@@ -80,9 +84,9 @@ wait:
 	}
 	if started && finished {
 		c.mu.Lock()
-		c.rec.Voicemail = &store.Voicemail{Recording: name, CallbackNumber: c.number.E164}
+		c.rec.Voicemail = &store.Voicemail{Recording: name, CallbackNumber: c.number.E164, Length: length}
 		c.mu.Unlock()
-		c.log.Info("message recorded", "recording", name)
+		c.log.Info("message recorded", "recording", name, "length", length)
 	}
 	if ctx.Err() == nil {
 		_ = c.playWait(ctx, c.channelID, c.s.cfg.Prompts.Goodbye)

@@ -170,8 +170,8 @@ ast_start() {
 	[ -f "$dir/etc/rtp.conf" ] || printf '[general]\nrtpstart = 10000\nrtpend = 19998\n' >"$dir/etc/rtp.conf"
 	# The Vietnamese prompts, Asterisk's "beep" (recordings start with it) and
 	# a hold music file of our own (no sound package is installed).
-	ln -s "$PWD/deploy/asterisk/sounds/vi" "$dir/lib/sounds/vi"
-	ln -s "$docdir" "$dir/lib/documentation"
+	ln -sfn "$PWD/deploy/asterisk/sounds/vi" "$dir/lib/sounds/vi" # -n: a second start in DIR must not link inside the checkout
+	ln -sfn "$docdir" "$dir/lib/documentation"
 	sox -n -r 8000 -c 1 -b 16 "$dir/lib/sounds/en/beep.wav" synth 0.25 sine 1000 vol 0.5 2>/dev/null \
 		|| die "sox could not make the beep sound"
 	sox -n -r 8000 -c 1 -b 16 "$dir/lib/moh/hold.wav" synth 4 sine 440 sine 554 vol 0.2 2>/dev/null \

@@ -108,6 +108,9 @@ type Rating struct {
 type Voicemail struct {
 	Recording      string `json:"recording"`       // Asterisk recording name, "" = callback request only
 	CallbackNumber string `json:"callback_number"` // E.164 to call back
+	// Length is how long the message is, as Asterisk measured the file
+	// (RecordingFinished's duration); 0 = not known.
+	Length time.Duration `json:"length,omitempty"`
 }
 
 // Validate reports the first reason the database would reject r. Such a
@@ -155,6 +158,9 @@ func (r *CallRecord) Validate() error {
 	}
 	if vm := r.Voicemail; vm != nil && vm.Recording == "" && vm.CallbackNumber == "" {
 		return fmt.Errorf("call record %s: voicemail without recording or callback number", r.ID)
+	}
+	if vm := r.Voicemail; vm != nil && vm.Length < 0 {
+		return fmt.Errorf("call record %s: negative voicemail length", r.ID)
 	}
 	return nil
 }
@@ -216,8 +222,9 @@ INSERT INTO ratings (call_id, staff_code, score, complaint, created_at) VALUES (
 	}
 	if vm := rec.Voicemail; vm != nil {
 		if _, err := tx.ExecContext(ctx, `
-INSERT INTO voicemails (call_id, cafe_code, callback_number, recording, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			rec.ID, nullString(rec.Cafe), vm.CallbackNumber, vm.Recording, rec.EndedAt); err != nil {
+INSERT INTO voicemails (call_id, cafe_code, callback_number, recording, created_at, length_seconds)
+VALUES ($1, $2, $3, $4, $5, $6)`,
+			rec.ID, nullString(rec.Cafe), vm.CallbackNumber, vm.Recording, rec.EndedAt, nullSeconds(vm.Length)); err != nil {
 			return false, fmt.Errorf("store: write call %s voicemail: %w", rec.ID, err)
 		}
 	}
@@ -239,6 +246,14 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+func nullSeconds(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
 }
 
 func nullInt(n int) *int {

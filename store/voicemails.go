@@ -24,6 +24,7 @@ type VoicemailEntry struct {
 	HandledBy      string     `db:"handled_by"`
 	HandledAt      *time.Time `db:"handled_at"`
 	Note           string     `db:"note"`
+	LengthSeconds  *float64   `db:"length_seconds"` // nil: not known
 }
 
 // VoicemailFilter selects voicemails for ListVoicemails.
@@ -51,7 +52,8 @@ func (s *Store) ListVoicemails(ctx context.Context, f VoicemailFilter) ([]Voicem
 	out := []VoicemailEntry{}
 	if err := s.db.SelectContext(ctx, &out, `
 SELECT v.id, v.call_id, coalesce(v.cafe_code, '') AS cafe_code, coalesce(c.name, '') AS cafe_name,
-	v.callback_number, v.recording, v.created_at, coalesce(v.handled_by, '') AS handled_by, v.handled_at, v.note
+	v.callback_number, v.recording, v.created_at, coalesce(v.handled_by, '') AS handled_by, v.handled_at, v.note,
+	v.length_seconds
 FROM voicemails v LEFT JOIN cafes c ON c.code = v.cafe_code
 WHERE NOT $1 OR v.handled_at IS NULL
 ORDER BY v.handled_at IS NOT NULL, CASE WHEN v.handled_at IS NULL THEN v.created_at END,

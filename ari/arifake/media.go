@@ -238,20 +238,20 @@ func (s *Server) deleteStored(q *req) {
 	delete(s.stored, name)
 }
 
-// getStoredFile answers a WAV file of silence as long as the recording.
+// getStoredFile answers the recording's file (recfile.go).
 func (s *Server) getStoredFile(q *req) {
 	s.mu.Lock()
+	var file storedRec
 	st := s.stored[q.r.PathValue("recordingName")]
-	var d time.Duration
 	if st != nil {
-		d = st.duration
+		file = *st
 	}
 	s.mu.Unlock()
 	if st == nil {
 		q.fail(http.StatusNotFound, "Recording not found")
 		return
 	}
-	q.ok(http.StatusOK, rawBody{contentType: "audio/wav", data: silenceWAV(d)})
+	storedFile(q, &file)
 }
 
 // rawBody is a non-JSON response body.

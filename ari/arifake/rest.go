@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -315,6 +316,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, tree *routeNo
 func (q *req) write(w http.ResponseWriter) {
 	if rb, ok := q.resp.(rawBody); ok {
 		w.Header().Set("Content-Type", rb.contentType)
+		// Asterisk sends every file with its length (ast_http_send).
+		w.Header().Set("Content-Length", strconv.Itoa(len(rb.data)))
+		w.Header().Set("Cache-Control", "no-cache, no-store")
 		w.WriteHeader(q.status)
 		_, _ = w.Write(rb.data)
 	} else if q.status == http.StatusNoContent || q.resp == nil {

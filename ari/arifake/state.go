@@ -153,6 +153,7 @@ func (r *recording) targetURI() string {
 type storedRec struct {
 	format   string
 	duration time.Duration
+	data     []byte // the file, when a test stored it (StoreRecording)
 }
 
 // application is a Stasis application known to the fake (registered by a WebSocket).

@@ -145,6 +145,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	a.setBoard(board.Handler(boardSource{calls: calls, store: st, dir: watcher.Current}, board.Options{
 		Token: a.cfg.HTTP.BoardToken, RequireToken: board.RequireTokenFor(a.cfg.HTTP.Addr),
 		Logger: a.log.With("component", "board"),
+		Inbox:  boardInbox{app: a, store: st, ari: client, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
 	}))
 
 	// Registered last, so it runs first: stop every goroutine (the call flow
@@ -261,17 +262,13 @@ func (a *App) watchARI(ctx context.Context, c *ari.Client) {
 	}
 }
 
-// pollVoicemails keeps hotline_voicemails_waiting current.
+// pollVoicemails keeps hotline_voicemails_waiting and the oldest waiting
+// voicemail's time current (the latter was left at 0, so its alert never fired).
 func (a *App) pollVoicemails(ctx context.Context, st *store.Store) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	for {
-		if n, err := st.VoicemailsWaiting(ctx); err == nil {
-			a.metrics.SetVoicemailsWaiting(n, time.Time{})
-		} else if ctx.Err() == nil {
-			a.metrics.DBError("voicemails_waiting")
-			a.log.Warn("count voicemails", "err", err)
-		}
+		a.refreshVoicemailGauges(ctx, st)
 		select {
 		case <-ctx.Done():
 			return

@@ -13,6 +13,15 @@
 // registry, staff reservations and store counts to a [Snapshot] through a
 // [Source].
 //
+// # Inbox
+//
+// With [Options.Inbox] the board also serves /inbox: the voicemails waiting
+// (play the recording, streamed from Asterisk with byte ranges; mark
+// handled; call back now when [Options.Callbacks] is set) and the
+// complaints to review. Its writes are form posts with a CSRF token, from
+// this site, with the board token unless made on the server itself, each
+// logged with who made it (see inbox.go and README.md).
+//
 // # Access
 //
 // When the HTTP server is bound to anything but loopback ([RequireTokenFor]),

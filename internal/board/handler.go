@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -49,6 +50,17 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for snapshots without Now (time.Now when nil).
 	Now func() time.Time
+
+	// Inbox, when set, serves the inbox at /inbox (see inbox.go): the
+	// voicemails to play and mark handled, the complaints to review. nil:
+	// no inbox (404).
+	Inbox Inbox
+	// Callbacks, when set with Inbox, offers "call back now" on each
+	// voicemail; nil hides the button.
+	Callbacks Callbacks
+	// AudioTimeout bounds passing one recording on to a browser
+	// (DefaultAudioTimeout when zero).
+	AudioTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -70,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AudioTimeout <= 0 {
+		o.AudioTimeout = DefaultAudioTimeout
 	}
 	return o
 }
@@ -103,23 +118,34 @@ type handler struct {
 	opts   Options
 	access access
 	log    *slog.Logger
+	// The inbox's writes: form tokens, and a check that the request comes
+	// from a page of this site.
+	csrf        csrf
+	crossOrigin *http.CrossOriginProtection
 }
 
 // Handler serves the board: the page at "/" ("/?format=json" for JSON) and
-// the JSON at "/board.json"; any other path is 404. Mount it on "/" or on
-// the patterns "GET /{$}" and "GET /board.json". Only GET and HEAD are
-// allowed.
+// the JSON at "/board.json"; with Options.Inbox, the inbox at "/inbox" and
+// below (GET, and POST for its forms); any other path is 404. Mount it on
+// "/" or on the patterns "GET /{$}", "GET /board.json", "/inbox" and "/inbox/". The
+// board's own pages allow only GET and HEAD.
 func Handler(src Source, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return &handler{
-		src:    src,
-		opts:   opts,
-		access: newAccess(opts.Token, opts.RequireToken),
-		log:    opts.Logger.With("component", "board"),
+		src:         src,
+		opts:        opts,
+		access:      newAccess(opts.Token, opts.RequireToken),
+		log:         opts.Logger.With("component", "board"),
+		csrf:        newCSRF(opts.Token),
+		crossOrigin: http.NewCrossOriginProtection(),
 	}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.Inbox != nil && (r.URL.Path == "/inbox" || strings.HasPrefix(r.URL.Path, "/inbox/")) {
+		h.serveInbox(w, r)
+		return
+	}
 	var asJSON bool
 	switch r.URL.Path {
 	case "/", "":

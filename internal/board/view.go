@@ -22,6 +22,7 @@ type page struct {
 	Voicemail voicemailView
 	Error     bool
 	Masked    bool // numbers are masked (not Options.FullNumbers)
+	Inbox     bool // the inbox is served: link to it
 }
 
 type callView struct {
@@ -68,6 +69,7 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 		Updated: now.In(Zone).Format("15:04:05"),
 		Date:    now.In(Zone).Format("02/01/2006"),
 		Masked:  !o.FullNumbers,
+		Inbox:   o.Inbox != nil,
 	}
 	regionNames := map[string]string{}
 	for _, t := range s.Today {
