@@ -25,22 +25,41 @@ var ReportCSVColumns = []string{
 // RoundTalk is the talk time in whole seconds (half away from zero).
 func RoundTalk(seconds float64) int64 { return int64(math.Round(seconds)) }
 
-// FormatMedian is the median time to accept with one decimal ("7.5"), ""
-// when there is none.
+// RoundMedian is the median time to accept rounded to a tenth of a second;
+// nil stays nil.
+func RoundMedian(seconds *float64) *float64 {
+	if seconds == nil {
+		return nil
+	}
+	v := math.Round(*seconds*10) / 10
+	return &v
+}
+
+// RoundMean is the mean rating rounded to two decimals; nil stays nil.
+func RoundMean(mean *float64) *float64 {
+	if mean == nil {
+		return nil
+	}
+	v := math.Round(*mean*100) / 100
+	return &v
+}
+
+// FormatMedian is RoundMedian with one decimal ("7.5"), "" when there is
+// none.
 func FormatMedian(seconds *float64) string {
 	if seconds == nil {
 		return ""
 	}
-	return strconv.FormatFloat(math.Round(*seconds*10)/10, 'f', 1, 64)
+	return strconv.FormatFloat(*RoundMedian(seconds), 'f', 1, 64)
 }
 
-// FormatMean is the mean rating with two decimals ("4.50"), "" when there is
+// FormatMean is RoundMean with two decimals ("4.50"), "" when there is
 // none.
 func FormatMean(mean *float64) string {
 	if mean == nil {
 		return ""
 	}
-	return strconv.FormatFloat(math.Round(*mean*100)/100, 'f', 2, 64)
+	return strconv.FormatFloat(*RoundMean(mean), 'f', 2, 64)
 }
 
 // FormatCount is n, or "" for nil (a figure the database does not record).
