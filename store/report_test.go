@@ -392,7 +392,13 @@ ALTER TABLE call_legs ADD COLUMN reason text;
 ALTER TABLE calls ADD COLUMN direction text;
 UPDATE call_legs SET reason = 'transfer' WHERE call_id = 'transferred' AND staff_code IN ('KTV02', 'AM01', 'OP01');
 UPDATE calls SET direction = 'inbound';
-UPDATE calls SET direction = 'callback' WHERE id = 'callback'`)
+UPDATE calls SET direction = 'callback' WHERE id = 'callback';
+-- The callback feature's leg to the café itself (role cafe): nobody's leg,
+-- even if it carried a code.
+ALTER TABLE call_legs DROP CONSTRAINT call_legs_role_check;
+INSERT INTO call_legs (call_id, seq, staff_code, role, number, ring_at, answered_at, accepted_at, ended_at, result)
+	SELECT 'callback', 2, 'KG001', 'cafe', '+84945550201', ring_at, answered_at, accepted_at, ended_at, 'answered'
+	FROM call_legs WHERE call_id = 'callback' AND seq = 1`)
 	require.NoError(t, err)
 	after, err := s.MonthlyReport(ctx, nov)
 	require.NoError(t, err)
@@ -413,4 +419,5 @@ UPDATE calls SET direction = 'callback' WHERE id = 'callback'`)
 		"OP01":  {received: 1},                         // from AM01
 		"":      {given: 2, received: 2, callbacks: 1}, // the total
 	}, got)
+	require.Equal(t, 6, after.Total.LegsOffered, "4 + 1 + 1: the café's leg is not counted")
 }

@@ -19,8 +19,12 @@ import (
 // Asia/Ho_Chi_Minh. The figures come from a ReportSource; the app's is the
 // same store query as `hotline report`, so both show the same numbers.
 
+// ReportTimeout bounds one ReportSource.Report call (or Options.Timeout when
+// longer): a month of calls takes longer to add up than the live board.
+const ReportTimeout = 20 * time.Second
+
 // ReportSource produces the monthly report. It is called once per /report
-// request, with a bounded context (Options.Timeout).
+// request, with a bounded context (ReportTimeout).
 type ReportSource interface {
 	Report(ctx context.Context, q ReportQuery) (Report, error)
 }
@@ -145,7 +149,7 @@ func (h *handler) serveReport(w http.ResponseWriter, r *http.Request, asJSON boo
 			"Tháng không hợp lệ: cần dạng month=YYYY-MM, ví dụ 2026-11.")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), max(h.opts.Timeout, ReportTimeout))
 	rep, err := h.opts.Report.Report(ctx, q)
 	cancel()
 	switch {

@@ -276,3 +276,20 @@ func do(h http.Handler, method, target string, c *http.Cookie) *httptest.Respons
 	h.ServeHTTP(w, r)
 	return w
 }
+
+// TestReportDeadline: a month takes longer to add up than the live board's
+// snapshot, so the report gets ReportTimeout, not Options.Timeout.
+func TestReportDeadline(t *testing.T) {
+	t.Parallel()
+	var left time.Duration
+	src := ReportSourceFunc(func(ctx context.Context, _ ReportQuery) (Report, error) {
+		d, ok := ctx.Deadline()
+		require.True(t, ok, "the report runs with a deadline")
+		left = time.Until(d)
+		return Report{}, nil
+	})
+	w := get(t, reportHandler(src, Options{Timeout: 50 * time.Millisecond}), "/report?month=2026-11")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Greater(t, left, ReportTimeout-5*time.Second)
+	assert.LessOrEqual(t, left, ReportTimeout)
+}
