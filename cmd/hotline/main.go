@@ -36,6 +36,7 @@ commands:
   import FILE.csv...     import directory CSV files (regions, areas, staff, cafes, holidays)
   route NUMBER           show who a call from NUMBER would ring, and why
   route --gaps           show when, in the coming 7 days, calls would ring no technician
+  report --month YYYY-MM per-person figures of a month ([--region CODE] [--csv])
   doctor                 check the set-up (database, directory, Asterisk, trunks, prompts, coverage)
   simulate               run a fake Asterisk and place generated calls (no Asterisk needed)
   version                print the version
@@ -74,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSimulate(ctx, rest, stdout, stderr)
 	case "doctor":
 		err = cmdDoctor(ctx, rest, stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "hotline %s\n", version)
 		return exitOK

@@ -146,6 +146,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		Token: a.cfg.HTTP.BoardToken, RequireToken: board.RequireTokenFor(a.cfg.HTTP.Addr),
 		Logger: a.log.With("component", "board"),
 		Inbox:  boardInbox{app: a, store: st, ari: client, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
+		Report: reportSource{store: st, dir: watcher.Current},
 	}))
 
 	// Registered last, so it runs first: stop every goroutine (the call flow

@@ -43,4 +43,10 @@
 // phone shown around. The HTML page therefore masks the middle digits of
 // every number (0912•••678) unless [Options.FullNumbers] is set; the JSON
 // variant, meant for scripts holding the same token, carries full numbers.
+//
+// # Monthly report
+//
+// With [Options.Report], /report?month=YYYY-MM[&region=CODE] shows a month's
+// figures per person from a [ReportSource] (report.go), under the same access
+// rules; the board links to it.
 package board

@@ -61,6 +61,8 @@ type Options struct {
 	// AudioTimeout bounds passing one recording on to a browser
 	// (DefaultAudioTimeout when zero).
 	AudioTimeout time.Duration
+	// Report serves the monthly report at /report (404 when nil).
+	Report ReportSource
 }
 
 func (o Options) withDefaults() Options {
@@ -126,9 +128,10 @@ type handler struct {
 
 // Handler serves the board: the page at "/" ("/?format=json" for JSON) and
 // the JSON at "/board.json"; with Options.Inbox, the inbox at "/inbox" and
-// below (GET, and POST for its forms); any other path is 404. Mount it on
-// "/" or on the patterns "GET /{$}", "GET /board.json", "/inbox" and "/inbox/". The
-// board's own pages allow only GET and HEAD.
+// below (GET, and POST for its forms); with Options.Report, the monthly
+// report at "/report" (report.go); any other path is 404. Mount it on "/"
+// or on the patterns "GET /{$}", "GET /board.json", "GET /report", "/inbox"
+// and "/inbox/". The board's own pages allow only GET and HEAD.
 func Handler(src Source, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	return &handler{
@@ -146,12 +149,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveInbox(w, r)
 		return
 	}
-	var asJSON bool
+	var asJSON, report bool
 	switch r.URL.Path {
 	case "/", "":
 		asJSON = r.URL.Query().Get("format") == "json"
 	case "/board.json":
 		asJSON = true
+	case "/report":
+		asJSON, report = r.URL.Query().Get("format") == "json", true
 	default:
 		http.NotFound(w, r)
 		return
@@ -183,6 +188,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if report {
+		h.serveReport(w, r, asJSON)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	snap, err := h.src.Snapshot(ctx)
 	cancel()

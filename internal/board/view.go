@@ -23,6 +23,7 @@ type page struct {
 	Error     bool
 	Masked    bool // numbers are masked (not Options.FullNumbers)
 	Inbox     bool // the inbox is served: link to it
+	Report    bool // link to the monthly report (Options.Report set)
 }
 
 type callView struct {
@@ -70,6 +71,7 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 		Date:    now.In(Zone).Format("02/01/2006"),
 		Masked:  !o.FullNumbers,
 		Inbox:   o.Inbox != nil,
+		Report:  o.Report != nil,
 	}
 	regionNames := map[string]string{}
 	for _, t := range s.Today {
