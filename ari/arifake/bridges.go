@@ -177,6 +177,7 @@ func (s *Server) addToBridge(q *req) {
 			s.emitVarset(c, "BRIDGEPEER", a.name)
 		}
 	}
+	s.watchBridge(b)
 	s.notify()
 }
 

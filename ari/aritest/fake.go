@@ -8,6 +8,7 @@ import (
 
 // The fake's API, re-exported: see package arifake for the documentation.
 type (
+	AloneInBridge   = arifake.AloneInBridge
 	Application     = arifake.Application
 	Bridge          = arifake.Bridge
 	Call            = arifake.Call
@@ -17,6 +18,7 @@ type (
 	DialTarget      = arifake.DialTarget
 	Dialled         = arifake.Dialled
 	DialplanCEP     = arifake.DialplanCEP
+	DoubleRing      = arifake.DoubleRing
 	Endpoint        = arifake.Endpoint
 	EventFault      = arifake.EventFault
 	Fault           = arifake.Fault
