@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -23,10 +25,20 @@ type SimulateOptions struct {
 	Scale    float64
 	WaitApp  time.Duration
 	Seed     uint64
+
+	// Chaos run (see sim.Options): faults, detectors' limits, and how long
+	// to wait for one call record per call taken (0 = do not check).
+	CutWS       time.Duration
+	Rest500     float64
+	Settle      time.Duration
+	AloneLimit  time.Duration
+	RecordsWait time.Duration
 }
 
 // Simulate runs the fake Asterisk with generated calls from the directory's
-// cafés (read from the database) and prints what it measured.
+// cafés (read from the database) and prints what it measured, then its
+// summary as one JSON line (sim.Summary), the records checked in the
+// database when o.RecordsWait is set.
 func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.Writer, log *slog.Logger) error {
 	db, err := store.Open(ctx, cfg.Database.URL)
 	if err != nil {
@@ -64,10 +76,22 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 		Directory: dir, Cafes: cafes, Trunks: dialplan.Trunks(cfg.Trunks),
 		Rate: o.Rate, Calls: o.Calls, Duration: o.Duration, Mix: o.Mix, Unknown: o.Unknown,
 		Scale: o.Scale, WaitApp: o.WaitApp, Seed: o.Seed, Logger: log,
+		CutWS: o.CutWS, Rest500: o.Rest500, Settle: o.Settle, AloneLimit: o.AloneLimit,
 	})
 	if err != nil {
 		return err
 	}
-	_, err = rep.WriteTo(out)
-	return err
+	if _, err := rep.WriteTo(out); err != nil {
+		return err
+	}
+	sum := rep.Summary()
+	if o.RecordsWait > 0 && ctx.Err() == nil {
+		if err := checkRecords(ctx, cfg.Database.URL, rep.CallIDs, o.RecordsWait, &sum); err != nil {
+			log.Error("could not check the call records", "err", err)
+			sum.GoalsMissed = append(sum.GoalsMissed, "records_checked")
+		}
+		fmt.Fprintf(out, "records: %d of %d calls taken have their record (%d lost, %d duplicates); outcomes: %v\n",
+			sum.RecordsWritten, sum.CallsTaken, sum.RecordsLost, sum.RecordsDuplicate, sum.Outcomes)
+	}
+	return json.NewEncoder(out).Encode(sum)
 }

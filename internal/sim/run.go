@@ -25,6 +25,17 @@ func (g *generator) run(ctx context.Context) (Report, error) {
 	callCtx, stopCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCalls()
 	var wg sync.WaitGroup
+	stopCutting := func() {}
+	if g.opts.CutWS > 0 {
+		// Only while calls are placed: the end of the run is clean.
+		cutCtx, cancel := context.WithCancel(ctx)
+		cut := make(chan struct{})
+		go func() {
+			defer close(cut)
+			g.cutWebSocket(cutCtx, g.opts.CutWS)
+		}()
+		stopCutting = func() { cancel(); <-cut }
+	}
 loop:
 	for n := 0; g.opts.Calls == 0 || n < g.opts.Calls; n++ {
 		// Each call is placed on its own goroutine so a slow placement
@@ -41,6 +52,7 @@ loop:
 		}
 	}
 	g.rep.Placing = time.Since(start)
+	stopCutting()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -53,6 +65,8 @@ loop:
 	g.rep.Elapsed = time.Since(start)
 	g.matchSetups()
 	g.rep.ARIRequests = len(g.srv.Requests())
+	g.settle(ctx)
+	g.rep.Chaos.REST500s = g.faulty.Hits()
 	return g.rep, nil
 }
 
@@ -104,6 +118,7 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	g.active++
+	g.rep.CallIDs = append(g.rep.CallIDs, call.ID())
 	g.rep.MaxConcurrent = max(g.rep.MaxConcurrent, g.active)
 	if !unknown {
 		// Set-up time is measured where the caller ID identifies the café:

@@ -118,6 +118,17 @@ type Options struct {
 	Logger  *slog.Logger
 	// Ready, when set, receives the fake's base URL once it listens.
 	Ready func(url string)
+
+	// Chaos (chaos.go). CutWS drops the app's events WebSocket this often
+	// while calls are placed (0 = never); Rest500 answers this share (0..1)
+	// of REST requests with 500. Settle bounds the wait, after the last
+	// call, for every channel and bridge to be gone (0 = DefaultSettle);
+	// AloneLimit is how long a caller may be alone in a bridge before it
+	// counts (0 = DefaultAloneLimit).
+	CutWS      time.Duration
+	Rest500    float64
+	Settle     time.Duration
+	AloneLimit time.Duration
 }
 
 // Report is what a simulation measured.
@@ -135,6 +146,10 @@ type Report struct {
 	SetupTimes []time.Duration
 	// ARIRequests is the number of REST requests the app made.
 	ARIRequests int
+	// CallIDs are the caller channels of the calls the app took.
+	CallIDs []string
+	// Chaos is the faults injected and what the detectors saw.
+	Chaos Chaos
 }
 
 // WriteTo prints the report for people.
@@ -155,6 +170,7 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 	if r.Placed > 0 {
 		fmt.Fprintf(&b, "ARI requests by the app: %d (%.1f per call)\n", r.ARIRequests, float64(r.ARIRequests)/float64(r.Placed))
 	}
+	r.writeChaos(&b)
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
@@ -210,33 +226,37 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		LocalLinger:    scale(5 * time.Second),
 		DefaultPhone:   everyone,
 	})
-	if err := srv.Listen(opts.Listen); err != nil {
+	url, faulty, stopServing, err := serveFake(srv, opts.Listen, opts.Rest500, opts.Seed)
+	if err != nil {
 		return Report{}, err
 	}
+	defer stopServing()
 	defer srv.Close()
-	log.Info("fake Asterisk listening", "ari_url", srv.URL(), "app", opts.App)
+	log.Info("fake Asterisk listening", "ari_url", url, "app", opts.App)
 	if opts.Ready != nil {
-		opts.Ready(srv.URL())
+		opts.Ready(url)
 	}
 	if opts.WaitApp > 0 {
 		wctx, cancel := context.WithTimeout(ctx, opts.WaitApp)
 		err := srv.WaitConnected(wctx, opts.App)
 		cancel()
 		if err != nil {
-			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, srv.URL())
+			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, url)
 		}
 	}
-	g := &generator{opts: opts, srv: srv, log: log, scale: scale, everyone: everyone,
+	g := &generator{opts: opts, srv: srv, faulty: faulty, log: log, scale: scale, everyone: everyone,
 		rnd: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		rep: Report{Behaviours: map[Behaviour]int{}, Heard: map[string]int{}}}
 	return g.run(ctx)
 }
 
 type generator struct {
-	opts  Options
-	srv   *arifake.Server
-	log   *slog.Logger
-	scale func(time.Duration) time.Duration
+	opts Options
+	srv  *arifake.Server
+	// faulty answers a share of REST requests with 500 (nil: none).
+	faulty *faultyREST
+	log    *slog.Logger
+	scale  func(time.Duration) time.Duration
 	// everyone is how a person not scripted for a call behaves.
 	everyone arifake.Phone
 

@@ -1,0 +1,285 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/csm-vn/hotline/ari/arifake"
+)
+
+// Faults of a chaos run, and what the fake saw when it was over: the
+// detectors that tell whether callers and staff noticed the faults.
+
+// DefaultAloneLimit is how long a caller may be alone in a bridge before it
+// counts as "bridged with nobody": a bridge empties within a fraction of a
+// second when the other side hangs up, and an ARI reconnect takes about one.
+const DefaultAloneLimit = 5 * time.Second
+
+// DefaultSettle bounds the wait, after the last call, for the fake to have
+// no channel and no bridge left.
+const DefaultSettle = 30 * time.Second
+
+// Chaos is what the fake saw about the faults and their effect.
+type Chaos struct {
+	// WSCuts is how many times the app's events WebSocket was dropped.
+	WSCuts int
+	// REST500s is how many REST requests were answered 500 on purpose.
+	REST500s int
+	// LegsLeftUp and BridgesLeft are the channels and bridges still alive
+	// once every call had ended and Settle had passed.
+	LegsLeftUp, BridgesLeft int
+	// Leftovers describes them (id, name, state), for the log.
+	Leftovers []string
+	// DoubleRings are numbers dialled while already ringing or up on
+	// another leg.
+	DoubleRings []arifake.DoubleRing
+	// CallersAlone and StaffAlone are the stretches a caller (or an
+	// outgoing leg) spent alone in a bridge for longer than AloneLimit.
+	CallersAlone, StaffAlone []arifake.AloneInBridge
+	AloneLimit               time.Duration
+}
+
+// serveFake serves the fake on addr, answering a share rest500 (0..1) of the
+// REST requests with 500 instead of serving them (the events WebSocket is
+// never refused). It returns the base URL and the function that stops
+// serving.
+func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64) (string, *faultyREST, func(), error) {
+	if rest500 <= 0 {
+		if err := srv.Listen(addr); err != nil {
+			return "", nil, nil, err
+		}
+		return srv.URL(), nil, func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("simulate: listen %s: %w", addr, err)
+	}
+	f := &faultyREST{next: srv.Handler(), rate: rest500, rnd: newFaultRand(seed)}
+	hs := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = hs.Serve(ln)
+	}()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if hs.Shutdown(ctx) != nil {
+			_ = hs.Close()
+		}
+		<-done
+	}
+	return "http://" + ln.Addr().String(), f, stop, nil
+}
+
+// faultyREST answers a share of the REST requests with Asterisk's 500
+// before they reach the fake (so nothing of them happens), like an Asterisk
+// whose request failed inside.
+type faultyREST struct {
+	next http.Handler
+	rate float64
+
+	mu   sync.Mutex
+	rnd  *rand.Rand
+	hits int
+}
+
+func (f *faultyREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/ari/events" && f.fail() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `{"message":"Internal Server Error (injected fault)"}`)
+		return
+	}
+	f.next.ServeHTTP(w, r)
+}
+
+func (f *faultyREST) fail() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rnd.Float64() >= f.rate {
+		return false
+	}
+	f.hits++
+	return true
+}
+
+// Hits is how many requests were answered 500.
+func (f *faultyREST) Hits() int {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits
+}
+
+// newFaultRand is the faults' own random source (the calls' one stays as
+// without faults, so one seed gives the same calls either way).
+func newFaultRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x5bd1e995)) }
+
+// cutWebSocket drops the app's events WebSocket every interval until ctx
+// ends.
+func (g *generator) cutWebSocket(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if g.srv.CutWebSocket(g.opts.App) {
+			g.mu.Lock()
+			g.rep.Chaos.WSCuts++
+			g.mu.Unlock()
+			g.log.Info("chaos: dropped the app's events WebSocket")
+		}
+	}
+}
+
+// settle waits (up to Settle, or until ctx ends) for the fake to have no
+// channel and no bridge left, then reads the detectors.
+func (g *generator) settle(ctx context.Context) {
+	wait := g.opts.Settle
+	if wait <= 0 {
+		wait = DefaultSettle
+	}
+	limit := g.opts.AloneLimit
+	if limit <= 0 {
+		limit = DefaultAloneLimit
+	}
+	sctx, cancel := context.WithTimeout(ctx, wait)
+	err := g.srv.CheckClean(sctx)
+	cancel()
+	if err != nil && !errors.Is(err, arifake.ErrNotClean) {
+		g.log.Warn("waiting for the fake to settle", "err", err)
+	}
+	c := &g.rep.Chaos
+	chs, brs := g.srv.Leftovers()
+	c.LegsLeftUp, c.BridgesLeft = len(chs), len(brs)
+	for _, ch := range chs {
+		c.Leftovers = append(c.Leftovers, fmt.Sprintf("channel %s (%s, %s)", ch.ID, ch.Name, ch.State))
+	}
+	for _, b := range brs {
+		c.Leftovers = append(c.Leftovers, fmt.Sprintf("bridge %s %v", b.ID, b.Channels))
+	}
+	c.DoubleRings = g.srv.DoubleRings()
+	c.AloneLimit = limit
+	now := time.Now()
+	for _, a := range g.srv.AloneInBridges() {
+		if a.Duration(now) <= limit {
+			continue
+		}
+		if a.Caller {
+			c.CallersAlone = append(c.CallersAlone, a)
+		} else {
+			c.StaffAlone = append(c.StaffAlone, a)
+		}
+	}
+}
+
+// writeChaos prints the faults and the detectors for people.
+func (r Report) writeChaos(b *strings.Builder) {
+	c := r.Chaos
+	if c.WSCuts > 0 || c.REST500s > 0 {
+		fmt.Fprintf(b, "faults: events WebSocket dropped %d times, %d REST requests answered 500\n", c.WSCuts, c.REST500s)
+	}
+	fmt.Fprintf(b, "after the run: %d channels and %d bridges left up, %d numbers rung twice at once, "+
+		"%d callers and %d staff alone in a bridge for more than %s\n",
+		c.LegsLeftUp, c.BridgesLeft, len(c.DoubleRings), len(c.CallersAlone), len(c.StaffAlone), c.AloneLimit)
+	for _, l := range c.Leftovers {
+		fmt.Fprintf(b, "  left up: %s\n", l)
+	}
+	for _, d := range c.DoubleRings {
+		fmt.Fprintf(b, "  rung twice: %s (leg %s while %s was ringing or up) at %s\n", d.Number, d.Leg, d.Other, d.At.Format(time.TimeOnly))
+	}
+	for _, a := range append(append([]arifake.AloneInBridge(nil), c.CallersAlone...), c.StaffAlone...) {
+		who := "leg"
+		if a.Caller {
+			who = "caller"
+		}
+		fmt.Fprintf(b, "  alone in bridge %s: %s %s for %s from %s\n", a.Bridge, who, a.Channel,
+			a.Duration(time.Now()).Round(time.Millisecond), a.From.Format(time.TimeOnly))
+	}
+}
+
+// Summary is the machine-readable end of a run: one JSON object with flat
+// fields, printed as the last line of `hotline simulate` (scripts/chaos.sh
+// reads it). Records are filled in by whoever can read the call records.
+type Summary struct {
+	CallsPlaced   int `json:"calls_placed"`
+	CallsTaken    int `json:"calls_taken"`    // entered the app (StasisStart)
+	CallsFallback int `json:"calls_fallback"` // found no app connected: the dialplan's fallback took them
+	CallsEnded    int `json:"calls_ended"`    // callers whose channel ended
+
+	RecordsChecked       bool           `json:"records_checked"`
+	RecordsWritten       int            `json:"records_written"`   // calls taken with a row in calls
+	RecordsLost          int            `json:"records_lost"`      // calls taken without one
+	RecordsDuplicate     int            `json:"records_duplicate"` // rows beyond the first for a call
+	Interrupted          int            `json:"records_interrupted"`
+	InterruptedByRestart int            `json:"interrupted_by_restart"` // left by a previous process
+	Outcomes             map[string]int `json:"outcomes"`
+
+	LegsLeftUp               int     `json:"legs_left_up"`
+	BridgesLeft              int     `json:"bridges_left"`
+	StaffRungTwice           int     `json:"staff_rung_twice"`
+	CallersBridgedWithNobody int     `json:"callers_bridged_with_nobody"`
+	StaffBridgedWithNobody   int     `json:"staff_bridged_with_nobody"`
+	AloneLimitSeconds        float64 `json:"alone_limit_seconds"`
+
+	WSCuts       int     `json:"ws_cuts"`
+	REST500s     int     `json:"rest_500s"`
+	RESTRequests int     `json:"rest_requests"` // served by the fake (the 500s not included)
+	Seconds      float64 `json:"seconds"`       // placing the calls and waiting for them to end
+
+	// GoalsMissed names the fields above that should be 0 and are not
+	// (records_lost only when the records were checked); empty means
+	// every goal was met.
+	GoalsMissed []string `json:"goals_missed"`
+}
+
+// Summary returns the report's machine-readable summary (records not
+// checked).
+func (r Report) Summary() Summary {
+	s := Summary{
+		CallsPlaced: r.Placed, CallsTaken: len(r.CallIDs), CallsFallback: r.Fallback, CallsEnded: r.Completed,
+		LegsLeftUp: r.Chaos.LegsLeftUp, BridgesLeft: r.Chaos.BridgesLeft, StaffRungTwice: len(r.Chaos.DoubleRings),
+		CallersBridgedWithNobody: len(r.Chaos.CallersAlone), StaffBridgedWithNobody: len(r.Chaos.StaffAlone),
+		AloneLimitSeconds: r.Chaos.AloneLimit.Seconds(),
+		WSCuts:            r.Chaos.WSCuts, REST500s: r.Chaos.REST500s, RESTRequests: r.ARIRequests, Seconds: r.Elapsed.Seconds(),
+		Outcomes: map[string]int{},
+	}
+	s.CheckGoals()
+	return s
+}
+
+// CheckGoals fills GoalsMissed.
+func (s *Summary) CheckGoals() {
+	s.GoalsMissed = []string{}
+	for _, g := range []struct {
+		name string
+		n    int
+		on   bool
+	}{
+		{"records_lost", s.RecordsLost, s.RecordsChecked},
+		{"records_duplicate", s.RecordsDuplicate, s.RecordsChecked},
+		{"legs_left_up", s.LegsLeftUp, true},
+		{"bridges_left", s.BridgesLeft, true},
+		{"staff_rung_twice", s.StaffRungTwice, true},
+		{"callers_bridged_with_nobody", s.CallersBridgedWithNobody, true},
+	} {
+		if g.on && g.n != 0 {
+			s.GoalsMissed = append(s.GoalsMissed, g.name)
+		}
+	}
+}
