@@ -84,6 +84,12 @@ func fillRecords(s *sim.Summary, ids []string, rows []callRow) {
 	}
 	s.RecordsWritten = len(per)
 	s.RecordsLost = len(ids) - len(per)
+	s.RecordsMissing = nil
+	for _, id := range ids {
+		if per[id] == 0 && len(s.RecordsMissing) < 20 {
+			s.RecordsMissing = append(s.RecordsMissing, id)
+		}
+	}
 	s.RecordsDuplicate = len(rows) - len(per)
 	s.CheckGoals()
 }

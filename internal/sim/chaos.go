@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -51,7 +52,7 @@ type Chaos struct {
 // REST requests with 500 instead of serving them (the events WebSocket is
 // never refused). It returns the base URL and the function that stops
 // serving.
-func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64) (string, *faultyREST, func(), error) {
+func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64, log *slog.Logger) (string, *faultyREST, func(), error) {
 	if rest500 <= 0 {
 		if err := srv.Listen(addr); err != nil {
 			return "", nil, nil, err
@@ -62,7 +63,7 @@ func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64) (
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("simulate: listen %s: %w", addr, err)
 	}
-	f := &faultyREST{next: srv.Handler(), rate: rest500, rnd: newFaultRand(seed)}
+	f := &faultyREST{next: srv.Handler(), rate: rest500, rnd: newFaultRand(seed), log: log}
 	hs := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
@@ -86,6 +87,7 @@ func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64) (
 type faultyREST struct {
 	next http.Handler
 	rate float64
+	log  *slog.Logger
 
 	mu   sync.Mutex
 	rnd  *rand.Rand
@@ -94,6 +96,7 @@ type faultyREST struct {
 
 func (f *faultyREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/ari/events" && f.fail() {
+		f.log.Info("chaos: REST request answered 500", "method", r.Method, "path", r.URL.Path)
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -221,6 +224,10 @@ type Summary struct {
 	CallsTaken    int `json:"calls_taken"`    // entered the app (StasisStart)
 	CallsFallback int `json:"calls_fallback"` // found no app connected: the dialplan's fallback took them
 	CallsEnded    int `json:"calls_ended"`    // callers whose channel ended
+	// CallersCutShort were still waiting when the run ended (or after the
+	// caller's own limit) and were hung up by simulate: calls the app left
+	// hanging, e.g. whose StasisStart it never got.
+	CallersCutShort int `json:"callers_cut_short"`
 
 	RecordsChecked       bool           `json:"records_checked"`
 	RecordsWritten       int            `json:"records_written"`   // calls taken with a row in calls
@@ -229,6 +236,7 @@ type Summary struct {
 	Interrupted          int            `json:"records_interrupted"`
 	InterruptedByRestart int            `json:"interrupted_by_restart"` // left by a previous process
 	Outcomes             map[string]int `json:"outcomes"`
+	RecordsMissing       []string       `json:"records_missing,omitempty"` // caller channels without a record (the first 20)
 
 	LegsLeftUp               int     `json:"legs_left_up"`
 	BridgesLeft              int     `json:"bridges_left"`
@@ -253,7 +261,8 @@ type Summary struct {
 func (r Report) Summary() Summary {
 	s := Summary{
 		CallsPlaced: r.Placed, CallsTaken: len(r.CallIDs), CallsFallback: r.Fallback, CallsEnded: r.Completed,
-		LegsLeftUp: r.Chaos.LegsLeftUp, BridgesLeft: r.Chaos.BridgesLeft, StaffRungTwice: len(r.Chaos.DoubleRings),
+		CallersCutShort: r.Heard["cut_short"] + r.Heard["too_long"],
+		LegsLeftUp:      r.Chaos.LegsLeftUp, BridgesLeft: r.Chaos.BridgesLeft, StaffRungTwice: len(r.Chaos.DoubleRings),
 		CallersBridgedWithNobody: len(r.Chaos.CallersAlone), StaffBridgedWithNobody: len(r.Chaos.StaffAlone),
 		AloneLimitSeconds: r.Chaos.AloneLimit.Seconds(),
 		WSCuts:            r.Chaos.WSCuts, REST500s: r.Chaos.REST500s, RESTRequests: r.ARIRequests, Seconds: r.Elapsed.Seconds(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -246,7 +247,7 @@ func TestFaultyREST(t *testing.T) {
 	f := &faultyREST{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served++
 		w.WriteHeader(http.StatusNoContent)
-	}), rate: 0.25}
+	}), rate: 0.25, log: slog.New(slog.DiscardHandler)}
 	f.rnd = newFaultRand(3)
 	statuses := map[int]int{}
 	for range 2000 {

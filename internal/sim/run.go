@@ -67,6 +67,9 @@ loop:
 	g.rep.ARIRequests = len(g.srv.Requests())
 	g.settle(ctx)
 	g.rep.Chaos.REST500s = g.faulty.Hits()
+	if g.opts.Finish != nil {
+		g.opts.Finish(ctx, g.rep)
+	}
 	return g.rep, nil
 }
 

@@ -129,6 +129,10 @@ type Options struct {
 	Rest500    float64
 	Settle     time.Duration
 	AloneLimit time.Duration
+	// Finish, when set, runs once the calls are over and the fake has
+	// settled, while it still serves: the app still hears the last hangups
+	// (e.g. to wait for its call records there).
+	Finish func(ctx context.Context, r Report)
 }
 
 // Report is what a simulation measured.
@@ -226,7 +230,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		LocalLinger:    scale(5 * time.Second),
 		DefaultPhone:   everyone,
 	})
-	url, faulty, stopServing, err := serveFake(srv, opts.Listen, opts.Rest500, opts.Seed)
+	url, faulty, stopServing, err := serveFake(srv, opts.Listen, opts.Rest500, opts.Seed, log)
 	if err != nil {
 		return Report{}, err
 	}
