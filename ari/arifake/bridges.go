@@ -93,6 +93,7 @@ func (s *Server) destroyBridge(q *req) {
 	if b == nil {
 		return
 	}
+	s.watchCut(b, "destroy")
 	s.destroyBridgeLocked(b)
 }
 
@@ -198,6 +199,7 @@ func (s *Server) removeFromBridge(q *req) {
 			return
 		}
 	}
+	s.watchCut(b, "remove")
 	for _, ch := range chs {
 		s.emitVarset(ch, "BRIDGEPEER", "")
 		s.leaveBridge(ch)

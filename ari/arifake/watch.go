@@ -37,8 +37,23 @@ func (a AloneInBridge) Duration(now time.Time) time.Duration {
 	return a.To.Sub(a.From)
 }
 
+// ConversationCut is a conversation the application ended while both sides
+// were still there: a caller and an outgoing leg alone together in a
+// bridge, and a REST request hung one of them up, sent one back to the
+// dialplan, took one out or destroyed the bridge. (A conversation ends
+// normally when a side hangs up: the application then clears a bridge of
+// one.)
+type ConversationCut struct {
+	Bridge string
+	Caller string
+	Leg    string
+	How    string // hangup, continue, remove, destroy
+	At     time.Time
+}
+
 // watchState is what the detectors saw. Guarded by Server.mu.
 type watchState struct {
+	cuts        []ConversationCut
 	doubleRings []DoubleRing
 	alone       []AloneInBridge            // ended stretches
 	aloneNow    map[*bridge]*AloneInBridge // the current one per bridge
@@ -77,6 +92,30 @@ func sameNumber(keys []string, number string) bool {
 	return false
 }
 
+// watchCut notes a conversation cut when b holds exactly a live caller and
+// a live outgoing leg and a request is about to end it. Callers hold s.mu.
+func (s *Server) watchCut(b *bridge, how string) {
+	if b == nil || len(b.channels) != 2 {
+		return
+	}
+	var caller, leg *channel
+	for _, c := range b.channels {
+		switch {
+		case c.gone:
+		case c.fromDialplan:
+			caller = c
+		case c.outgoing:
+			leg = c
+		}
+	}
+	if caller == nil || leg == nil {
+		return
+	}
+	s.watch.cuts = trimHistory(append(s.watch.cuts, ConversationCut{
+		Bridge: b.id, Caller: caller.id, Leg: leg.id, How: how, At: time.Now(),
+	}), s.opts.HistoryLimit)
+}
+
 // watchBridge follows who is alone in b after its members changed. Callers
 // hold s.mu.
 func (s *Server) watchBridge(b *bridge) {
@@ -105,6 +144,14 @@ func (s *Server) DoubleRings() []DoubleRing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]DoubleRing(nil), s.watch.doubleRings...)
+}
+
+// ConversationsCut returns the conversations the application cut short,
+// oldest first.
+func (s *Server) ConversationsCut() []ConversationCut {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ConversationCut(nil), s.watch.cuts...)
 }
 
 // AloneInBridges returns every stretch a channel spent alone in a bridge:
