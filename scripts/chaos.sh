@@ -15,8 +15,9 @@
 #   - PostgreSQL is stopped for 30 s and started again;
 #   - serve is killed with SIGKILL once and started again.
 # At the end it prints a table (calls placed, records written and lost, legs
-# left up, staff rung twice at once, callers bridged with nobody, calls
-# ended interrupted) and exits 1 when a goal (0) is missed. Not part of
+# left up, staff rung twice at once, callers bridged with nobody,
+# conversations cut, calls ended interrupted) and exits 1 when a goal (0) is
+# missed. Not part of
 # scripts/test.sh: it is long. internal/app's TestChaosRun is a tiny one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -174,6 +175,7 @@ echo "| legs left up after the run | $(f legs_left_up) | 0 |"
 echo "| bridges left after the run | $(f bridges_left) | 0 |"
 echo "| staff rung twice at once | $(f staff_rung_twice) | 0 |"
 echo "| callers bridged with nobody (> $(f alone_limit_seconds) s) | $(f callers_bridged_with_nobody) | 0 |"
+echo "| conversations cut by serve (both sides still there) | $(f conversations_cut) | 0 |"
 echo "| staff bridged with nobody (> $(f alone_limit_seconds) s) | $(f staff_bridged_with_nobody) | |"
 echo "| callers left waiting until the run ended (hung up by simulate) | $(f callers_cut_short) | |"
 echo "| calls ended \`interrupted\` | $(f records_interrupted) | |"

@@ -42,6 +42,9 @@ type Chaos struct {
 	// DoubleRings are numbers dialled while already ringing or up on
 	// another leg.
 	DoubleRings []arifake.DoubleRing
+	// ConversationsCut are conversations the app ended while both sides
+	// were still there (e.g. a restart hanging up the person).
+	ConversationsCut []arifake.ConversationCut
 	// CallersAlone and StaffAlone are the stretches a caller (or an
 	// outgoing leg) spent alone in a bridge for longer than AloneLimit.
 	CallersAlone, StaffAlone []arifake.AloneInBridge
@@ -177,6 +180,7 @@ func (g *generator) settle(ctx context.Context) {
 		c.Leftovers = append(c.Leftovers, fmt.Sprintf("bridge %s %v", b.ID, b.Channels))
 	}
 	c.DoubleRings = g.srv.DoubleRings()
+	c.ConversationsCut = g.srv.ConversationsCut()
 	c.AloneLimit = limit
 	now := time.Now()
 	for _, a := range g.srv.AloneInBridges() {
@@ -198,13 +202,17 @@ func (r Report) writeChaos(b *strings.Builder) {
 		fmt.Fprintf(b, "faults: events WebSocket dropped %d times, %d REST requests answered 500\n", c.WSCuts, c.REST500s)
 	}
 	fmt.Fprintf(b, "after the run: %d channels and %d bridges left up, %d numbers rung twice at once, "+
-		"%d callers and %d staff alone in a bridge for more than %s\n",
-		c.LegsLeftUp, c.BridgesLeft, len(c.DoubleRings), len(c.CallersAlone), len(c.StaffAlone), c.AloneLimit)
+		"%d callers and %d staff alone in a bridge for more than %s, %d conversations cut by the app\n",
+		c.LegsLeftUp, c.BridgesLeft, len(c.DoubleRings), len(c.CallersAlone), len(c.StaffAlone), c.AloneLimit,
+		len(c.ConversationsCut))
 	for _, l := range c.Leftovers {
 		fmt.Fprintf(b, "  left up: %s\n", l)
 	}
 	for _, d := range c.DoubleRings {
 		fmt.Fprintf(b, "  rung twice: %s (leg %s while %s was ringing or up) at %s\n", d.Number, d.Leg, d.Other, d.At.Format(time.TimeOnly))
+	}
+	for _, x := range c.ConversationsCut {
+		fmt.Fprintf(b, "  conversation cut: caller %s and leg %s (%s of bridge %s) at %s\n", x.Caller, x.Leg, x.How, x.Bridge, x.At.Format(time.TimeOnly))
 	}
 	for _, a := range append(append([]arifake.AloneInBridge(nil), c.CallersAlone...), c.StaffAlone...) {
 		who := "leg"
@@ -242,6 +250,7 @@ type Summary struct {
 	BridgesLeft              int     `json:"bridges_left"`
 	StaffRungTwice           int     `json:"staff_rung_twice"`
 	CallersBridgedWithNobody int     `json:"callers_bridged_with_nobody"`
+	ConversationsCut         int     `json:"conversations_cut"`
 	StaffBridgedWithNobody   int     `json:"staff_bridged_with_nobody"`
 	AloneLimitSeconds        float64 `json:"alone_limit_seconds"`
 
@@ -264,6 +273,7 @@ func (r Report) Summary() Summary {
 		CallersCutShort: r.Heard["cut_short"] + r.Heard["too_long"],
 		LegsLeftUp:      r.Chaos.LegsLeftUp, BridgesLeft: r.Chaos.BridgesLeft, StaffRungTwice: len(r.Chaos.DoubleRings),
 		CallersBridgedWithNobody: len(r.Chaos.CallersAlone), StaffBridgedWithNobody: len(r.Chaos.StaffAlone),
+		ConversationsCut:  len(r.Chaos.ConversationsCut),
 		AloneLimitSeconds: r.Chaos.AloneLimit.Seconds(),
 		WSCuts:            r.Chaos.WSCuts, REST500s: r.Chaos.REST500s, RESTRequests: r.ARIRequests, Seconds: r.Elapsed.Seconds(),
 		Outcomes: map[string]int{},
@@ -286,6 +296,7 @@ func (s *Summary) CheckGoals() {
 		{"bridges_left", s.BridgesLeft, true},
 		{"staff_rung_twice", s.StaffRungTwice, true},
 		{"callers_bridged_with_nobody", s.CallersBridgedWithNobody, true},
+		{"conversations_cut", s.ConversationsCut, true},
 	} {
 		if g.on && g.n != 0 {
 			s.GoalsMissed = append(s.GoalsMissed, g.name)

@@ -145,7 +145,7 @@ func runApp(t *testing.T, ctx context.Context, url string, handle func(c *appCal
 // correct one).
 func TestDetectors(t *testing.T) {
 	const ktv, ktv2 = "0945550101", "0965550102"
-	type want struct{ twice, callersAlone, staffAlone, legs, bridges int }
+	type want struct{ twice, callersAlone, staffAlone, legs, bridges, cut int }
 	tests := []struct {
 		name   string
 		handle func(c *appCall, p string)
@@ -193,6 +193,12 @@ func TestDetectors(t *testing.T) {
 			require.NoError(t, err)
 			c.end("")
 		}, want{legs: 1, bridges: 1}},
+		{"hangs up the person mid-conversation", func(c *appCall, p string) {
+			c.leg(p+"leg", ktv)
+			c.waitUp(p + "leg")
+			c.talk(p+"br", p+"leg")
+			c.end(p+"br", p+"leg") // the caller first, while the person is still talking
+		}, want{cut: 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +234,7 @@ func TestDetectors(t *testing.T) {
 			require.Equal(t, 1, s.CallsPlaced)
 			require.Equal(t, 1, s.CallsTaken)
 			require.Equal(t, tc.want, want{s.StaffRungTwice, s.CallersBridgedWithNobody, s.StaffBridgedWithNobody,
-				s.LegsLeftUp, s.BridgesLeft}, "%+v", res.rep.Chaos)
+				s.LegsLeftUp, s.BridgesLeft, s.ConversationsCut}, "%+v", res.rep.Chaos)
 			var b strings.Builder
 			_, err := res.rep.WriteTo(&b)
 			require.NoError(t, err)
