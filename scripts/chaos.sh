@@ -3,9 +3,10 @@
 # from `hotline simulate` (the fake Asterisk, its own process) while things
 # break, and the run reports what callers and staff would have noticed.
 #
-#   scripts/chaos.sh                  1,200 calls at 6/s, time scale 0.05 (about 4 minutes of calls)
+#   scripts/chaos.sh                  1,200 calls at 6/s, time scale 0.05, conversations of 8-16 s
+#                                     (about 4 minutes of calls; 6 to 8 minutes in all)
 #   scripts/chaos.sh --quick          smoke run: 100 calls at 10/s, faults close together (< 2 minutes)
-#   scripts/chaos.sh --calls N --rate R --scale S --seed N --keep
+#   scripts/chaos.sh --calls N --rate R --scale S --talk D --seed N --keep
 #
 # Everything is on loopback and thrown away at the end (--keep, or a missed
 # goal, keeps the folder with the logs): a PostgreSQL of its own (free port),
@@ -17,17 +18,20 @@
 # At the end it prints a table (calls placed, records written and lost, legs
 # left up, staff rung twice at once, callers bridged with nobody,
 # conversations cut, calls ended interrupted) and exits 1 when a goal (0) is
-# missed. Not part of
-# scripts/test.sh: it is long. internal/app's TestChaosRun is a tiny one.
+# missed. Not part of scripts/test.sh: it is long. internal/app's
+# TestChaosRun is a tiny one.
 set -euo pipefail
+# The whole script is one block, read before it runs: editing the file
+# during a run does not change the run.
+{
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-calls=1200 rate=6 scale=0.05 seed=1 keep=""
+calls=1200 rate=6 scale=0.05 talk=8s seed=1 keep=""
 cut=20s rest500=0.01 pg_at=30 pg_down=30 kill_at=120 restart_after=2
-settle=60s records=3m
+settle=30s records=90s
 if [[ " $* " == *" --quick "* ]]; then
-	calls=100 rate=10 cut=4s pg_at=3 pg_down=5 kill_at=7 restart_after=1 settle=30s records=90s
+	calls=100 rate=10 talk=6s cut=4s pg_at=3 pg_down=5 kill_at=7 restart_after=1 settle=20s records=60s
 fi
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,9 +39,10 @@ while [ $# -gt 0 ]; do
 	--calls) calls=$2; shift ;;
 	--rate) rate=$2; shift ;;
 	--scale) scale=$2; shift ;;
+	--talk) talk=$2; shift ;;
 	--seed) seed=$2; shift ;;
 	--keep) keep=1 ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument $1 (see scripts/chaos.sh --help)" ;;
 	esac
 	shift
@@ -84,8 +89,8 @@ export HOTLINE_HTTP_ADDR=127.0.0.1:$httpport HOTLINE_SPOOL_DIR=$work/spool HOTLI
 "$hotline" migrate >/dev/null
 "$hotline" import deploy/sample/*.csv >/dev/null
 
-log "simulate: $calls calls at $rate/s, scale $scale, WebSocket cut every $cut, $rest500 of REST requests answered 500"
-"$hotline" simulate --listen "127.0.0.1:$simport" --calls "$calls" --rate "$rate" --scale "$scale" --seed "$seed" \
+log "simulate: $calls calls at $rate/s, scale $scale, conversations of $talk to twice that, WebSocket cut every $cut, $rest500 of REST requests answered 500"
+"$hotline" simulate --listen "127.0.0.1:$simport" --calls "$calls" --rate "$rate" --scale "$scale" --talk "$talk" --seed "$seed" \
 	--cut-ws "$cut" --rest-500 "$rest500" --settle "$settle" --check-records "$records" \
 	>"$work/simulate.out" 2>"$work/simulate.log" &
 sim_pid=$!
@@ -159,7 +164,7 @@ printf '%s\n' "$summary" >"$work/summary.json"
 f() { jq -r ".$1" <<<"$summary"; }
 grep -v '^{' "$work/simulate.out" >&2
 echo
-echo "chaos run: $(f calls_placed) calls at $rate/s (scale $scale, seed $seed) in $(printf '%.0f' "$(f seconds)") s;" \
+echo "chaos run: $(f calls_placed) calls at $rate/s (scale $scale, conversations of $talk to twice that, seed $seed) in $(printf '%.0f' "$(f seconds)") s;" \
 	"WebSocket dropped $(f ws_cuts) times; $(f rest_500s) of $(f rest_requests) REST requests answered 500;" \
 	"${faults[*]:-no PostgreSQL stop or kill (the run ended first)}"
 echo
@@ -189,3 +194,5 @@ if [ -n "$missed" ]; then
 fi
 echo "every goal met"
 ok=1
+exit 0
+}

@@ -225,6 +225,7 @@ func TestSimulateChaosFlags(t *testing.T) {
 		{[]string{"--rest-500", "1.5"}, "--rest-500 1.5 must be between 0 and 1"},
 		{[]string{"--rest-500", "-0.01"}, "--rest-500 -0.01 must be between 0 and 1"},
 		{[]string{"--cut-ws", "-20s"}, "--cut-ws -20s must not be negative"},
+		{[]string{"--talk", "-8s"}, "--talk -8s must not be negative"},
 		{[]string{"--settle", "-1s"}, "--settle -1s must not be negative"},
 		{[]string{"--alone-limit", "-5s"}, "--alone-limit -5s must not be negative"},
 		{[]string{"--check-records", "-2m"}, "--check-records -2m0s must not be negative"},

@@ -22,6 +22,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&o.Scale, "scale", 1, "time scale for rings, talk and waits (1 = real time; 0.05 for load tests)")
 	fs.DurationVar(&o.WaitApp, "wait-app", 2*time.Minute, "how long to wait for `hotline serve` to connect before placing calls")
 	fs.Uint64Var(&o.Seed, "seed", uint64(time.Now().UnixNano()), "random seed (same seed, same calls)")
+	fs.DurationVar(&o.Talk, "talk", 0, "conversations last this to twice this, not scaled (0 = 10-40 s × --scale); a chaos run makes them outlast a restart")
 	fs.DurationVar(&o.CutWS, "cut-ws", 0, "chaos: drop the app's events WebSocket this often while placing calls (0 = never)")
 	fs.Float64Var(&o.Rest500, "rest-500", 0, "chaos: answer this share (0..1) of ARI REST requests with 500")
 	fs.DurationVar(&o.Settle, "settle", sim.DefaultSettle, "after the last call, wait up to this long for every channel and bridge to be gone before counting leftovers")
@@ -57,7 +58,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"--cut-ws", o.CutWS}, {"--settle", o.Settle}, {"--alone-limit", o.AloneLimit}, {"--check-records", o.RecordsWait}} {
+	}{{"--talk", o.Talk}, {"--cut-ws", o.CutWS}, {"--settle", o.Settle}, {"--alone-limit", o.AloneLimit}, {"--check-records", o.RecordsWait}} {
 		if f.d < 0 {
 			return usageError{fmt.Errorf("%s %s must not be negative", f.name, f.d)}
 		}

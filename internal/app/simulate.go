@@ -24,6 +24,7 @@ type SimulateOptions struct {
 	Mix      sim.Mix
 	Unknown  float64
 	Scale    float64
+	Talk     time.Duration
 	WaitApp  time.Duration
 	Seed     uint64
 
@@ -81,7 +82,7 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 		Listen: o.Listen, User: user, Password: password, App: cfg.ARI.App,
 		Directory: dir, Cafes: cafes, Trunks: dialplan.Trunks(cfg.Trunks),
 		Rate: o.Rate, Calls: o.Calls, Duration: o.Duration, Mix: o.Mix, Unknown: o.Unknown,
-		Scale: o.Scale, WaitApp: o.WaitApp, Seed: o.Seed, Logger: log,
+		Scale: o.Scale, Talk: o.Talk, WaitApp: o.WaitApp, Seed: o.Seed, Logger: log,
 		CutWS: o.CutWS, Rest500: o.Rest500, Settle: o.Settle, AloneLimit: o.AloneLimit, Ready: o.Ready,
 		Finish: func(ctx context.Context, rep sim.Report) {
 			// While the fake still serves: serve hears the last hangups

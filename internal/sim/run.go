@@ -57,7 +57,7 @@ loop:
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(g.scale(3*time.Minute) + 5*time.Second):
+	case <-time.After(g.scale(3*time.Minute) + 5*time.Second + 3*g.opts.Talk):
 		g.log.Warn("calls still in progress at the end; hanging them up")
 		stopCalls()
 		<-done
@@ -92,7 +92,11 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 			number = fmt.Sprintf("0900555%03d", g.rnd.IntN(1000))
 		}
 	}
-	talk := g.scale(time.Duration(10+g.rnd.IntN(30)) * time.Second)
+	n := g.rnd.IntN(30)
+	talk := g.scale(time.Duration(10+n) * time.Second)
+	if g.opts.Talk > 0 {
+		talk = g.opts.Talk + g.opts.Talk*time.Duration(n)/30
+	}
 	giveUp := g.scale(time.Duration(4+g.rnd.IntN(10)) * time.Second)
 	score := fmt.Sprint(1 + g.rnd.IntN(5))
 	if g.rnd.IntN(20) == 0 {

@@ -1,4 +1,4 @@
-// Package sim is `hotline simulate`: a fake Asterisk (ari/arifake) running as
+// Package sim is `hotline simulate`: a fake Asterisk (ari/aritest) running as
 // a process of its own on loopback, with generated calls from the directory's
 // cafés and a chosen mix of outcomes. It lets a newcomer watch calls flow
 // through `hotline serve` without an Asterisk, and it is the load generator
@@ -112,6 +112,10 @@ type Options struct {
 	// Scale multiplies every ring, talk and wait time (1 = real time; a load
 	// test uses e.g. 0.05).
 	Scale float64
+	// Talk, when set, makes conversations last Talk to 2×Talk (managers'
+	// and operators' 1.5×Talk), not scaled: long enough for a fault (a
+	// restart) to happen during them even at a small Scale.
+	Talk time.Duration
 	// WaitApp waits up to this long for `hotline serve` to connect first.
 	WaitApp time.Duration
 	Seed    uint64
@@ -222,6 +226,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	// talks for 20 s: managers and operators take the fallbacks.
 	everyone := arifake.Phone{Outcome: arifake.OutcomeAnswer, RingFor: scale(3 * time.Second),
 		Keys: "1", KeysAfter: scale(2 * time.Second), HangupAfter: scale(20 * time.Second)}
+	if opts.Talk > 0 {
+		everyone.HangupAfter = opts.Talk * 3 / 2
+	}
 	srv := arifake.NewServer(arifake.Options{
 		User: opts.User, Password: opts.Password, App: opts.App, Logger: log,
 		Second:         scale(time.Second),
