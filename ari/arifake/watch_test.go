@@ -201,39 +201,39 @@ func TestAloneInBridgeDetector(t *testing.T) {
 func TestConversationCutDetector(t *testing.T) {
 	tests := []struct {
 		name  string
-		steps func(a *watchApp, c *aritest.Call)
+		steps func(a *watchApp, c *arifake.Call)
 		want  string // How of the one cut, "" for none
 	}{
-		{"the person hangs up, the application clears the bridge", func(a *watchApp, c *aritest.Call) {
+		{"the person hangs up, the application clears the bridge", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.srv.HangupLeg("leg"))
 			a.waitGone("leg")
 			require.NoError(t, a.cl.DestroyBridge(a.ctx, "br"))
 			require.NoError(t, a.cl.Hangup(a.ctx, c.ID(), ari.HangupNormal))
 		}, ""},
-		{"the caller hangs up, the application hangs up the person", func(a *watchApp, c *aritest.Call) {
+		{"the caller hangs up, the application hangs up the person", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, c.Hangup())
 			<-c.Done()
 			require.NoError(t, a.cl.Hangup(a.ctx, "leg", ari.HangupNormal))
 		}, ""},
-		{"the application hangs up the person mid-conversation", func(a *watchApp, c *aritest.Call) {
+		{"the application hangs up the person mid-conversation", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.cl.Hangup(a.ctx, "leg", ari.HangupNormal))
 		}, "hangup"},
-		{"the application hangs up the caller mid-conversation", func(a *watchApp, c *aritest.Call) {
+		{"the application hangs up the caller mid-conversation", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.cl.Hangup(a.ctx, c.ID(), ari.HangupNormal))
 		}, "hangup"},
-		{"the application sends the caller back to the dialplan", func(a *watchApp, c *aritest.Call) {
+		{"the application sends the caller back to the dialplan", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.cl.ContinueInDialplan(a.ctx, c.ID(), ari.ContinueParams{}))
 		}, "continue"},
-		{"the application takes the caller out of the bridge", func(a *watchApp, c *aritest.Call) {
+		{"the application takes the caller out of the bridge", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.cl.RemoveChannels(a.ctx, "br", c.ID()))
 		}, "remove"},
-		{"the application destroys the bridge", func(a *watchApp, c *aritest.Call) {
+		{"the application destroys the bridge", func(a *watchApp, c *arifake.Call) {
 			require.NoError(t, a.cl.DestroyBridge(a.ctx, "br"))
 		}, "destroy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := startWatchApp(t, aritest.Options{DefaultPhone: aritest.Answers(0)})
+			a := startWatchApp(t, arifake.Options{DefaultPhone: arifake.Answers(0)})
 			c := a.call()
 			a.dial(c, "leg", "0945550101")
 			a.waitUp("leg")
@@ -247,7 +247,7 @@ func TestConversationCutDetector(t *testing.T) {
 				return
 			}
 			require.Len(t, cuts, 1)
-			require.Equal(t, aritest.ConversationCut{Bridge: "br", Caller: c.ID(), Leg: "leg", How: tc.want, At: cuts[0].At}, cuts[0])
+			require.Equal(t, arifake.ConversationCut{Bridge: "br", Caller: c.ID(), Leg: "leg", How: tc.want, At: cuts[0].At}, cuts[0])
 			require.False(t, cuts[0].At.IsZero())
 		})
 	}

@@ -15,6 +15,7 @@ type (
 	CallSpec        = arifake.CallSpec
 	CallerID        = arifake.CallerID
 	Channel         = arifake.Channel
+	ConversationCut = arifake.ConversationCut
 	DialTarget      = arifake.DialTarget
 	Dialled         = arifake.Dialled
 	DialplanCEP     = arifake.DialplanCEP

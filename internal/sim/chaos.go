@@ -4,13 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/rand/v2"
-	"net"
-	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/csm-vn/hotline/ari/arifake"
@@ -50,88 +44,6 @@ type Chaos struct {
 	CallersAlone, StaffAlone []arifake.AloneInBridge
 	AloneLimit               time.Duration
 }
-
-// serveFake serves the fake on addr, answering a share rest500 (0..1) of the
-// REST requests with 500 instead of serving them (the events WebSocket is
-// never refused). It returns the base URL and the function that stops
-// serving.
-func serveFake(srv *arifake.Server, addr string, rest500 float64, seed uint64, log *slog.Logger) (string, *faultyREST, func(), error) {
-	if rest500 <= 0 {
-		if err := srv.Listen(addr); err != nil {
-			return "", nil, nil, err
-		}
-		return srv.URL(), nil, func() {}, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("simulate: listen %s: %w", addr, err)
-	}
-	f := &faultyREST{next: srv.Handler(), rate: rest500, rnd: newFaultRand(seed), log: log}
-	hs := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if hs.Shutdown(ctx) != nil {
-			_ = hs.Close()
-		}
-		<-done
-	}
-	return "http://" + ln.Addr().String(), f, stop, nil
-}
-
-// faultyREST answers a share of the REST requests with Asterisk's 500
-// before they reach the fake (so nothing of them happens), like an Asterisk
-// whose request failed inside.
-type faultyREST struct {
-	next http.Handler
-	rate float64
-	log  *slog.Logger
-
-	mu   sync.Mutex
-	rnd  *rand.Rand
-	hits int
-}
-
-func (f *faultyREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/ari/events" && f.fail() {
-		f.log.Info("chaos: REST request answered 500", "method", r.Method, "path", r.URL.Path)
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, `{"message":"Internal Server Error (injected fault)"}`)
-		return
-	}
-	f.next.ServeHTTP(w, r)
-}
-
-func (f *faultyREST) fail() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.rnd.Float64() >= f.rate {
-		return false
-	}
-	f.hits++
-	return true
-}
-
-// Hits is how many requests were answered 500.
-func (f *faultyREST) Hits() int {
-	if f == nil {
-		return 0
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.hits
-}
-
-// newFaultRand is the faults' own random source (the calls' one stays as
-// without faults, so one seed gives the same calls either way).
-func newFaultRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x5bd1e995)) }
 
 // cutWebSocket drops the app's events WebSocket every interval until ctx
 // ends.

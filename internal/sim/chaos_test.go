@@ -3,10 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -245,35 +241,5 @@ func TestDetectors(t *testing.T) {
 				require.NotEmpty(t, s.GoalsMissed)
 			}
 		})
-	}
-}
-
-func TestFaultyREST(t *testing.T) {
-	var served int
-	f := &faultyREST{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served++
-		w.WriteHeader(http.StatusNoContent)
-	}), rate: 0.25, log: slog.New(slog.DiscardHandler)}
-	f.rnd = newFaultRand(3)
-	statuses := map[int]int{}
-	for range 2000 {
-		rec := httptest.NewRecorder()
-		f.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/ari/channels/x/answer", nil))
-		statuses[rec.Code]++
-		if rec.Code == http.StatusInternalServerError {
-			body, _ := io.ReadAll(rec.Body)
-			require.JSONEq(t, `{"message":"Internal Server Error (injected fault)"}`, string(body))
-		}
-	}
-	require.Equal(t, 2000, statuses[http.StatusInternalServerError]+statuses[http.StatusNoContent])
-	require.Equal(t, statuses[http.StatusInternalServerError], f.Hits())
-	require.InDelta(t, 500, f.Hits(), 100, "about a quarter answered 500")
-	require.Equal(t, statuses[http.StatusNoContent], served, "the others reach the fake")
-
-	// The events WebSocket is never refused.
-	for range 200 {
-		rec := httptest.NewRecorder()
-		f.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ari/events?app=hotline", nil))
-		require.Equal(t, http.StatusNoContent, rec.Code)
 	}
 }

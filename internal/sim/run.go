@@ -66,7 +66,7 @@ loop:
 	g.matchSetups()
 	g.rep.ARIRequests = len(g.srv.Requests())
 	g.settle(ctx)
-	g.rep.Chaos.REST500s = g.faulty.Hits()
+	g.rep.Chaos.REST500s = g.srv.FaultHits()
 	if g.opts.Finish != nil {
 		g.opts.Finish(ctx, g.rep)
 	}

@@ -1,4 +1,4 @@
-// Package sim is `hotline simulate`: a fake Asterisk (ari/aritest) running as
+// Package sim is `hotline simulate`: a fake Asterisk (ari/arifake) running as
 // a process of its own on loopback, with generated calls from the directory's
 // cafés and a chosen mix of outcomes. It lets a newcomer watch calls flow
 // through `hotline serve` without an Asterisk, and it is the load generator
@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -125,7 +126,7 @@ type Options struct {
 
 	// Chaos (chaos.go). CutWS drops the app's events WebSocket this often
 	// while calls are placed (0 = never); Rest500 answers this share (0..1)
-	// of REST requests with 500. Settle bounds the wait, after the last
+	// of REST requests with 500 (arifake's Fault.Rate). Settle bounds the wait, after the last
 	// call, for every channel and bridge to be gone (0 = DefaultSettle);
 	// AloneLimit is how long a caller may be alone in a bridge before it
 	// counts (0 = DefaultAloneLimit).
@@ -236,13 +237,16 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		DTMFGap:        scale(250 * time.Millisecond),
 		LocalLinger:    scale(5 * time.Second),
 		DefaultPhone:   everyone,
+		FaultSeed:      opts.Seed, // the 500s' own sequence: one seed, the same calls with or without them
 	})
-	url, faulty, stopServing, err := serveFake(srv, opts.Listen, opts.Rest500, opts.Seed, log)
-	if err != nil {
+	if opts.Rest500 > 0 {
+		srv.AddFault(arifake.Fault{Status: http.StatusInternalServerError, Rate: opts.Rest500})
+	}
+	if err := srv.Listen(opts.Listen); err != nil {
 		return Report{}, err
 	}
-	defer stopServing()
 	defer srv.Close()
+	url := srv.URL()
 	log.Info("fake Asterisk listening", "ari_url", url, "app", opts.App)
 	if opts.Ready != nil {
 		opts.Ready(url)
@@ -255,19 +259,17 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, url)
 		}
 	}
-	g := &generator{opts: opts, srv: srv, faulty: faulty, log: log, scale: scale, everyone: everyone,
+	g := &generator{opts: opts, srv: srv, log: log, scale: scale, everyone: everyone,
 		rnd: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		rep: Report{Behaviours: map[Behaviour]int{}, Heard: map[string]int{}}}
 	return g.run(ctx)
 }
 
 type generator struct {
-	opts Options
-	srv  *arifake.Server
-	// faulty answers a share of REST requests with 500 (nil: none).
-	faulty *faultyREST
-	log    *slog.Logger
-	scale  func(time.Duration) time.Duration
+	opts  Options
+	srv   *arifake.Server
+	log   *slog.Logger
+	scale func(time.Duration) time.Duration
 	// everyone is how a person not scripted for a call behaves.
 	everyone arifake.Phone
 
