@@ -101,8 +101,7 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 	}
 	if !checked {
 		sum = rep.Summary()
-	}
-	if checked {
+	} else {
 		if checkErr != nil {
 			log.Error("could not check the call records", "err", checkErr)
 			sum.GoalsMissed = append(sum.GoalsMissed, "records_checked")

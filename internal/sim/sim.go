@@ -126,10 +126,10 @@ type Options struct {
 
 	// Chaos (chaos.go). CutWS drops the app's events WebSocket this often
 	// while calls are placed (0 = never); Rest500 answers this share (0..1)
-	// of REST requests with 500 (arifake's Fault.Rate). Settle bounds the wait, after the last
-	// call, for every channel and bridge to be gone (0 = DefaultSettle);
-	// AloneLimit is how long a caller may be alone in a bridge before it
-	// counts (0 = DefaultAloneLimit).
+	// of REST requests with 500 (arifake's Fault.Rate). Settle bounds the
+	// wait, after the last call, for every channel and bridge to be gone
+	// (0 = DefaultSettle); AloneLimit is how long a caller may be alone in a
+	// bridge before it counts (0 = DefaultAloneLimit).
 	CutWS      time.Duration
 	Rest500    float64
 	Settle     time.Duration
@@ -246,17 +246,16 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, err
 	}
 	defer srv.Close()
-	url := srv.URL()
-	log.Info("fake Asterisk listening", "ari_url", url, "app", opts.App)
+	log.Info("fake Asterisk listening", "ari_url", srv.URL(), "app", opts.App)
 	if opts.Ready != nil {
-		opts.Ready(url)
+		opts.Ready(srv.URL())
 	}
 	if opts.WaitApp > 0 {
 		wctx, cancel := context.WithTimeout(ctx, opts.WaitApp)
 		err := srv.WaitConnected(wctx, opts.App)
 		cancel()
 		if err != nil {
-			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, url)
+			return Report{}, fmt.Errorf("simulate: no application %q connected within %s: is `hotline serve` pointed at %s?", opts.App, opts.WaitApp, srv.URL())
 		}
 	}
 	g := &generator{opts: opts, srv: srv, log: log, scale: scale, everyone: everyone,
