@@ -93,6 +93,7 @@ func (s *Server) destroyBridge(q *req) {
 	if b == nil {
 		return
 	}
+	s.watchCut(b, "destroy")
 	s.destroyBridgeLocked(b)
 }
 
@@ -177,6 +178,7 @@ func (s *Server) addToBridge(q *req) {
 			s.emitVarset(c, "BRIDGEPEER", a.name)
 		}
 	}
+	s.watchBridge(b)
 	s.notify()
 }
 
@@ -197,6 +199,7 @@ func (s *Server) removeFromBridge(q *req) {
 			return
 		}
 	}
+	s.watchCut(b, "remove")
 	for _, ch := range chs {
 		s.emitVarset(ch, "BRIDGEPEER", "")
 		s.leaveBridge(ch)

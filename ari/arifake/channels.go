@@ -118,6 +118,7 @@ func (s *Server) hangupChannel(q *req) {
 		}
 		cause = c
 	}
+	s.watchCut(ch.bridge, "hangup")
 	h := hangupByARI(cause)
 	if ch.tech == "PJSIP" && ch.outgoing && ch.state != "Up" && cause == CauseNoAnswer {
 		h.tech = 480 // the CANCEL's reason, as recorded
@@ -276,6 +277,7 @@ func (s *Server) continueChannel(q *req) {
 	}
 	context, exten, prio := q.param("context"), q.param("extension"), q.intParam("priority")
 	q.param("label")
+	s.watchCut(ch.bridge, "continue")
 	next := ch.dialplan
 	switch {
 	case context == "":

@@ -296,6 +296,7 @@ func (s *Server) dialChannel(q *req) {
 // startDial runs the scripted far end of an outgoing leg. timeout is in
 // seconds (0 = none). Callers hold s.mu.
 func (s *Server) startDial(ch *channel, timeout int) {
+	s.watchDial(ch)
 	ch.dialed = true
 	tok := ch.dialToken
 	live := func() bool { return !ch.gone && ch.dialToken == tok }

@@ -149,6 +149,7 @@ func (s *Server) leaveBridge(ch *channel) {
 	}
 	b.remove(ch)
 	ch.bridge = nil
+	s.watchBridge(b)
 	ch.hear("unbridged", b.id)
 	s.emitBridgeAndChannel(b, ch, event{Type: "ChannelLeftBridge", Bridge: b.modelp(), Channel: ch.modelp()})
 	s.notify()

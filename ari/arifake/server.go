@@ -60,6 +60,7 @@ type Server struct {
 	faults    faultTable          // scripted REST faults (faults.go); its own mutex
 	evFaults  []*activeEventFault // scripted WebSocket cuts (faults.go)
 	dropped   []SentEvent         // events lost to them
+	watch     watchState          // double rings, channels alone in a bridge (watch.go)
 
 	srv *http.Server
 	url string

@@ -8,15 +8,18 @@ import (
 
 // The fake's API, re-exported: see package arifake for the documentation.
 type (
+	AloneInBridge   = arifake.AloneInBridge
 	Application     = arifake.Application
 	Bridge          = arifake.Bridge
 	Call            = arifake.Call
 	CallSpec        = arifake.CallSpec
 	CallerID        = arifake.CallerID
 	Channel         = arifake.Channel
+	ConversationCut = arifake.ConversationCut
 	DialTarget      = arifake.DialTarget
 	Dialled         = arifake.Dialled
 	DialplanCEP     = arifake.DialplanCEP
+	DoubleRing      = arifake.DoubleRing
 	Endpoint        = arifake.Endpoint
 	EventFault      = arifake.EventFault
 	Fault           = arifake.Fault

@@ -216,3 +216,22 @@ func TestRouteExplainsHolidays(t *testing.T) {
 	require.Contains(t, rep.Skipped, struct{ Staff, Reason, Detail string }{"OP02", "holiday",
 		"nghỉ bù: Quốc khánh fell on Sun 2029-09-02, a weekly rest day"})
 }
+
+func TestSimulateChaosFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rest-500", "1.5"}, "--rest-500 1.5 must be between 0 and 1"},
+		{[]string{"--rest-500", "-0.01"}, "--rest-500 -0.01 must be between 0 and 1"},
+		{[]string{"--cut-ws", "-20s"}, "--cut-ws -20s must not be negative"},
+		{[]string{"--talk", "-8s"}, "--talk -8s must not be negative"},
+		{[]string{"--settle", "-1s"}, "--settle -1s must not be negative"},
+		{[]string{"--alone-limit", "-5s"}, "--alone-limit -5s must not be negative"},
+		{[]string{"--check-records", "-2m"}, "--check-records -2m0s must not be negative"},
+	} {
+		code, _, errs := hotline(t, append([]string{"simulate"}, tc.args...)...)
+		require.Equal(t, exitUsage, code, tc.args)
+		require.Contains(t, errs, tc.want, tc.args)
+	}
+}

@@ -22,6 +22,12 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&o.Scale, "scale", 1, "time scale for rings, talk and waits (1 = real time; 0.05 for load tests)")
 	fs.DurationVar(&o.WaitApp, "wait-app", 2*time.Minute, "how long to wait for `hotline serve` to connect before placing calls")
 	fs.Uint64Var(&o.Seed, "seed", uint64(time.Now().UnixNano()), "random seed (same seed, same calls)")
+	fs.DurationVar(&o.Talk, "talk", 0, "conversations last this to twice this, not scaled (0 = 10-40 s × --scale); a chaos run makes them outlast a restart")
+	fs.DurationVar(&o.CutWS, "cut-ws", 0, "chaos: drop the app's events WebSocket this often while placing calls (0 = never)")
+	fs.Float64Var(&o.Rest500, "rest-500", 0, "chaos: answer this share (0..1) of ARI REST requests with 500")
+	fs.DurationVar(&o.Settle, "settle", sim.DefaultSettle, "after the last call, wait up to this long for every channel and bridge to be gone before counting leftovers")
+	fs.DurationVar(&o.AloneLimit, "alone-limit", sim.DefaultAloneLimit, "a caller alone in a bridge longer than this counts as bridged with nobody")
+	fs.DurationVar(&o.RecordsWait, "check-records", 0, "wait up to this long for one row in calls per call taken, and report records lost (0 = do not check)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: hotline simulate [flags]\n\nRuns a fake Asterisk on --listen and places calls from the directory's cafés.\nPoint `hotline serve` at it with HOTLINE_ARI_URL=http://<listen>.\n\n")
 		fs.PrintDefaults()
@@ -45,6 +51,17 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if o.Unknown < 0 || o.Unknown > 1 {
 		return usageError{fmt.Errorf("--unknown %g must be between 0 and 1", o.Unknown)}
+	}
+	if o.Rest500 < 0 || o.Rest500 > 1 {
+		return usageError{fmt.Errorf("--rest-500 %g must be between 0 and 1", o.Rest500)}
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--talk", o.Talk}, {"--cut-ws", o.CutWS}, {"--settle", o.Settle}, {"--alone-limit", o.AloneLimit}, {"--check-records", o.RecordsWait}} {
+		if f.d < 0 {
+			return usageError{fmt.Errorf("%s %s must not be negative", f.name, f.d)}
+		}
 	}
 	cfg, err := loadConfig(*cfgPath, false)
 	if err != nil {

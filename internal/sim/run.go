@@ -25,6 +25,17 @@ func (g *generator) run(ctx context.Context) (Report, error) {
 	callCtx, stopCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCalls()
 	var wg sync.WaitGroup
+	stopCutting := func() {}
+	if g.opts.CutWS > 0 {
+		// Only while calls are placed: the end of the run is clean.
+		cutCtx, cancel := context.WithCancel(ctx)
+		cut := make(chan struct{})
+		go func() {
+			defer close(cut)
+			g.cutWebSocket(cutCtx, g.opts.CutWS)
+		}()
+		stopCutting = func() { cancel(); <-cut }
+	}
 loop:
 	for n := 0; g.opts.Calls == 0 || n < g.opts.Calls; n++ {
 		// Each call is placed on its own goroutine so a slow placement
@@ -41,11 +52,12 @@ loop:
 		}
 	}
 	g.rep.Placing = time.Since(start)
+	stopCutting()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(g.scale(3*time.Minute) + 5*time.Second):
+	case <-time.After(g.scale(3*time.Minute) + 5*time.Second + 3*g.opts.Talk):
 		g.log.Warn("calls still in progress at the end; hanging them up")
 		stopCalls()
 		<-done
@@ -53,6 +65,11 @@ loop:
 	g.rep.Elapsed = time.Since(start)
 	g.matchSetups()
 	g.rep.ARIRequests = len(g.srv.Requests())
+	g.settle(ctx)
+	g.rep.Chaos.REST500s = g.srv.FaultHits()
+	if g.opts.Finish != nil {
+		g.opts.Finish(ctx, g.rep)
+	}
 	return g.rep, nil
 }
 
@@ -75,7 +92,11 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 			number = fmt.Sprintf("0900555%03d", g.rnd.IntN(1000))
 		}
 	}
-	talk := g.scale(time.Duration(10+g.rnd.IntN(30)) * time.Second)
+	n := g.rnd.IntN(30)
+	talk := g.scale(time.Duration(10+n) * time.Second)
+	if g.opts.Talk > 0 {
+		talk = g.opts.Talk + g.opts.Talk*time.Duration(n)/30
+	}
 	giveUp := g.scale(time.Duration(4+g.rnd.IntN(10)) * time.Second)
 	score := fmt.Sprint(1 + g.rnd.IntN(5))
 	if g.rnd.IntN(20) == 0 {
@@ -104,6 +125,7 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	g.active++
+	g.rep.CallIDs = append(g.rep.CallIDs, call.ID())
 	g.rep.MaxConcurrent = max(g.rep.MaxConcurrent, g.active)
 	if !unknown {
 		// Set-up time is measured where the caller ID identifies the café:

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -112,12 +113,31 @@ type Options struct {
 	// Scale multiplies every ring, talk and wait time (1 = real time; a load
 	// test uses e.g. 0.05).
 	Scale float64
+	// Talk, when set, makes conversations last Talk to 2×Talk (managers'
+	// and operators' 1.5×Talk), not scaled: long enough for a fault (a
+	// restart) to happen during them even at a small Scale.
+	Talk time.Duration
 	// WaitApp waits up to this long for `hotline serve` to connect first.
 	WaitApp time.Duration
 	Seed    uint64
 	Logger  *slog.Logger
 	// Ready, when set, receives the fake's base URL once it listens.
 	Ready func(url string)
+
+	// Chaos (chaos.go). CutWS drops the app's events WebSocket this often
+	// while calls are placed (0 = never); Rest500 answers this share (0..1)
+	// of REST requests with 500 (arifake's Fault.Rate). Settle bounds the
+	// wait, after the last call, for every channel and bridge to be gone
+	// (0 = DefaultSettle); AloneLimit is how long a caller may be alone in a
+	// bridge before it counts (0 = DefaultAloneLimit).
+	CutWS      time.Duration
+	Rest500    float64
+	Settle     time.Duration
+	AloneLimit time.Duration
+	// Finish, when set, runs once the calls are over and the fake has
+	// settled, while it still serves: the app still hears the last hangups
+	// (e.g. to wait for its call records there).
+	Finish func(ctx context.Context, r Report)
 }
 
 // Report is what a simulation measured.
@@ -135,6 +155,10 @@ type Report struct {
 	SetupTimes []time.Duration
 	// ARIRequests is the number of REST requests the app made.
 	ARIRequests int
+	// CallIDs are the caller channels of the calls the app took.
+	CallIDs []string
+	// Chaos is the faults injected and what the detectors saw.
+	Chaos Chaos
 }
 
 // WriteTo prints the report for people.
@@ -155,6 +179,7 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 	if r.Placed > 0 {
 		fmt.Fprintf(&b, "ARI requests by the app: %d (%.1f per call)\n", r.ARIRequests, float64(r.ARIRequests)/float64(r.Placed))
 	}
+	r.writeChaos(&b)
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
@@ -202,6 +227,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	// talks for 20 s: managers and operators take the fallbacks.
 	everyone := arifake.Phone{Outcome: arifake.OutcomeAnswer, RingFor: scale(3 * time.Second),
 		Keys: "1", KeysAfter: scale(2 * time.Second), HangupAfter: scale(20 * time.Second)}
+	if opts.Talk > 0 {
+		everyone.HangupAfter = opts.Talk * 3 / 2
+	}
 	srv := arifake.NewServer(arifake.Options{
 		User: opts.User, Password: opts.Password, App: opts.App, Logger: log,
 		Second:         scale(time.Second),
@@ -209,7 +237,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		DTMFGap:        scale(250 * time.Millisecond),
 		LocalLinger:    scale(5 * time.Second),
 		DefaultPhone:   everyone,
+		FaultSeed:      opts.Seed, // the 500s' own sequence: one seed, the same calls with or without them
 	})
+	if opts.Rest500 > 0 {
+		srv.AddFault(arifake.Fault{Status: http.StatusInternalServerError, Rate: opts.Rest500})
+	}
 	if err := srv.Listen(opts.Listen); err != nil {
 		return Report{}, err
 	}
