@@ -42,6 +42,9 @@ type Call struct {
 	StateSince time.Time `json:"state_since,omitzero"`
 	// Target is the person being rung (ringing) or talked to (bridged).
 	Target *Person `json:"target,omitempty"`
+	// Callback: the hotline is calling the café back (Caller is the
+	// café's number being called).
+	Callback bool `json:"callback,omitempty"`
 }
 
 // Person is a member of staff on (or being rung for) a hotline call.
@@ -103,6 +106,9 @@ type Snapshot struct {
 	OldestVoicemail   time.Time
 	// Voicemails are the latest few waiting, newest first.
 	Voicemails []Voicemail
+	// CallbacksPending counts the cafés waiting to be called back
+	// (callback requests not yet done, cancelled or given up).
+	CallbacksPending int
 }
 
 // Source produces snapshots. It is called once per page or JSON request,
