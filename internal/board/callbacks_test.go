@@ -26,6 +26,12 @@ func TestCallbacksOnTheBoard(t *testing.T) {
 	assert.Contains(t, text(art), "Tổng đài gọi lại số 0912•••678")
 	assert.Equal(t, "Quán chờ được gọi lại: 2 Callbacks pending", text(element(t, body, "callbacks-pending", "p")))
 
+	// While the café's phone rings, the café is the one being called.
+	s.Calls[0].Target = &Person{Name: "Quán Net Hoàng Long", Role: RoleCafe, Number: "0912345678", Since: ago(2 * time.Second)}
+	w = get(t, Handler(static(s), Options{}), "/")
+	assert.Contains(t, text(element(t, w.Body.String(), "call-cb", "article")),
+		"Đang gọi cho Quán Net Hoàng Long (Quán net) 0912•••678")
+
 	w = get(t, Handler(static(s), Options{}), "/board.json")
 	var b jsonBoard
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &b))

@@ -18,6 +18,8 @@ const (
 	RoleAreaManager     = "area_manager"
 	RoleRegionalManager = "regional_manager"
 	RoleOperator        = "operator"
+	// RoleCafe is a callback's target while the café's phone rings.
+	RoleCafe = "cafe"
 )
 
 // Call is one call in progress.
