@@ -149,6 +149,8 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		Logger: a.log.With("component", "board"),
 		Inbox:  boardInbox{app: a, store: st, ari: client, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
 		Report: reportSource{store: st, dir: watcher.Current},
+		// "Call back now" (callback.go).
+		Callbacks: boardCallbacks{calls: calls},
 	}))
 
 	// Registered last, so it runs first: stop every goroutine (the call flow
