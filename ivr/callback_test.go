@@ -342,6 +342,7 @@ func TestCallbackTriesRetryAndHours(t *testing.T) {
 		require.Equal(t, []string{"KTV1/answered", "/no_answer"}, rec.results())
 		require.Equal(t, "the café did not answer: no_answer", rec.Detail)
 		require.False(t, rec.AcceptedAt.Valid)
+		require.False(t, rec.AcceptedBy.Valid, "nobody took a call that did not reach the café")
 	}
 	// Tries are spaced by callback.retry: each starts at least that long
 	// after the previous one started (it was due retry after it ended).

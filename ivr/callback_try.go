@@ -437,7 +437,8 @@ func (c *call) callbackRecord() store.CallRecord {
 		rec.Outcome = store.OutcomeNoAnswer
 	}
 	if !t.connected {
-		rec.AcceptedAt = time.Time{}
+		// Taken by nobody: the person's 1 is on their leg (answered).
+		rec.AcceptedAt, rec.AcceptedBy = time.Time{}, ""
 		rec.Wait = rec.EndedAt.Sub(rec.StartedAt)
 	}
 	if t.manual != "" {
