@@ -69,6 +69,9 @@ type call struct {
 	acceptedBy *leg
 	talkStart  time.Time
 	talkEnd    time.Time
+
+	// cb is set when the call is a callback try (callback_try.go).
+	cb *callbackTry
 }
 
 func (s *Server) newCall(parent context.Context, e *ari.StasisStart) *call {
@@ -210,6 +213,7 @@ func (c *call) plan(dir *dialplan.Directory, id dialplan.Identification) dialpla
 		c.rec.Cafe = id.Cafe.Code
 		cafeName = id.Cafe.Name
 		c.cafeName = cafeName
+		c.s.cafeCalling(c, id.Cafe.Code) // its pending callback is moot (callback_request.go)
 	}
 	c.rec.Province, c.rec.Area, c.rec.Region = dec.Province, dec.Area, dec.Region
 	if p, ok := dir.Province(dec.Province); ok {

@@ -14,7 +14,11 @@ func (c *call) announcement() []string {
 	c.mu.Lock()
 	cafe, province := c.rec.Cafe, c.rec.Province
 	c.mu.Unlock()
-	media := sounds(p.Announce)
+	first := p.Announce
+	if c.cb != nil && p.Callback != "" {
+		first = p.Callback // "callback to café …"
+	}
+	media := sounds(first)
 	for _, r := range strings.ToUpper(cafe) {
 		switch {
 		case r >= '0' && r <= '9' && p.DigitPrefix != "":

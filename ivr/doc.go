@@ -125,6 +125,19 @@
 // Calls returned to the dialplan while draining never entered the flow and
 // are not recorded (the dialplan's fallback handles them).
 //
+// # Callbacks
+//
+// With Config.Callback.Enabled, a call from a known café that ended
+// no_answer, voicemail or abandoned after waiting more than MinWait carries
+// a callback request in its record. A worker owned by Run takes due
+// requests from the database (one instance at a time holds each, with a
+// lease) within Callback.Hours, and for each try rings the café's plan like
+// a call of the café ("callback to café …, press 1"); on 1 it dials the
+// number that called, with the hotline's caller ID, and bridges the two.
+// Each try is a call record of direction callback. A new call from the café
+// cancels its request. Server.CallbackNow is the supervisors' "call back
+// now" of a voicemail. Details in callback.go and README.md.
+//
 // # Recovery
 //
 // Whenever the events WebSocket connects again (ConnState.Connects grows),

@@ -236,8 +236,10 @@ type envOption struct {
 	backoff time.Duration
 	// before runs once the fake is up, before our client connects.
 	before func(*aritest.Server)
-	// dir replaces testDirectory.
-	dir *dialplan.Directory
+	// dir replaces testDirectory; dirFunc replaces both (a directory
+	// that changes during the test).
+	dir     *dialplan.Directory
+	dirFunc func() *dialplan.Directory
 	// proxy puts a wsProxy between the hotline and the fake (env.proxy),
 	// so a test can keep the events WebSocket down.
 	proxy bool
@@ -305,8 +307,12 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 		now = func() time.Time { return weekday10 }
 	}
 	dir := o.dir
-	if dir == nil {
+	if dir == nil && o.dirFunc == nil {
 		dir = testDirectory(t)
+	}
+	dirFunc := o.dirFunc
+	if dirFunc == nil {
+		dirFunc = func() *dialplan.Directory { return dir }
 	}
 	reg := prometheus.NewRegistry()
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
@@ -315,8 +321,8 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 	if os.Getenv("IVR_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
-		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log})
+	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: dirFunc,
+		Reserver: st, Recorder: rec, Metrics: met, Now: now, Logger: log, Callbacks: st})
 	require.NoError(t, err)
 	e := &env{t: t, client: client, srv: srv, db: db, store: st, rec: rec, reg: reg,
 		cancel: cancel, runErr: make(chan error, 1)}

@@ -25,6 +25,10 @@ type LiveCall struct {
 	State     string // ivr, ringing, bridged
 	Started   time.Time
 	Target    *LiveTarget // who is being rung or talked to; nil when nobody
+
+	// Callback: the hotline is calling the café back (Caller is the café's
+	// number being called).
+	Callback bool
 }
 
 // LiveTarget is the person a live call is ringing or bridged with.
@@ -39,6 +43,9 @@ func (s *Server) Snapshot() []LiveCall {
 	s.mu.Lock()
 	calls := make([]*call, 0, len(s.calls))
 	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	for _, c := range s.tries {
 		calls = append(calls, c)
 	}
 	s.mu.Unlock()
@@ -111,7 +118,7 @@ func (c *call) live() LiveCall {
 	lc := LiveCall{
 		ID: c.id, ChannelID: c.channelID, Caller: c.callerShown(), State: c.state, Started: c.started,
 		CafeCode: c.rec.Cafe, CafeName: c.cafeName, Province: c.provinceName, Region: c.rec.Region,
-		MatchedBy: string(c.rec.MatchedBy),
+		MatchedBy: string(c.rec.MatchedBy), Callback: c.cb != nil,
 	}
 	if c.target != nil {
 		t := *c.target

@@ -334,7 +334,7 @@ func (d *realPhones) start(t *testing.T, o envOption) *env {
 	d.mu.Lock()
 	d.proxy = p
 	d.mu.Unlock()
-	e := startHotline(t, p.url(), d.user, d.password, envOption{dir: o.dir, cfg: o.cfg, now: o.now})
+	e := startHotline(t, p.url(), d.user, d.password, envOption{dir: o.dir, dirFunc: o.dirFunc, cfg: o.cfg, now: o.now})
 	// Registered after startHotline's cleanup, so it runs before the
 	// hotline stops: what the scenario left behind is still there to see.
 	t.Cleanup(func() {
@@ -442,6 +442,7 @@ var phoneScenarios = []phoneScenario{
 	{"TwoCafesOfTheSameKTVAtOnce", scenarioTwoCafesAtOnce},
 	{"WebSocketCutWhileBridgedCallGoesOn", scenarioWebSocketCutWhileBridged},
 	{"CongestionOnOneTrunkTriesTheOther", scenarioCongestedTrunk},
+	{"MissedCallCalledBack", scenarioMissedCallCalledBack}, // real_asterisk_callback_test.go
 }
 
 func TestPhoneScenariosFake(t *testing.T) {

@@ -126,5 +126,6 @@ func (c *call) record() store.CallRecord {
 	if rec.Outcome == store.OutcomeAbandoned {
 		c.s.met.Abandoned(rec.Region, rec.Wait)
 	}
+	c.s.askCallback(&rec) // callback_request.go
 	return rec
 }

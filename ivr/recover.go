@@ -123,7 +123,8 @@ func (s *Server) liveBridge(id string) bool {
 			return true
 		}
 	}
-	return false
+	_, try := s.tries[callID] // a callback's bridge (callback_talk.go)
+	return try
 }
 
 // leftover deals with a channel a previous process left in the application.
@@ -216,6 +217,7 @@ func (s *Server) reconcileCalls(ctx context.Context, seqBefore uint64, asked tim
 		c.mu.Unlock()
 	}
 	s.reconcileAbandoned(ctx, present)
+	s.reconcileTries(seqBefore, asked, present) // callback tries (callback.go)
 	s.log.Info("reconciled after ARI reconnect", "live_calls", len(calls), "ended", ended, "legs_gone", legsGone)
 }
 

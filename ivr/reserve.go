@@ -211,7 +211,7 @@ func (c *call) rotation() dialplan.Rotation {
 // markRung records, for every instance, that staff has just been rung.
 func (c *call) markRung(staff string) {
 	rs, ok := c.s.res.(rotationStore)
-	if !ok {
+	if !ok || staff == "" { // "": a callback's leg to the café
 		return
 	}
 	c.goOwned(func() {

@@ -386,6 +386,11 @@ func (l *leg) onAnswer(ctx context.Context) bool {
 	}
 	l.answered = true
 	l.rec.AnsweredAt = l.c.now()
+	if l.t.Role == store.RoleCafe {
+		// A callback reaching the café: no announcement, no 1 to press.
+		l.accepted, l.rec.AcceptedAt = true, l.rec.AnsweredAt
+		return false
+	}
 	l.announceID = l.c.newID("pb")
 	media := l.c.announcement()
 	if _, err := l.c.s.ari.PlayChannel(ctx, l.id, ari.PlayParams{PlaybackID: l.announceID, Media: media}); err != nil {

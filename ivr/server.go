@@ -68,6 +68,10 @@ type Prompts struct {
 	// Vietnamese way); Asterisk's own characters: media (English letter
 	// sounds) when empty.
 	LetterPrefix string
+	// Callback replaces Announce on a callback try: "callback to café"
+	// (Announce when empty); CallbackNoAnswer tells the person who
+	// accepted that the café did not answer.
+	Callback, CallbackNoAnswer string
 }
 
 // Config is the call flow's configuration. Zero durations take the Default…
@@ -135,6 +139,8 @@ type Config struct {
 	// logs at ERROR and counts it.
 	TeardownTries   int
 	TeardownBackoff time.Duration
+	// Callback configures calling cafés back (callback.go).
+	Callback CallbackConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -184,6 +190,8 @@ func (c Config) withDefaults() Config {
 			ring[r] = d
 		}
 	}
+	c.Callback = c.Callback.withDefaults()
+	ring[store.RoleCafe] = c.Callback.Ring
 	c.Ring = ring
 	return c
 }
@@ -201,6 +209,7 @@ func (c Config) validate() error {
 	} else if err := c.Trunks.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("ivr: Config.Trunks: %w", err))
 	}
+	errs = append(errs, c.Callback.validate())
 	return errors.Join(errs...)
 }
 
@@ -273,6 +282,9 @@ type Deps struct {
 	// Now is the clock used for a call's start (and thus its plan's time
 	// of day); nil is time.Now.
 	Now func() time.Time
+	// Callbacks stores callback requests (*store.Store); nil: no callbacks
+	// (callback.go).
+	Callbacks CallbackStore
 }
 
 // Server runs the hotline's Stasis application: one goroutine per incoming
@@ -303,6 +315,10 @@ type Server struct {
 	// abandoned are legs of ended calls we gave up hanging up, by channel
 	// id: their watchdogs are still armed (leg.go).
 	abandoned map[string]*leg
+	// tries are the callback tries in progress, by call id (callback.go).
+	tries map[string]*call
+
+	cb *callbacks // the callback worker (callback.go)
 }
 
 // New checks cfg and deps and builds a Server; nothing runs until Run.
@@ -333,7 +349,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
-		abandoned: map[string]*leg{},
+		abandoned: map[string]*leg{}, tries: map[string]*call{},
+		cb: newCallbacks(deps.Callbacks),
 	}, nil
 }
 
@@ -362,6 +379,11 @@ func (s *Server) Run(ctx context.Context) error {
 			s.heartbeat(ctx, ext)
 		}()
 	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		s.runCallbacks(ctx)
+	}()
 	var connects uint64
 	st, changed := s.ari.State()
 	for {
@@ -457,11 +479,12 @@ func isULID(s string) bool {
 // dialplan (whose fallback after Stasis() takes them). Live calls go on.
 func (s *Server) Drain() { s.stop.Store(true) }
 
-// Wait returns when no live call remains, or with ctx's error.
+// Wait returns when no live call (callback tries included) remains, or
+// with ctx's error.
 func (s *Server) Wait(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		n, ch := len(s.calls), s.changed
+		n, ch := len(s.calls)+len(s.tries), s.changed
 		s.mu.Unlock()
 		if n == 0 {
 			return nil
@@ -539,13 +562,17 @@ func (s *Server) releasePredecessor(r instanceReleaser) {
 		"count", released)
 }
 
-// liveCallIDs returns the ids of the calls in progress (teardown included).
+// liveCallIDs returns the ids of the calls in progress (teardown included),
+// callback tries too.
 func (s *Server) liveCallIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.calls))
+	ids := make([]string, 0, len(s.calls)+len(s.tries))
 	for _, c := range s.calls {
 		ids = append(ids, c.id)
+	}
+	for id := range s.tries {
+		ids = append(ids, id)
 	}
 	return ids
 }

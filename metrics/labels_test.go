@@ -57,6 +57,7 @@ func allowedValues() map[string]map[string]bool {
 		"label":     set(rejectedLabels),
 		"province":  set(testOptions.Provinces),
 		"problem":   set(CoverageProblems),
+		"reason":    set(CallbackCancelReasons),
 	}
 }
 
@@ -78,6 +79,7 @@ func feedEverywhere(m *Metrics, v string) {
 	m.SetDirectorySize(v, 1)
 	m.DBError(v)
 	m.SetCoverage([]ProvinceCoverage{{Region: v, Province: v, GapHours: 1}}, []CafeCoverage{{Region: v, Problem: v, Cafes: 1}})
+	m.CallbacksCancelled(v, 1)
 	o := m.ARI()
 	o.RequestDone(v, v, 200, time.Millisecond, nil)
 	o.EventReceived(v, v)
@@ -271,7 +273,7 @@ func TestSetRegionsReload(t *testing.T) {
 		"state": allowedValues()["state"], "kind": allowedValues()["kind"], "type": allowedValues()["type"],
 		"from_role": allowedValues()["from_role"], "to_role": allowedValues()["to_role"],
 		"carrier": allowedValues()["carrier"], "trunk": allowedValues()["trunk"], "result": allowedValues()["result"],
-		"problem": allowedValues()["problem"],
+		"problem": allowedValues()["problem"], "reason": allowedValues()["reason"],
 	})
 }
 

@@ -104,7 +104,8 @@ type Metrics struct {
 	coverageMu    sync.Mutex
 	coverageGap   *prometheus.GaugeVec
 	coverageCafes *prometheus.GaugeVec
-	faults        faultMetrics // faults.go
+	faults        faultMetrics    // faults.go
+	callbacks     callbackMetrics // callbacks.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -138,6 +139,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerSystem(f)
 	m.registerCoverage(f)
 	m.registerFaults(f)
+	m.registerCallbacks(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
@@ -302,7 +304,7 @@ func (m *Metrics) registerSystem(f promauto.Factory) {
 // rejectedLabels are the labels whose unknown values are counted.
 var rejectedLabels = []string{
 	"outcome", "method", "region", "role", "carrier", "trunk", "result", "staff", "score",
-	"state", "kind", "op", "node", "type", "province", "problem",
+	"state", "kind", "op", "node", "type", "province", "problem", "reason",
 }
 
 // precreate creates the series of every known label combination at 0.

@@ -45,7 +45,7 @@ var (
 	validMatchedBy = map[dialplan.MatchedBy]bool{dialplan.MatchedByCallerID: true, dialplan.MatchedByDTMF: true,
 		dialplan.MatchedByAreaCode: true, dialplan.MatchedByNone: true}
 	validRoles = map[dialplan.Role]bool{dialplan.RoleTechnician: true, dialplan.RoleAreaManager: true,
-		dialplan.RoleRegionalManager: true, dialplan.RoleOperator: true}
+		dialplan.RoleRegionalManager: true, dialplan.RoleOperator: true, RoleCafe: true}
 	validCarriers = map[dialplan.Carrier]bool{dialplan.CarrierUnknown: true, dialplan.CarrierViettel: true,
 		dialplan.CarrierVinaphone: true, dialplan.CarrierMobifone: true, dialplan.CarrierVietnamobile: true,
 		dialplan.CarrierGmobile: true, dialplan.CarrierReddi: true, dialplan.CarrierItel: true}
@@ -76,6 +76,12 @@ type CallRecord struct {
 	Legs       []LegRecord        `json:"legs"`        // in the order they were rung
 	Rating     *Rating            `json:"rating"`      // nil: no rating
 	Voicemail  *Voicemail         `json:"voicemail"`   // nil: no message, no callback request
+	// Direction is inbound (a café called; "" is stored as inbound) or
+	// callback (the hotline called a café back: CallbackID names the
+	// request, 0 for a "call back now" with none pending).
+	Direction  Direction        `json:"direction,omitempty"`
+	CallbackID int64            `json:"callback_id,omitempty"`
+	Callback   *CallbackRequest `json:"callback,omitempty"` // a missed call to call back (callbacks.go)
 }
 
 // LegRecord is one attempt to ring a person on one number.
@@ -129,6 +135,11 @@ func (r *CallRecord) Validate() error {
 		return fmt.Errorf("call record %s: ends before it starts", r.ID)
 	case r.Wait < 0 || r.Talk < 0:
 		return fmt.Errorf("call record %s: negative wait or talk time", r.ID)
+	case r.Direction != "" && r.Direction != DirectionInbound && r.Direction != DirectionCallback:
+		return fmt.Errorf("call record %s: unknown direction %q", r.ID, r.Direction)
+	}
+	if err := r.validateCallback(); err != nil {
+		return err
 	}
 	seen := map[int]bool{}
 	for i, l := range r.Legs {
@@ -188,15 +199,20 @@ func WriteCall(ctx context.Context, db *sqlx.DB, rec *CallRecord) (inserted bool
 	if matched == "" {
 		matched = dialplan.MatchedByNone
 	}
+	direction := rec.Direction
+	if direction == "" {
+		direction = DirectionInbound
+	}
 	res, err := tx.ExecContext(ctx, `
 INSERT INTO calls (id, node, channel_id, caller_raw, caller, caller_kind, cafe_code, matched_by,
 	province_code, area_code, region_code, started_at, accepted_at, ended_at, outcome, accepted_by,
-	wait_seconds, talk_seconds, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+	wait_seconds, talk_seconds, detail, direction, callback_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 ON CONFLICT (id) DO NOTHING`,
 		rec.ID, rec.Node, rec.ChannelID, rec.CallerRaw, rec.Caller, rec.CallerKind, nullString(rec.Cafe), string(matched),
 		nullString(rec.Province), nullString(rec.Area), nullString(rec.Region), rec.StartedAt, nullTime(rec.AcceptedAt),
-		rec.EndedAt, string(rec.Outcome), nullString(rec.AcceptedBy), rec.Wait.Seconds(), rec.Talk.Seconds(), rec.Detail)
+		rec.EndedAt, string(rec.Outcome), nullString(rec.AcceptedBy), rec.Wait.Seconds(), rec.Talk.Seconds(), rec.Detail,
+		string(direction), nullInt64(rec.CallbackID))
 	if err != nil {
 		return false, fmt.Errorf("store: write call %s: %w", rec.ID, err)
 	}
@@ -228,6 +244,9 @@ VALUES ($1, $2, $3, $4, $5, $6)`,
 			return false, fmt.Errorf("store: write call %s voicemail: %w", rec.ID, err)
 		}
 	}
+	if err := insertCallbackRequest(ctx, tx, rec); err != nil {
+		return false, err
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("store: write call %s: %w", rec.ID, err)
 	}
@@ -254,6 +273,13 @@ func nullSeconds(d time.Duration) *float64 {
 	}
 	s := d.Seconds()
 	return &s
+}
+
+func nullInt64(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
 }
 
 func nullInt(n int) *int {

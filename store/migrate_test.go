@@ -91,6 +91,7 @@ func TestCheckConstraintsRejectUnknownVocabulary(t *testing.T) {
 		"INSERT INTO staff (code, name, role, status) VALUES ('X', 'x', 'operator', 'sleeping')",
 		"INSERT INTO calls (id, started_at, ended_at, outcome) VALUES ('c', now(), now(), 'lost')",
 		"INSERT INTO calls (id, started_at, ended_at, outcome, matched_by) VALUES ('c', now(), now(), 'failed', 'psychic')",
+		"INSERT INTO calls (id, started_at, ended_at, outcome, direction) VALUES ('c', now(), now(), 'failed', 'outbound')",
 	} {
 		_, err := db.ExecContext(ctx, q)
 		require.Error(t, err, q)

@@ -77,10 +77,12 @@ ORDER BY r.created_at DESC, r.call_id`, from, to); err != nil {
 	return out, nil
 }
 
-// CallCounts returns how many calls ended with each outcome in [from, to).
+// CallCounts returns how many calls (cafés calling the hotline: callbacks
+// are not counted) ended with each outcome in [from, to).
 func (s *Store) CallCounts(ctx context.Context, from, to time.Time) (map[Outcome]int, error) {
 	rows, err := s.db.QueryContext(ctx, `
-SELECT outcome, count(*) FROM calls WHERE started_at >= $1 AND started_at < $2 GROUP BY outcome`, from, to)
+SELECT outcome, count(*) FROM calls WHERE started_at >= $1 AND started_at < $2 AND direction = 'inbound'
+GROUP BY outcome`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: call counts: %w", err)
 	}
@@ -107,13 +109,14 @@ type RegionOutcome struct {
 	Calls   int     `db:"calls"`
 }
 
-// OutcomesByRegion counts the calls that started in [from, to) by region and
-// outcome (the supervisors' board shows today's).
+// OutcomesByRegion counts the calls cafés made that started in [from, to)
+// by region and outcome (the supervisors' board shows today's); the
+// hotline's callbacks are not counted.
 func (s *Store) OutcomesByRegion(ctx context.Context, from, to time.Time) ([]RegionOutcome, error) {
 	out := []RegionOutcome{}
 	if err := s.db.SelectContext(ctx, &out, `
 SELECT coalesce(region_code, '') AS region, outcome, count(*) AS calls
-FROM calls WHERE started_at >= $1 AND started_at < $2
+FROM calls WHERE started_at >= $1 AND started_at < $2 AND direction = 'inbound'
 GROUP BY 1, 2 ORDER BY 1, 2`, from, to); err != nil {
 		return nil, fmt.Errorf("store: outcomes by region: %w", err)
 	}

@@ -25,7 +25,8 @@ func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 	snap := board.Snapshot{Now: now}
 	for _, c := range s.calls.Snapshot() {
 		bc := board.Call{ID: c.ID, State: c.State, CafeCode: c.CafeCode, CafeName: c.CafeName,
-			Province: c.Province, Region: c.Region, Caller: c.Caller, Started: c.Started, StateSince: c.Started}
+			Province: c.Province, Region: c.Region, Caller: c.Caller, Started: c.Started, StateSince: c.Started,
+			Callback: c.Callback}
 		if t := c.Target; t != nil {
 			p := board.Person{Staff: t.Staff, Name: t.Name, Role: t.Role, Number: t.Number, Since: t.Since}
 			bc.Target, bc.StateSince = &p, t.Since
@@ -86,6 +87,9 @@ func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 		return snap, fmt.Errorf("voicemails: %w", err)
 	}
 	snap.VoicemailsWaiting = n
+	if snap.CallbacksPending, err = s.store.CallbacksPending(ctx); err != nil {
+		return snap, fmt.Errorf("callbacks: %w", err)
+	}
 	vms, err := s.store.ListVoicemails(ctx, store.VoicemailFilter{WaitingOnly: true, Limit: 500})
 	if err != nil {
 		return snap, fmt.Errorf("voicemails: %w", err)

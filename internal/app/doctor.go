@@ -375,7 +375,7 @@ func (d *doctor) trunks(ctx context.Context, client *ari.Client) {
 // the digits and letters of café codes and every province's name.
 func promptNames(p config.Prompts) []string {
 	names := []string{p.Greeting, p.EnterCode, p.Connecting, p.Announce, p.Province, p.PressOne, p.Rate,
-		p.Thanks, p.Voicemail, p.Goodbye}
+		p.Thanks, p.Voicemail, p.Goodbye, p.Callback, p.CallbackNoAnswer}
 	for d := range 10 {
 		names = append(names, p.DigitPrefix+string(rune('0'+d)))
 	}

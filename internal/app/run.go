@@ -16,6 +16,7 @@ import (
 	"github.com/csm-vn/hotline/ari"
 	"github.com/csm-vn/hotline/dialplan"
 	"github.com/csm-vn/hotline/internal/board"
+	"github.com/csm-vn/hotline/internal/config"
 	"github.com/csm-vn/hotline/ivr"
 	"github.com/csm-vn/hotline/metrics"
 	"github.com/csm-vn/hotline/store"
@@ -137,6 +138,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		Recorder:  rec,
 		Metrics:   m,
 		Logger:    a.log,
+		Callbacks: st,
 	})
 	if err != nil {
 		return fmt.Errorf("ivr: %w", err)
@@ -147,6 +149,8 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		Logger: a.log.With("component", "board"),
 		Inbox:  boardInbox{app: a, store: st, ari: client, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
 		Report: reportSource{store: st, dir: watcher.Current},
+		// "Call back now" (callback.go).
+		Callbacks: boardCallbacks{calls: calls},
 	}))
 
 	// Registered last, so it runs first: stop every goroutine (the call flow
@@ -198,9 +202,22 @@ func (a *App) ivrConfig(instance string) ivr.Config {
 			Greeting: p.Greeting, EnterCode: p.EnterCode, Connecting: p.Connecting, Announce: p.Announce,
 			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
 			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix, LetterPrefix: p.LetterPrefix,
+			Callback: p.Callback, CallbackNoAnswer: p.CallbackNoAnswer,
 		},
 		Instance: instance, Lease: ivrLease,
+		Callback: callbackConfig(a.cfg.Callback),
 	}
+}
+
+// callbackConfig is callback.* for the call flow (validated already).
+func callbackConfig(c config.Callback) ivr.CallbackConfig {
+	out := ivr.CallbackConfig{Enabled: c.Enabled, MinWait: c.MinWait, Tries: c.Tries, Retry: c.Retry}
+	if start, end, err := config.CallbackHours(c.Hours); err == nil {
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			out.Hours.Windows = append(out.Hours.Windows, dialplan.Window{Day: d, Start: start, End: end})
+		}
+	}
+	return out
 }
 
 // connectDB waits for the database and checks its schema. An out-of-date

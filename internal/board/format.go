@@ -31,6 +31,7 @@ var roles = map[string]string{
 	RoleAreaManager:     "Quản lý khu vực",
 	RoleRegionalManager: "Quản lý vùng",
 	RoleOperator:        "Tổng đài viên",
+	RoleCafe:            "Quán net",
 }
 
 // roleText names a role in Vietnamese; an unknown role is shown as it is.

@@ -13,6 +13,8 @@ type jsonBoard struct {
 	OnCall     []jsonPerson   `json:"on_call"`
 	Today      jsonToday      `json:"today"`
 	Voicemails jsonVoicemails `json:"voicemails"`
+	// CallbacksPending is Snapshot.CallbacksPending.
+	CallbacksPending int `json:"callbacks_pending"`
 }
 
 type jsonCall struct {
@@ -52,7 +54,8 @@ func buildJSON(s Snapshot, now time.Time, o Options) jsonBoard {
 			Date: from.Format("2006-01-02"), From: from, To: to,
 			Regions: []RegionTotals{}, Total: RegionTotals{Name: "Tổng cộng"},
 		},
-		Voicemails: jsonVoicemails{Waiting: s.VoicemailsWaiting, Latest: []Voicemail{}},
+		Voicemails:       jsonVoicemails{Waiting: s.VoicemailsWaiting, Latest: []Voicemail{}},
+		CallbacksPending: s.CallbacksPending,
 	}
 	calls := slices.Clone(s.Calls)
 	slices.SortStableFunc(calls, func(a, b Call) int { return a.Started.Compare(b.Started) })

@@ -18,6 +18,8 @@ const (
 	RoleAreaManager     = "area_manager"
 	RoleRegionalManager = "regional_manager"
 	RoleOperator        = "operator"
+	// RoleCafe is a callback's target while the café's phone rings.
+	RoleCafe = "cafe"
 )
 
 // Call is one call in progress.
@@ -42,6 +44,9 @@ type Call struct {
 	StateSince time.Time `json:"state_since,omitzero"`
 	// Target is the person being rung (ringing) or talked to (bridged).
 	Target *Person `json:"target,omitempty"`
+	// Callback: the hotline is calling the café back (Caller is the
+	// café's number being called).
+	Callback bool `json:"callback,omitempty"`
 }
 
 // Person is a member of staff on (or being rung for) a hotline call.
@@ -103,6 +108,9 @@ type Snapshot struct {
 	OldestVoicemail   time.Time
 	// Voicemails are the latest few waiting, newest first.
 	Voicemails []Voicemail
+	// CallbacksPending counts the cafés waiting to be called back
+	// (callback requests not yet done, cancelled or given up).
+	CallbacksPending int
 }
 
 // Source produces snapshots. It is called once per page or JSON request,

@@ -24,6 +24,9 @@ type page struct {
 	Masked    bool // numbers are masked (not Options.FullNumbers)
 	Inbox     bool // the inbox is served: link to it
 	Report    bool // link to the monthly report (Options.Report set)
+
+	// CallbacksPending counts the cafés waiting to be called back.
+	CallbacksPending int
 }
 
 type callView struct {
@@ -34,6 +37,7 @@ type callView struct {
 	Target                                    *personView
 	InState, Lasted                           string // clocks
 	Late                                      bool
+	Callback                                  bool // the hotline calls the café back
 }
 
 type personView struct {
@@ -97,7 +101,7 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 			Province: c.Province, Region: cmp.Or(regionNames[c.Region], c.Region),
 			Caller:  cmp.Or(number(c.Caller), "Không rõ số"),
 			InState: sinceClock(since, now), Lasted: sinceClock(c.Started, now),
-			TargetLabel: st.target,
+			TargetLabel: st.target, Callback: c.Callback,
 		}
 		v.Late = c.State != StateBridged && o.WarnAfter > 0 && !c.Started.IsZero() && now.Sub(c.Started) >= o.WarnAfter
 		if c.Target != nil {
@@ -127,6 +131,7 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 	}
 	p.Total.AnsweredPct = pct(p.Total)
 
+	p.CallbacksPending = s.CallbacksPending
 	p.Voicemail.Waiting = s.VoicemailsWaiting
 	if !s.OldestVoicemail.IsZero() && s.VoicemailsWaiting > 0 {
 		p.Voicemail.Oldest = age(now.Sub(s.OldestVoicemail))

@@ -29,7 +29,25 @@ type Config struct {
 	Log      Log               `yaml:"log"`
 	Trunks   map[string]string `yaml:"trunks"` // carrier (or "default") → dial template
 	Call     Call              `yaml:"call"`
+	Callback Callback          `yaml:"callback"`
 	Prompts  Prompts           `yaml:"prompts"`
+}
+
+// Callback is calling cafés back after a missed call.
+type Callback struct {
+	// Enabled turns automatic callbacks on (off by default: the hotline
+	// then never calls a café on its own). The board's "call back now"
+	// works either way.
+	Enabled bool `yaml:"enabled"`
+	// MinWait: a call from a known café that ended no_answer, voicemail or
+	// abandoned becomes a callback request when the caller waited longer.
+	MinWait time.Duration `yaml:"min_wait"`
+	// Tries per request, spaced by Retry.
+	Tries int           `yaml:"tries"`
+	Retry time.Duration `yaml:"retry"`
+	// Hours when cafés are called back, "HH:MM-HH:MM" every day in
+	// Asia/Ho_Chi_Minh.
+	Hours string `yaml:"hours"`
 }
 
 // Database is where the directory and the call records live.
@@ -122,6 +140,10 @@ type Prompts struct {
 	Goodbye        string `yaml:"goodbye"`
 	DigitPrefix    string `yaml:"digit_prefix"`  // digits are DigitPrefix+"0".."9"
 	LetterPrefix   string `yaml:"letter_prefix"` // a café code's letters are LetterPrefix+"a".."z"
+	// Callback replaces Announce on a callback: "callback to café";
+	// CallbackNoAnswer tells the person who accepted the café did not answer.
+	Callback         string `yaml:"callback"`
+	CallbackNoAnswer string `yaml:"callback_no_answer"`
 }
 
 // Default returns the configuration used where neither file nor environment
@@ -161,6 +183,12 @@ func Default() Config {
 			TetDaysBefore:  2,
 			TetDaysAfter:   2,
 		},
+		Callback: Callback{
+			MinWait: 20 * time.Second,
+			Tries:   3,
+			Retry:   10 * time.Minute,
+			Hours:   "07:00-22:00",
+		},
 		Prompts: Prompts{
 			Greeting:       "vi/greeting",
 			EnterCode:      "vi/enter-code",
@@ -175,6 +203,10 @@ func Default() Config {
 			Goodbye:        "vi/goodbye",
 			DigitPrefix:    "vi/digit-",
 			LetterPrefix:   "vi/letter-",
+
+			// Callbacks (callback.*).
+			Callback:         "vi/callback",
+			CallbackNoAnswer: "vi/callback-no-answer",
 		},
 	}
 }

@@ -104,6 +104,13 @@ func TestValidateMessages(t *testing.T) {
 		{"tet too long", "call:\n  tet_days_after: 11\n", nil, "call.tet_days_after: 11 must be between 0 and 10"},
 		{"prompt", "prompts:\n  greeting: \"a b\"\n", nil, `prompts.greeting: "a b" must be a sound name without spaces or commas`},
 		{"app", "", []string{"HOTLINE_ARI_APP=hot line"}, `ari.app: "hot line" must be letters, digits, '_' or '-'`},
+		{"callback tries", "callback:\n  tries: 0\n", nil, "callback.tries: 0 must be between 1 and 20"},
+		{"callback retry", "callback:\n  retry: 30s\n", nil, "callback.retry: 30s must be at least 1m"},
+		{"callback min wait", "callback:\n  min_wait: -1s\n", nil, "callback.min_wait: -1s must not be negative"},
+		{"callback hours", "callback:\n  hours: 7-22\n", nil, `callback.hours: "7-22" is not a time range like 07:00-22:00`},
+		{"callback hours backwards", "callback:\n  hours: 22:00-07:00\n", nil,
+			`callback.hours: "22:00-07:00": the end must be after the start, at most 24:00`},
+		{"callback prompt", "prompts:\n  callback: \"\"\n", nil, `prompts.callback: "" must be a sound name without spaces or commas`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +155,28 @@ func TestLogValueHidesSecrets(t *testing.T) {
 	}
 	require.Contains(t, out, "ari.password=(set)")
 	require.Contains(t, out, "ari.user=hotline")
+}
+
+func TestCallbackDefaultsAndEnv(t *testing.T) {
+	cfg, err := LoadFile("", valid)
+	require.NoError(t, err)
+	require.Equal(t, Callback{MinWait: 20 * time.Second, Tries: 3, Retry: 10 * time.Minute, Hours: "07:00-22:00"},
+		cfg.Callback, "off unless enabled")
+	start, end, err := CallbackHours(cfg.Callback.Hours)
+	require.NoError(t, err)
+	require.Equal(t, []int{7 * 60, 22 * 60}, []int{start, end})
+
+	cfg, err = Load("callback:\n  enabled: true\n  min_wait: 30s\n  tries: 5\n  retry: 15m\n  hours: 08:00-21:30\n")
+	require.NoError(t, err)
+	require.Equal(t, Callback{Enabled: true, MinWait: 30 * time.Second, Tries: 5, Retry: 15 * time.Minute,
+		Hours: "08:00-21:30"}, cfg.Callback)
+	require.NoError(t, cfg.ApplyEnv(append(append([]string{}, valid...), "HOTLINE_CALLBACK_ENABLED=false")))
+	require.False(t, cfg.Callback.Enabled, "env wins over file")
+	require.NoError(t, cfg.Validate())
+	require.ErrorContains(t, cfg.ApplyEnv([]string{"HOTLINE_CALLBACK_ENABLED=perhaps"}),
+		`HOTLINE_CALLBACK_ENABLED: "perhaps" is not true or false`)
+	_, err = Load("callback:\n  enable: true\n")
+	require.Error(t, err, "strict keys")
 }
 
 // The shipped example must stay loadable and valid.

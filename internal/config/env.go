@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +22,9 @@ const (
 	EnvLogFormat   = "HOTLINE_LOG_FORMAT"
 	EnvCallerID    = "HOTLINE_CALLER_ID"
 	EnvInstance    = "HOTLINE_INSTANCE"
-	EnvTrunkPrefix = "HOTLINE_TRUNK_"
+	// EnvCallbackEnabled is callback.enabled: true or false.
+	EnvCallbackEnabled = "HOTLINE_CALLBACK_ENABLED"
+	EnvTrunkPrefix     = "HOTLINE_TRUNK_"
 	// EnvConfig names the YAML file; read by the command line, not here.
 	EnvConfig = "HOTLINE_CONFIG"
 )
@@ -47,6 +50,9 @@ func (c *Config) ApplyEnv(environ []string) error {
 		EnvCallerID:    &c.Call.CallerID,
 		EnvInstance:    &c.Instance,
 	}
+	bools := map[string]*bool{
+		EnvCallbackEnabled: &c.Callback.Enabled,
+	}
 	if c.Trunks == nil {
 		c.Trunks = map[string]string{}
 	}
@@ -57,6 +63,14 @@ func (c *Config) ApplyEnv(environ []string) error {
 		}
 		if p, ok := strs[key]; ok {
 			*p = val
+			continue
+		}
+		if p, ok := bools[key]; ok {
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return fmt.Errorf("config: %s: %q is not true or false", key, val)
+			}
+			*p = b
 			continue
 		}
 		if carrier, ok := strings.CutPrefix(key, EnvTrunkPrefix); ok && carrier != "" {

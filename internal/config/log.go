@@ -36,5 +36,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http.board_token", set(c.HTTP.BoardToken)),
 		slog.Group("trunks", trunks...),
 		slog.String("call.caller_id", c.Call.CallerID),
+		slog.Bool("callback.enabled", c.Callback.Enabled),
 	)
 }

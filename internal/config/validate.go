@@ -113,10 +113,24 @@ func (c Config) validate(online bool) error {
 		"prompts.voicemail": c.Prompts.Voicemail, "prompts.goodbye": c.Prompts.Goodbye,
 		"prompts.digit_prefix": c.Prompts.DigitPrefix, "prompts.province_prefix": c.Prompts.ProvincePrefix,
 		"prompts.letter_prefix": c.Prompts.LetterPrefix,
+		"prompts.callback":      c.Prompts.Callback, "prompts.callback_no_answer": c.Prompts.CallbackNoAnswer,
 	} {
 		if v == "" || strings.ContainsAny(v, " \t,") {
 			bad("%s: %q must be a sound name without spaces or commas", key, v)
 		}
+	}
+	cb := c.Callback
+	if cb.MinWait < 0 {
+		bad("callback.min_wait: %s must not be negative", cb.MinWait)
+	}
+	if cb.Tries < 1 || cb.Tries > 20 {
+		bad("callback.tries: %d must be between 1 and 20", cb.Tries)
+	}
+	if cb.Retry < time.Minute {
+		bad("callback.retry: %s must be at least 1m", cb.Retry)
+	}
+	if _, _, err := CallbackHours(cb.Hours); err != nil {
+		bad("callback.hours: %v", err)
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
@@ -185,4 +199,28 @@ func (c Config) validateOnline(bad func(string, ...any)) {
 	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
 		bad("http.addr: %q is not host:port", c.HTTP.Addr)
 	}
+}
+
+var hoursRange = regexp.MustCompile(`^([01]?[0-9]|2[0-4]):([0-5][0-9])\s*[-–]\s*([01]?[0-9]|2[0-4]):([0-5][0-9])$`)
+
+// CallbackHours parses callback.hours, "HH:MM-HH:MM" (Asia/Ho_Chi_Minh,
+// every day), into minutes since midnight; the end is after the start, at
+// most 24:00.
+func CallbackHours(s string) (start, end int, err error) {
+	m := hoursRange.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, 0, fmt.Errorf("%q is not a time range like 07:00-22:00", s)
+	}
+	atoi := func(v string) int {
+		n := 0
+		for _, r := range v {
+			n = n*10 + int(r-'0')
+		}
+		return n
+	}
+	start, end = atoi(m[1])*60+atoi(m[2]), atoi(m[3])*60+atoi(m[4])
+	if start >= end || end > 24*60 {
+		return 0, 0, fmt.Errorf("%q: the end must be after the start, at most 24:00", s)
+	}
+	return start, end, nil
 }
