@@ -40,24 +40,33 @@ func SchemaVersion() int64 {
 }
 
 func latestMigration() (int64, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	versions, err := embeddedVersions()
 	if err != nil {
 		return 0, err
+	}
+	return versions[len(versions)-1], nil
+}
+
+// embeddedVersions lists the numbers of the embedded migrations, in order.
+func embeddedVersions() ([]int64, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
 	}
 	var versions []int64
 	for _, n := range names {
 		num, _, ok := strings.Cut(path.Base(n), "_")
 		v, err := strconv.ParseInt(num, 10, 64)
 		if !ok || err != nil {
-			return 0, fmt.Errorf("store: migration %s: name must start with a number and _", n)
+			return nil, fmt.Errorf("store: migration %s: name must start with a number and _", n)
 		}
 		versions = append(versions, v)
 	}
 	if len(versions) == 0 {
-		return 0, errors.New("store: no embedded migrations")
+		return nil, errors.New("store: no embedded migrations")
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i] < versions[j] })
-	return versions[len(versions)-1], nil
+	return versions, nil
 }
 
 func newProvider(db *sqlx.DB) (*goose.Provider, error) {
@@ -74,6 +83,10 @@ func newProvider(db *sqlx.DB) (*goose.Provider, error) {
 	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub,
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
+		// Branches developed side by side land migrations out of number
+		// order: a database that already has 8 still gets 7 when it arrives
+		// (CheckSchema refuses to serve on a database missing one).
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
@@ -123,10 +136,17 @@ func CurrentSchemaVersion(ctx context.Context, db *sqlx.DB) (int64, error) {
 // needs. errors.Is matches ErrSchemaOutdated or ErrSchemaTooNew.
 type SchemaError struct {
 	Have, Need int64
+	// Missing lists embedded migrations older than Have that the database
+	// never applied (it was migrated before they were added).
+	Missing []int64
 }
 
 // Error tells the operator what to do.
 func (e *SchemaError) Error() string {
+	if len(e.Missing) > 0 && e.Have <= e.Need {
+		return fmt.Sprintf("database schema is at version %d but lacks migration %s: run \"hotline migrate\"",
+			e.Have, joinVersions(e.Missing))
+	}
 	if e.Have < e.Need {
 		return fmt.Sprintf("database schema is at version %d, this binary needs %d: run \"hotline migrate\"", e.Have, e.Need)
 	}
@@ -136,7 +156,16 @@ func (e *SchemaError) Error() string {
 
 // Is makes errors.Is(err, ErrSchemaOutdated / ErrSchemaTooNew) work.
 func (e *SchemaError) Is(target error) bool {
-	return (target == ErrSchemaOutdated && e.Have < e.Need) || (target == ErrSchemaTooNew && e.Have > e.Need)
+	outdated := e.Have < e.Need || (len(e.Missing) > 0 && e.Have <= e.Need)
+	return (target == ErrSchemaOutdated && outdated) || (target == ErrSchemaTooNew && e.Have > e.Need)
+}
+
+func joinVersions(vs []int64) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.FormatInt(v, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 // CheckSchema returns nil when the database schema is exactly the version this
@@ -150,7 +179,39 @@ func CheckSchema(ctx context.Context, db *sqlx.DB) error {
 	if need := SchemaVersion(); have != need {
 		return &SchemaError{Have: have, Need: need}
 	}
+	missing, err := missingMigrations(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return &SchemaError{Have: have, Need: have, Missing: missing}
+	}
 	return nil
+}
+
+// missingMigrations lists the embedded migrations the database has not
+// applied.
+func missingMigrations(ctx context.Context, db *sqlx.DB) ([]int64, error) {
+	var applied []int64
+	if err := db.SelectContext(ctx, &applied,
+		"SELECT DISTINCT version_id FROM "+versionTable+" WHERE is_applied AND version_id > 0"); err != nil {
+		return nil, fmt.Errorf("store: read applied migrations: %w", err)
+	}
+	have := make(map[int64]bool, len(applied))
+	for _, v := range applied {
+		have[v] = true
+	}
+	all, err := embeddedVersions()
+	if err != nil {
+		return nil, err
+	}
+	var missing []int64
+	for _, v := range all {
+		if !have[v] {
+			missing = append(missing, v)
+		}
+	}
+	return missing, nil
 }
 
 // syncProvinces writes dialplan.Provinces() into the provinces table,
