@@ -165,6 +165,8 @@ type faultOptions struct {
 	db *sqlx.DB
 	// res wraps the store; nil: the store itself.
 	res *faultyReserver
+	// wrap wraps the ARI client the hotline uses; nil: the client itself.
+	wrap func(*ari.Client) ivr.ARI
 }
 
 // fastTeardown retries teardown steps quickly.
@@ -220,7 +222,11 @@ func newFaultEnv(t *testing.T, o faultOptions) (*env, *logCapture) {
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
 		Staff: []string{"KTV1", "KTV2", "KTV3", "KTV4", "AM1", "RM1", "OP1"}})
 	logs := newLogCapture()
-	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
+	var asterisk ivr.ARI = client
+	if o.wrap != nil {
+		asterisk = o.wrap(client)
+	}
+	srv, err := ivr.New(cfg, ivr.Deps{ARI: asterisk, Directory: func() *dialplan.Directory { return dir },
 		Reserver: res, Recorder: rec, Metrics: met, Now: func() time.Time { return weekday10 },
 		Logger: slog.New(logs)})
 	require.NoError(t, err)

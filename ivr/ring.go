@@ -17,6 +17,7 @@ import (
 // dialled and released once the call moves on to someone else.
 func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 	defer in.stop()
+	answerChecked := false
 	var prevRole dialplan.Role
 	elsewhere := map[string]bool{} // staff another instance holds
 	var hold *reservation          // the person being rung
@@ -45,6 +46,19 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 				continue
 			}
 			hold = h
+		}
+		if !answerChecked {
+			// The first person is dialled once Asterisk has answered the
+			// caller (the answer ran during the plan and the reservation)
+			// and every event that came before the call's own subscription
+			// has reached it: a caller already gone rings nobody.
+			answerChecked = true
+			if !in.waitAnswered(ctx) || !c.waitSynced(ctx) {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		if prevRole != "" && prevRole != t.Role {
 			c.s.met.Fallback(string(prevRole), string(t.Role))

@@ -1,0 +1,123 @@
+package ivr_test
+
+// Fault injection in the call flow (issue 10, points 2 and 5): a caller who
+// is gone before the hotline has looked, a bridge Asterisk will not make, an
+// announcement Asterisk will not play. Each test fails on the code before
+// the fix it names.
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ivr"
+)
+
+// gapARI is the ARI client with the gap of point 2 held open: the caller's
+// own subscription (made by the call once Run has taken its StasisStart)
+// waits until the test lets it go, so the caller can hang up — and the
+// client dispatch the hangup's events — in between, as when the socket
+// reader runs ahead of Run on a loaded machine. With loseEnds the caller's
+// end events are also kept from every type subscription (as if the link
+// had lost them): the answers to the hotline's requests are all it has.
+type gapARI struct {
+	*ari.Client
+	loseEnds bool
+
+	once    sync.Once
+	held    chan string   // the caller channel whose subscription waits
+	release chan struct{} // closed by the test
+}
+
+func newGapARI(c *ari.Client, loseEnds bool) *gapARI {
+	return &gapARI{Client: c, loseEnds: loseEnds, held: make(chan string, 1), release: make(chan struct{})}
+}
+
+func (g *gapARI) Subscribe(keys ...ari.Key) *ari.Subscription {
+	var kept []ari.Key
+	for _, k := range keys {
+		if k.Kind == ari.KeyChannel && !strings.Contains(k.ID, "-leg") {
+			g.once.Do(func() {
+				g.held <- k.ID
+				<-g.release
+			})
+		}
+		if g.loseEnds && k.Kind == ari.KeyType && k.ID != ari.TypeStasisStart {
+			continue
+		}
+		kept = append(kept, k)
+	}
+	return g.Client.Subscribe(kept...)
+}
+
+// A caller who hangs up right after entering Stasis rings nobody and is
+// recorded abandoned (point 2), however Asterisk tells it: the hangup's
+// events arriving before the call's own subscription exists (whatever the
+// requests answer), or only the answer to the caller's answer request (404
+// gone, 409 no longer in Stasis, 500 and then 404 to a GET). Before: the events were dropped and
+// the answer's error ignored, so KTV1 (both numbers), the area manager, the
+// regional manager and the operator were all rung for nobody, and the call
+// was recorded no_answer.
+func TestFaultCallerGoneAtStasisStartRingsNobody(t *testing.T) {
+	tests := []struct {
+		name     string
+		loseEnds bool
+		answer   int // status injected for the caller's answer; 0: Asterisk's own (404: gone)
+		get      int // status injected for GET of the caller's channel; 0: Asterisk's own
+	}{
+		{name: "hangup events before the call's subscription"},
+		{name: "hangup events before the call's subscription, answer and GET 500",
+			answer: http.StatusInternalServerError, get: http.StatusInternalServerError},
+		{name: "events lost, answer 404", loseEnds: true},
+		{name: "events lost, answer 409 not in Stasis", loseEnds: true, answer: http.StatusConflict},
+		{name: "events lost, answer 500 then GET 404", loseEnds: true, answer: http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gap *gapARI
+			e, _ := newFaultEnv(t, faultOptions{wrap: func(c *ari.Client) ivr.ARI {
+				gap = newGapARI(c, tt.loseEnds)
+				return gap
+			}})
+			if tt.answer != 0 {
+				e.fake.FailNext(http.MethodPost, "/ari/channels/*/answer", tt.answer, 0)
+			}
+			if tt.get != 0 {
+				e.fake.FailNext(http.MethodGet, "/ari/channels/*", tt.get, 0)
+			}
+			destroyed := e.client.Subscribe(ari.TypeKey(ari.TypeChannelDestroyed))
+			defer destroyed.Close()
+
+			c := e.call(cafe1Phone)
+			select {
+			case id := <-gap.held:
+				require.Equal(t, c.ID(), id)
+			case <-time.After(waitTimeout):
+				t.Fatal("the call never subscribed to its caller's channel")
+			}
+			require.NoError(t, c.Hangup())
+			// Every event of the hangup has been dispatched once its last,
+			// ChannelDestroyed, has.
+			for {
+				ev, err := destroyed.Next(e.ctx())
+				require.NoError(t, err)
+				if ev.(*ari.ChannelDestroyed).Channel.ID == c.ID() {
+					break
+				}
+			}
+			close(gap.release)
+
+			r := e.record(c.ID())
+			require.Equal(t, "abandoned", r.Outcome, "legs: %v", r.results())
+			require.Empty(t, r.Legs)
+			require.Empty(t, e.fake.Dials(), "somebody was rung for a caller already gone")
+			require.Empty(t, e.requests("POST /ari/channels/create"))
+			e.requireNoReservation(3 * time.Second)
+		})
+	}
+}
