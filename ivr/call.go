@@ -68,10 +68,15 @@ type call struct {
 	owned sync.WaitGroup
 
 	// Flow-only fields (the serve goroutine).
-	holds      []*reservation
-	offered    bool
-	exhausted  bool // every target was tried: nobody accepted
-	failure    string
+	holds     []*reservation
+	offered   bool
+	exhausted bool // every target was tried: nobody accepted
+	failure   string
+	// handBack says why the caller goes to the dialplan's fallback at
+	// teardown instead of being hung up (set when voicemail cannot take
+	// them); handedBack that Asterisk took them there.
+	handBack   string
+	handedBack bool
 	acceptedBy *leg
 	talkStart  time.Time
 	talkEnd    time.Time

@@ -6,6 +6,7 @@ package ivr_test
 // the fix it names.
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ari/aritest"
 	"github.com/csm-vn/hotline/ivr"
 )
 
@@ -118,6 +120,121 @@ func TestFaultCallerGoneAtStasisStartRingsNobody(t *testing.T) {
 			require.Empty(t, e.fake.Dials(), "somebody was rung for a caller already gone")
 			require.Empty(t, e.requests("POST /ari/channels/create"))
 			e.requireNoReservation(3 * time.Second)
+		})
+	}
+}
+
+// ringbackAfterRefusal reports whether the caller was given ringback
+// after the first bridge request Asterisk refused.
+func ringbackAfterRefusal(reqs []aritest.Request, caller string) bool {
+	refused := false
+	for _, r := range reqs {
+		switch {
+		case strings.HasPrefix(r.Path, "/ari/bridges/") && r.Status >= 500:
+			refused = true
+		case refused && r.Method == http.MethodPost && r.Path == "/ari/channels/"+caller+"/ring":
+			return true
+		}
+	}
+	return false
+}
+
+// A bridge Asterisk refuses after someone pressed 1 does not drop the
+// caller (point 5a): that person's leg is hung up and recorded failed with
+// what happened, their other number is not rung (they did answer), the
+// caller hears ringback again, and the call goes on to the next person —
+// then voicemail, then, when not even a message can be recorded, the
+// dialplan's fallback. Before: both were hung up and the call recorded
+// failed.
+func TestFaultBridgeRefusedGoesOnToTheNextPerson(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults []aritest.Fault
+		// everyone: every person accepts (else only KTV1 and AM1).
+		everyone bool
+		results  []string
+		detail   string // of KTV1's leg
+		outcome  string
+		failures float64 // hotline_bridge_failures_total
+	}{{
+		name:    "create refused once",
+		faults:  []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 500, Times: 1}},
+		results: []string{"KTV1/failed", "AM1/answered"}, detail: "bridge failed: create bridge: ",
+		outcome: "answered", failures: 1,
+	}, {
+		name:    "adding the channels refused once",
+		faults:  []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*/addChannel", Status: 500, Times: 1}},
+		results: []string{"KTV1/failed", "AM1/answered"}, detail: "bridge failed: bridge channels: ",
+		outcome: "answered", failures: 1,
+	}, {
+		name:     "never bridged: voicemail",
+		faults:   []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 503}},
+		everyone: true,
+		results:  []string{"KTV1/failed", "AM1/failed", "RM1/failed", "OP1/failed"}, detail: "bridge failed: create bridge: ",
+		outcome: "voicemail", failures: 4,
+	}, {
+		name: "never bridged, no message: the dialplan's fallback",
+		faults: []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 503},
+			{Method: http.MethodPost, Path: "/ari/channels/*/record", Status: 500}},
+		everyone: true,
+		results:  []string{"KTV1/failed", "AM1/failed", "RM1/failed", "OP1/failed"}, detail: "bridge failed: create bridge: ",
+		outcome: "no_answer", failures: 4,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, logs := newFaultEnv(t, faultOptions{envOption: envOption{
+				cfg: expect{tech: true, am: true, rm: true, op: true, confirm: true, message: true}.cfg(),
+				fake: func(o *aritest.Options) {
+					o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond), ktv1Viettel: accepts(20 * time.Millisecond), am1: accepts(20 * time.Millisecond)}
+					if tt.everyone {
+						o.DefaultPhone = accepts(20 * time.Millisecond)
+					}
+				}}})
+			for _, f := range tt.faults {
+				e.fake.AddFault(f)
+			}
+			c := e.call(cafe1Phone)
+			switch tt.outcome {
+			case "answered":
+				e.hangUpWhenBridged(am1)
+			case "voicemail":
+				e.waitHeard(c, "recording", "")
+				require.NoError(t, c.Press(e.ctx(), "#"))
+			}
+			e.waitEnded(c)
+
+			r := e.record(c.ID())
+			require.Equal(t, tt.outcome, r.Outcome, "detail %q, legs %v", r.Detail, r.results())
+			require.Equal(t, tt.results, r.results())
+			ktv := r.Legs[0]
+			require.Contains(t, ktv.Detail, tt.detail)
+			require.True(t, ktv.AcceptedAt.Valid, "KTV1 did press 1")
+			require.Empty(t, e.dialsTo(ktv1Viettel), "KTV1 answered: their other number is not rung")
+			d := e.dialsTo(ktv1Vina)[0]
+			require.True(t, d.Ended)
+			require.GreaterOrEqual(t, e.hangups(d.ChannelID), 1, "the hotline hung KTV1's leg up")
+			for _, h := range d.Heard {
+				require.NotEqual(t, "bridged", h.Kind, "KTV1 was never talking to the caller")
+			}
+			require.True(t, ringbackAfterRefusal(e.fake.Requests(), c.ID()), "the caller hears ringback again")
+			require.Equal(t, tt.failures, e.metric("hotline_bridge_failures_total"))
+			errs := logs.find(slog.LevelError, "could not bridge")
+			require.Len(t, errs, int(tt.failures))
+			require.Equal(t, "KTV1", errs[0].Attrs["staff"])
+			require.Equal(t, r.ID, errs[0].Attrs["call_id"])
+			switch tt.outcome {
+			case "answered":
+				require.Equal(t, "AM1", r.AcceptedBy.String)
+				require.False(t, c.Continued())
+			case "voicemail":
+				require.NotNil(t, r.Voicemail)
+				require.False(t, c.Continued())
+			case "no_answer":
+				require.True(t, c.Continued(), "the caller goes to the dialplan's fallback, not a silent hang-up")
+				require.Contains(t, r.Detail, "voicemail: ")
+				require.Contains(t, r.Detail, "handed to the dialplan's fallback")
+				require.Zero(t, e.hangups(c.ID()))
+			}
 		})
 	}
 }

@@ -16,10 +16,11 @@ import (
 // hears meanwhile. A person is reserved before their first number is
 // dialled and released once the call moves on to someone else.
 func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
-	defer in.stop()
+	defer func() { in.stop() }()
 	answerChecked := false
 	var prevRole dialplan.Role
 	elsewhere := map[string]bool{} // staff another instance holds
+	unbridged := map[string]bool{} // staff who accepted but could not be bridged
 	var hold *reservation          // the person being rung
 	unreserve := func() {
 		c.unhold(hold)
@@ -30,7 +31,7 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 		if ctx.Err() != nil {
 			return
 		}
-		if elsewhere[t.Staff] {
+		if elsewhere[t.Staff] || unbridged[t.Staff] {
 			continue
 		}
 		if hold == nil || hold.staff != t.Staff {
@@ -75,8 +76,15 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 			continue
 		}
 		in.stop()
-		c.talk(ctx, l)
-		return
+		if c.talk(ctx, l) {
+			return
+		}
+		// No bridge: as after a missed target, without this person's
+		// other numbers (they did answer). The caller hears ringback (or
+		// music) again meanwhile.
+		unbridged[t.Staff] = true
+		unreserve()
+		in = c.startIntro(ctx, false)
 	}
 	if ctx.Err() != nil {
 		return
@@ -434,6 +442,8 @@ func (l *leg) trunkFault() bool {
 // result is the leg's result (see store.LegResult).
 func (l *leg) result() store.LegResult {
 	switch {
+	case l.bridgeErr != "":
+		return store.LegFailed
 	case l.accepted:
 		return store.LegAnswered
 	case l.cancelled != "":
