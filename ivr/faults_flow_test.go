@@ -124,6 +124,17 @@ func TestFaultCallerGoneAtStasisStartRingsNobody(t *testing.T) {
 	}
 }
 
+// played lists the media a leg was given to hear.
+func played(d aritest.Dialled) []string {
+	var out []string
+	for _, h := range d.Heard {
+		if h.Kind == "playback" {
+			out = append(out, h.Detail)
+		}
+	}
+	return out
+}
+
 // ringbackAfterRefusal reports whether the caller was given ringback
 // after the first bridge request Asterisk refused.
 func ringbackAfterRefusal(reqs []aritest.Request, caller string) bool {
@@ -235,6 +246,85 @@ func TestFaultBridgeRefusedGoesOnToTheNextPerson(t *testing.T) {
 				require.Contains(t, r.Detail, "handed to the dialplan's fallback")
 				require.Zero(t, e.hangups(c.ID()))
 			}
+		})
+	}
+}
+
+// An announcement Asterisk refuses to play is tried once more, then the
+// plain "press 1" prompt is played; when nothing plays, the time to press
+// 1 starts at once (point 5b). Each is logged and counted. Before: one
+// try, then silence until MaxPrompt (here longer than the test waits) and
+// the whole confirmation time.
+func TestFaultAnnouncementRefused(t *testing.T) {
+	tests := []struct {
+		name     string
+		refusals int // plays refused on the legs; 0: every one
+		fallback string
+		heard    string   // media KTV1's leg was given
+		notHeard string   // media it was not
+		results  []string // "" : KTV1 accepts, the caller is bridged
+	}{
+		{name: "refused once: played on the second try", refusals: 1, fallback: "retry",
+			heard: "sound:vi/announce"},
+		{name: "refused twice: the plain press 1", refusals: 2, fallback: "press_one",
+			heard: "sound:vi/press-one", notHeard: "sound:vi/announce"},
+		{name: "always refused: the time to press 1 starts at once", fallback: "none",
+			results: []string{"KTV1/answered_unconfirmed", "KTV1/answered_unconfirmed", "AM1/answered_unconfirmed",
+				"RM1/answered_unconfirmed", "OP1/answered_unconfirmed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			silent := tt.refusals == 0
+			e, logs := newFaultEnv(t, faultOptions{envOption: envOption{
+				cfg: func(c *ivr.Config) {
+					x := expect{tech: true, am: true, rm: true, op: true, message: true}
+					x.confirm = !silent // a voicemail box never presses 1: the short confirmation time runs out
+					x.cfg()(c)
+					c.MaxPrompt = time.Minute // more than the test waits: only a confirmation started at once ends
+					c.MaxLeg = time.Minute
+				},
+				fake: func(o *aritest.Options) {
+					o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 200*time.Millisecond)}
+					if silent {
+						o.DefaultPhone = aritest.Voicemail(20 * time.Millisecond)
+						o.Phones = nil
+					}
+				}}})
+			e.fake.FailNext(http.MethodPost, "/ari/channels/*-leg*/play/*", http.StatusInternalServerError, tt.refusals)
+			c := e.call(cafe1Phone)
+			if silent {
+				e.waitHeard(c, "recording", "")
+				require.NoError(t, c.Press(e.ctx(), "#"))
+			} else {
+				e.hangUpWhenBridged(ktv1Vina)
+			}
+			e.waitEnded(c)
+
+			r := e.record(c.ID())
+			if silent {
+				require.Equal(t, "voicemail", r.Outcome)
+				require.Equal(t, tt.results, r.results())
+				require.Equal(t, 5.0, e.metric("hotline_announcement_fallbacks_total", "fallback", "none"))
+				require.Len(t, logs.find(slog.LevelError, "could not play anything"), 5)
+				for _, d := range e.fake.Dials() {
+					require.Empty(t, played(d), "Asterisk played nothing")
+				}
+				return
+			}
+			require.Equal(t, "answered", r.Outcome)
+			require.Equal(t, []string{"KTV1/answered"}, r.results())
+			heard := played(e.dialsTo(ktv1Vina)[0])
+			require.Contains(t, heard, tt.heard)
+			if tt.notHeard != "" {
+				require.NotContains(t, heard, tt.notHeard)
+			}
+			require.Equal(t, 1.0, e.metric("hotline_announcement_fallbacks_total", "fallback", tt.fallback))
+			require.Equal(t, 1.0, e.metric("hotline_announcement_fallbacks_total"), "one fallback in all")
+			warns := logs.find(slog.LevelWarn, "announcement played after a refusal")
+			require.Len(t, warns, 1)
+			require.Equal(t, tt.fallback, warns[0].Attrs["fallback"])
+			require.Equal(t, r.ID, warns[0].Attrs["call_id"])
+			require.Len(t, logs.find(slog.LevelWarn, "could not play the announcement"), tt.refusals)
 		})
 	}
 }

@@ -272,6 +272,18 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 			confirmT = newTimer(c.s.cfg.ConfirmTimeout)
 		}
 	}
+	// armAnswered starts the wait that follows an answer: the
+	// announcement's end (bounded by MaxPrompt), or at once the time to
+	// press 1 when nothing could be played.
+	armAnswered := func() {
+		switch {
+		case !l.answered || annT != nil || confirmT != nil:
+		case l.announceID == "":
+			startConfirm()
+		default:
+			annT = newTimer(c.s.cfg.MaxPrompt)
+		}
+	}
 	defer func() {
 		if confirmT != nil {
 			confirmT.Stop()
@@ -297,9 +309,8 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				}
 				switch e.DialStatus {
 				case ari.DialAnswer:
-					if l.onAnswer(ctx) {
-						annT = newTimer(c.s.cfg.MaxPrompt)
-					}
+					l.onAnswer(ctx)
+					armAnswered()
 				case ari.DialBusy:
 					l.status = store.LegBusy
 					l.hangup(ari.HangupBusy)
@@ -314,8 +325,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 					l.hangup(ari.HangupNoAnswer)
 				}
 			case *ari.ChannelStateChange:
-				if e.Channel.ID == l.id && e.Channel.State == ari.StateUp && l.onAnswer(ctx) {
-					annT = newTimer(c.s.cfg.MaxPrompt)
+				if e.Channel.ID == l.id && e.Channel.State == ari.StateUp {
+					l.onAnswer(ctx)
+					armAnswered()
 				}
 			case *ari.PlaybackFinished:
 				if e.Playback.ID == l.announceID {
@@ -386,6 +398,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 			}
 		case <-c.resyncC():
 			l.resync(ctx)
+			armAnswered()
 		}
 	}
 	if l.accepted {
@@ -408,13 +421,57 @@ func (l *leg) onAnswer(ctx context.Context) bool {
 	}
 	l.answered = true
 	l.rec.AnsweredAt = l.c.now()
-	l.announceID = l.c.newID("pb")
-	media := l.c.announcement()
-	if _, err := l.c.s.ari.PlayChannel(ctx, l.id, ari.PlayParams{PlaybackID: l.announceID, Media: media}); err != nil {
-		l.c.log.Warn("could not play the announcement", "leg", l.id, "err", err)
-		l.announceID = ""
-	}
+	l.announce(ctx)
 	return true
+}
+
+// announce plays the announcement to the person who answered and sets
+// announceID. A play Asterisk refuses (an error status, or no answer
+// within RequestTimeout) is tried once more, then the plain "press 1"
+// prompt is played instead; when nothing can be played announceID stays
+// "" and the time to press 1 starts at once, rather than after an
+// announcement the person never hears. Every fallback is logged and
+// counted (hotline_announcement_fallbacks_total).
+func (l *leg) announce(ctx context.Context) {
+	c := l.c
+	full := c.announcement()
+	short := sounds(c.s.cfg.Prompts.PressOne)
+	if len(short) == 0 {
+		short = []string{"sound:beep"}
+	}
+	tries := []struct {
+		media    []string
+		fallback string // counted when this try is the one that plays
+	}{{full, ""}, {full, "retry"}, {short, "press_one"}}
+	for i, try := range tries {
+		id := c.newID("pb")
+		pctx, cancel := context.WithTimeout(ctx, c.s.cfg.RequestTimeout)
+		_, err := c.s.ari.PlayChannel(pctx, l.id, ari.PlayParams{PlaybackID: id, Media: try.media})
+		cancel()
+		if err == nil {
+			l.announceID = id
+			if try.fallback != "" {
+				c.s.met.AnnouncementFallback(try.fallback)
+				l.log.Warn("announcement played after a refusal", "fallback", try.fallback, "media", try.media)
+			}
+			return
+		}
+		if ctx.Err() != nil || ari.IsNotFound(err) || errors.Is(err, ari.ErrNotInStasis) {
+			return // the call or the leg ended: their own events follow
+		}
+		l.log.Warn("could not play the announcement", "try", i+1, "media", try.media, "err", err)
+		var refused *ari.Error
+		if !errors.As(err, &refused) {
+			// No answer: the play may have started after all. Stop it, so
+			// the person does not hear it under the next try.
+			sctx, scancel := c.teardownCtx()
+			_ = c.s.ari.StopPlayback(sctx, id)
+			scancel()
+		}
+	}
+	c.s.met.AnnouncementFallback("none")
+	l.log.Error("could not play anything to the person who answered; their time to press 1 starts now",
+		"confirm_timeout", c.s.cfg.ConfirmTimeout)
 }
 
 // resync checks the leg after an ARI reconnect (events may have been lost).
