@@ -3,6 +3,7 @@ package ivr
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 	if err != nil {
 		if ctx.Err() == nil && !c.checkCallerGone() {
 			if destroy != nil {
-				c.leaveBridge(ctx, bridgeID, destroy) // the caller hears what comes next
+				c.dismantle(ctx, bridgeID, destroy)
 			}
 			c.bridgeFailed(l, err)
 			return false
@@ -175,6 +176,23 @@ func (c *call) bridgeFailed(l *leg, err error) {
 	c.s.met.BridgeFailed()
 	c.log.Error("could not bridge the caller with the person who accepted; hanging up their leg and going on",
 		"staff", l.t.Staff, "leg", l.id, "err", err)
+}
+
+// dismantle destroys a bridge the call could not complete. Asterisk may
+// have put the caller in it before refusing the leg: then it waits until
+// the caller is out (leaveBridge), so what the caller hears next is not
+// lost in the bridge. A bridge without the caller sends no event to wait
+// for (Asterisk subscribes the application to a bridge only when one of
+// its channels enters it), so that is asked first.
+func (c *call) dismantle(ctx context.Context, bridgeID string, destroy func()) {
+	gctx, cancel := c.teardownCtx()
+	b, err := c.s.ari.GetBridge(gctx, bridgeID)
+	cancel()
+	if err == nil && !slices.Contains(b.Channels, c.channelID) {
+		destroy()
+		return
+	}
+	c.leaveBridge(ctx, bridgeID, destroy) // in it, or Asterisk could not say
 }
 
 // bridgeLeftWait bounds the wait for the caller to be out of the bridge.

@@ -227,6 +227,7 @@ type ARI interface {
 	GetLiveRecording(ctx context.Context, name string) (*ari.LiveRecording, error)
 	StopRecording(ctx context.Context, name string) error
 	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
+	GetBridge(ctx context.Context, id string) (*ari.Bridge, error)
 	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
