@@ -161,18 +161,31 @@ func (c *call) bridge(ctx context.Context, bridgeID string, l *leg) (destroy fun
 	return destroy, nil
 }
 
-// bridgeFailed ends what a failed bridge leaves: the person who accepted
-// is not left on a silent line — their leg is hung up (by talk's finish)
-// and recorded failed with what happened (they did press 1: the leg keeps
-// its accepted time) — and the call is not theirs. Logged and counted.
+// bridgeFailed ends what a failed bridge leaves; the call is not the
+// person's. When Asterisk refused the bridge with both still there, the
+// person who accepted is not left on a silent line: their leg is hung up
+// (by talk's finish) and recorded cancelled — we hung it up, it is not
+// their fault — with detail "bridge failed: …" (it keeps its accepted
+// time: they did press 1); logged at ERROR and counted. When the person
+// hung up themselves before being connected, the leg is recorded failed.
 func (c *call) bridgeFailed(l *leg, err error) {
 	l.accepted = false
-	l.bridgeErr = "bridge failed: " + err.Error()
-	l.rec.Detail = l.bridgeErr
 	c.acceptedBy = nil
 	c.mu.Lock()
 	c.rec.AcceptedAt, c.rec.AcceptedBy = time.Time{}, ""
 	c.mu.Unlock()
+	gctx, cancel := c.teardownCtx()
+	_, gerr := c.s.ari.GetChannel(gctx, l.id)
+	cancel()
+	if ari.IsNotFound(gerr) {
+		l.ended()
+		l.unbridged = "hung up before being connected"
+		l.rec.Detail = l.unbridged
+		c.log.Info("the person who accepted hung up before being connected; going on", "staff", l.t.Staff,
+			"leg", l.id, "err", err)
+		return
+	}
+	l.cancelled = "bridge failed: " + err.Error()
 	c.s.met.BridgeFailed()
 	c.log.Error("could not bridge the caller with the person who accepted; hanging up their leg and going on",
 		"staff", l.t.Staff, "leg", l.id, "err", err)

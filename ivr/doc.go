@@ -80,9 +80,10 @@
 //     other (Asterisk does not do it). After the person hangs up, the caller
 //     rates 1–5 or 9 (complaint), stored against that person. A bridge
 //     Asterisk refuses (create or add): that person's leg is hung up and
-//     recorded failed ("bridge failed: …"), their other numbers are
+//     recorded cancelled ("bridge failed: …"), their other numbers are
 //     skipped, and the caller hears ringback again while the next target is
-//     rung, as after a missed target.
+//     rung, as after a missed target (a person who hung up before the
+//     bridge: failed, "hung up before being connected").
 //  6. Nobody accepted: the voicemail prompt, a recording (beep, '#' ends,
 //     VoicemailMax) stored as the call's voicemail with the caller's number
 //     to call back, goodbye. A recording Asterisk refuses, or a call the

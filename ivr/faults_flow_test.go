@@ -6,6 +6,7 @@ package ivr_test
 // the fix it names.
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -151,8 +152,8 @@ func ringbackAfterRefusal(reqs []aritest.Request, caller string) bool {
 }
 
 // A bridge Asterisk refuses after someone pressed 1 does not drop the
-// caller (point 5a): that person's leg is hung up and recorded failed with
-// what happened, their other number is not rung (they did answer), the
+// caller (point 5a): that person's leg is hung up and recorded cancelled
+// (not their fault) with what happened, their other number is not rung (they did answer), the
 // caller hears ringback again, and the call goes on to the next person —
 // then voicemail, then, when not even a message can be recorded, the
 // dialplan's fallback. Before: both were hung up and the call recorded
@@ -170,25 +171,25 @@ func TestFaultBridgeRefusedGoesOnToTheNextPerson(t *testing.T) {
 	}{{
 		name:    "create refused once",
 		faults:  []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 500, Times: 1}},
-		results: []string{"KTV1/failed", "AM1/answered"}, detail: "bridge failed: create bridge: ",
+		results: []string{"KTV1/cancelled", "AM1/answered"}, detail: "bridge failed: create bridge: ",
 		outcome: "answered", failures: 1,
 	}, {
 		name:    "adding the channels refused once",
 		faults:  []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*/addChannel", Status: 500, Times: 1}},
-		results: []string{"KTV1/failed", "AM1/answered"}, detail: "bridge failed: bridge channels: ",
+		results: []string{"KTV1/cancelled", "AM1/answered"}, detail: "bridge failed: bridge channels: ",
 		outcome: "answered", failures: 1,
 	}, {
 		name:     "never bridged: voicemail",
 		faults:   []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 503}},
 		everyone: true,
-		results:  []string{"KTV1/failed", "AM1/failed", "RM1/failed", "OP1/failed"}, detail: "bridge failed: create bridge: ",
+		results:  []string{"KTV1/cancelled", "AM1/cancelled", "RM1/cancelled", "OP1/cancelled"}, detail: "bridge failed: create bridge: ",
 		outcome: "voicemail", failures: 4,
 	}, {
 		name: "never bridged, no message: the dialplan's fallback",
 		faults: []aritest.Fault{{Method: http.MethodPost, Path: "/ari/bridges/*", Status: 503},
 			{Method: http.MethodPost, Path: "/ari/channels/*/record", Status: 500}},
 		everyone: true,
-		results:  []string{"KTV1/failed", "AM1/failed", "RM1/failed", "OP1/failed"}, detail: "bridge failed: create bridge: ",
+		results:  []string{"KTV1/cancelled", "AM1/cancelled", "RM1/cancelled", "OP1/cancelled"}, detail: "bridge failed: create bridge: ",
 		outcome: "no_answer", failures: 4,
 	}}
 	for _, tt := range tests {
@@ -329,4 +330,47 @@ func TestFaultAnnouncementRefused(t *testing.T) {
 			require.Len(t, logs.find(slog.LevelWarn, "could not play the announcement"), tt.refusals)
 		})
 	}
+}
+
+// bridgeHookARI is the ARI client with a hook run once, before the call's
+// first bridge is created.
+type bridgeHookARI struct {
+	*ari.Client
+	once   sync.Once
+	before func()
+}
+
+func (h *bridgeHookARI) CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error) {
+	h.once.Do(h.before)
+	return h.Client.CreateBridge(ctx, p)
+}
+
+// A person who hangs up right after pressing 1, before the bridge is made,
+// does not take the caller with them (point 5a): their leg is recorded
+// failed, "hung up before being connected" — not a bridge failure — and the
+// next person is rung. Before: the caller was hung up and the call
+// recorded answered by the person who had left.
+func TestFaultPersonHangsUpBeforeTheBridge(t *testing.T) {
+	var e *env
+	hook := func() {
+		d := e.dialsTo(ktv1Vina)[0]
+		require.NoError(t, e.fake.HangupLeg(d.ChannelID))
+		require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool { return !e.channelUp(d.ChannelID) }))
+	}
+	e, logs := newFaultEnv(t, faultOptions{
+		wrap: func(c *ari.Client) ivr.ARI { return &bridgeHookARI{Client: c, before: hook} },
+		envOption: envOption{cfg: expect{tech: true, am: true, confirm: true}.cfg(), fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond), am1: accepts(20 * time.Millisecond)}
+		}}})
+	c := e.call(cafe1Phone)
+	e.hangUpWhenBridged(am1)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "AM1", r.AcceptedBy.String)
+	require.Equal(t, []string{"KTV1/failed", "AM1/answered"}, r.results())
+	require.Equal(t, "hung up before being connected", r.Legs[0].Detail)
+	require.Empty(t, e.dialsTo(ktv1Viettel))
+	require.Zero(t, e.metric("hotline_bridge_failures_total"), "not Asterisk's refusal")
+	require.Empty(t, logs.find(slog.LevelError, "could not bridge"))
 }

@@ -183,8 +183,23 @@ func newFaultEnv(t *testing.T, o faultOptions) (*env, *logCapture) {
 	if o.fake != nil {
 		o.fake(&fo)
 	}
+	// A person who accepts talks from the moment they are bridged (as in
+	// the phone scenarios): a talk counted from the answer could end
+	// before a loaded machine has made the bridge, and the call would go on
+	// to the next person.
+	talks := map[string]time.Duration{}
+	for n, p := range fo.Phones {
+		if p.Keys != "" && p.HangupAfter > 0 {
+			talks[n], p.HangupAfter = p.HangupAfter, 0
+			fo.Phones[n] = p
+		}
+	}
+	if p := fo.DefaultPhone; p.Keys != "" && p.HangupAfter > 0 {
+		talks[""], fo.DefaultPhone.HangupAfter = p.HangupAfter, 0
+	}
 	fake := aritest.Start(t, fo)
 	fake.RequireCleanAtEnd(t, 3*time.Second)
+	hangUpAfterTalking(t, fake, talks)
 
 	db := o.db
 	if db == nil {
@@ -587,7 +602,7 @@ func (e *env) channelUp(id string) bool {
 }
 
 // talkThenHangUp is a person who answers after ring, presses 1 at once and
-// hangs up talk after answering.
+// hangs up talk after answering (newFaultEnv: after being bridged).
 func talkThenHangUp(ring, talk time.Duration) aritest.Phone {
 	return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1", KeysAfter: 10 * time.Millisecond,
 		HangupAfter: talk}

@@ -499,7 +499,7 @@ func (l *leg) trunkFault() bool {
 // result is the leg's result (see store.LegResult).
 func (l *leg) result() store.LegResult {
 	switch {
-	case l.bridgeErr != "":
+	case l.unbridged != "":
 		return store.LegFailed
 	case l.accepted:
 		return store.LegAnswered
