@@ -28,11 +28,15 @@ func newDispatcher(node string, limit int, log *slog.Logger, obs Observer) *disp
 }
 
 // dispatch queues ev for every subscription holding one of its keys (once
-// per subscription, whatever the number of matching keys).
+// per subscription, whatever the number of matching keys). The read lock
+// is held until ev is queued everywhere, so a Subscribe or Add (write lock)
+// falls wholly before or after a dispatch: an event the new keys miss was
+// already queued for the other subscriptions when Subscribe returned.
 func (d *dispatcher) dispatch(ev Event) {
 	keys := append(ev.Keys(), TypeKey(ev.Base().Type), AllKey())
 	var targets []*Subscription
 	d.mu.RLock()
+	defer d.mu.RUnlock()
 	for _, k := range keys {
 		for s := range d.byKey[k] {
 			if !containsSub(targets, s) {
@@ -40,7 +44,6 @@ func (d *dispatcher) dispatch(ev Event) {
 			}
 		}
 	}
-	d.mu.RUnlock()
 	for _, s := range targets {
 		s.push(ev)
 	}
@@ -55,28 +58,23 @@ func containsSub(subs []*Subscription, s *Subscription) bool {
 	return false
 }
 
-func (d *dispatcher) add(s *Subscription, keys []Key) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, k := range keys {
-		m := d.byKey[k]
-		if m == nil {
-			m = make(map[*Subscription]struct{})
-			d.byKey[k] = m
-		}
-		m[s] = struct{}{}
+// addKey and removeKey change the routing table; the caller holds d.mu.
+// Lock order: the dispatcher's mu, then a subscription's (dispatch queues
+// under its read lock).
+func (d *dispatcher) addKey(s *Subscription, k Key) {
+	m := d.byKey[k]
+	if m == nil {
+		m = make(map[*Subscription]struct{})
+		d.byKey[k] = m
 	}
+	m[s] = struct{}{}
 }
 
-func (d *dispatcher) remove(s *Subscription, keys []Key) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, k := range keys {
-		if m := d.byKey[k]; m != nil {
-			delete(m, s)
-			if len(m) == 0 {
-				delete(d.byKey, k)
-			}
+func (d *dispatcher) removeKey(s *Subscription, k Key) {
+	if m := d.byKey[k]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(d.byKey, k)
 		}
 	}
 }
@@ -97,6 +95,7 @@ type Subscription struct {
 	closed bool
 
 	dropped atomic.Uint64
+	queued  atomic.Uint64
 }
 
 // Subscribe returns a subscription for events matching any of keys (more can
@@ -131,53 +130,55 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	}
 }
 
-// Add adds keys to the subscription.
+// Add adds keys to the subscription. It falls wholly between two
+// dispatches: an event dispatched after Add returns is queued if it matches.
 func (s *Subscription) Add(keys ...Key) {
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
-	var fresh []Key
 	for _, k := range keys {
 		if _, ok := s.keys[k]; !ok {
 			s.keys[k] = struct{}{}
-			fresh = append(fresh, k)
+			s.d.addKey(s, k)
 		}
 	}
-	s.d.add(s, fresh)
 }
 
 // Remove removes keys from the subscription; events already queued stay.
 func (s *Subscription) Remove(keys ...Key) {
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var gone []Key
 	for _, k := range keys {
 		if _, ok := s.keys[k]; ok {
 			delete(s.keys, k)
-			gone = append(gone, k)
+			s.d.removeKey(s, k)
 		}
 	}
-	s.d.remove(s, gone)
 }
 
 // Close ends the subscription: no more events are queued, queued events are
 // discarded and Events is closed. Close is idempotent.
 func (s *Subscription) Close() {
+	s.d.mu.Lock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.d.mu.Unlock()
 		return
 	}
 	s.closed = true
-	keys := make([]Key, 0, len(s.keys))
 	for k := range s.keys {
-		keys = append(keys, k)
+		s.d.removeKey(s, k)
 	}
 	s.queue = nil
 	s.mu.Unlock()
-	s.d.remove(s, keys)
+	s.d.mu.Unlock()
 	close(s.done)
 }
 
@@ -187,6 +188,13 @@ func (s *Subscription) Pending() int {
 	defer s.mu.Unlock()
 	return len(s.queue)
 }
+
+// Queued returns how many events were queued for the subscription since
+// it was made; Events delivers them in that order (unless Close discards
+// them). Subscribe and Add fall wholly between two dispatches, so a reader
+// that notes Queued right after subscribing elsewhere knows when it has
+// received every event dispatched before that subscription existed.
+func (s *Subscription) Queued() uint64 { return s.queued.Load() }
 
 // Dropped returns how many events were refused because the queue reached
 // Config.QueueLimit (each one was logged as an error).
@@ -210,6 +218,7 @@ func (s *Subscription) push(ev Event) {
 		return
 	}
 	s.queue = append(s.queue, ev)
+	s.queued.Add(1)
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:

@@ -120,6 +120,54 @@ func TestSubscriptionAddRemoveClose(t *testing.T) {
 	}
 }
 
+// A subscription made while events flow falls between two dispatches:
+// every event it misses was already queued for another subscription when
+// Subscribe returned (counted by Queued), so a reader of that other
+// subscription knows when it has seen every one of them.
+func TestSubscribeFallsBetweenDispatches(t *testing.T) {
+	for round := range 20 {
+		c := newTestDispatchClient(t, 0, nil)
+		types := c.Subscribe(TypeKey(TypeChannelVarset))
+		const n = 2000
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 1; i <= n; i++ {
+				c.disp.dispatch(varset("X", fmt.Sprint(i)))
+			}
+		}()
+		for types.Queued() < uint64(round*n/40) { // somewhere in the flow
+			time.Sleep(time.Microsecond)
+		}
+		late := c.Subscribe(ChannelKey("X"))
+		mark := types.Queued()
+		<-done
+		if mark == n {
+			late.Close()
+			types.Close()
+			continue // all dispatched before: nothing to compare
+		}
+		// Missed: only events the other had queued by then. Received: every
+		// one after, in order.
+		var first int
+		_, _ = fmt.Sscan(next(t, late).(*ChannelVarset).Value, &first)
+		if uint64(first) > mark+1 {
+			t.Fatalf("round %d: the late subscription missed #%d..#%d; the other had queued only %d when it was made",
+				round, mark+1, first-1, mark)
+		}
+		for i := first + 1; i <= n; i++ {
+			if got := next(t, late).(*ChannelVarset).Value; got != fmt.Sprint(i) {
+				t.Fatalf("round %d: got #%s, want #%d", round, got, i)
+			}
+		}
+		if got := types.Queued(); got != n {
+			t.Fatalf("Queued = %d, want %d", got, n)
+		}
+		late.Close()
+		types.Close()
+	}
+}
+
 func TestSlowSubscriberDoesNotDelayOthers(t *testing.T) {
 	c := newTestDispatchClient(t, 0, nil)
 	slow := c.Subscribe(AllKey()) // not read until the end

@@ -23,7 +23,12 @@
 //     subscriber never delays another and events for one channel reach each
 //     subscriber in the order Asterisk sent them. A subscription may be made
 //     before the channel exists (caller-chosen ids), because Asterisk often
-//     sends StasisStart before the HTTP response of the create.
+//     sends StasisStart before the HTTP response of the create. A Subscribe
+//     falls wholly between two dispatches: what it misses of a channel whose
+//     events were already flowing (a new call's, after its StasisStart) was
+//     queued for the other subscriptions before it returned, and
+//     Subscription.Queued says how much, so their reader can tell when it
+//     has seen it all.
 //
 // One Client talks to one Asterisk node; Config.Node names it and every event
 // carries that name (EventBase.Node) next to Asterisk's own asterisk_id, so a

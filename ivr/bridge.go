@@ -2,6 +2,8 @@ package ivr
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,8 +13,11 @@ import (
 
 // talk bridges the caller with the person who accepted, until either side
 // hangs up (Asterisk does not end the other side: we do) or MaxCall; then,
-// if the caller is still there, asks for a rating.
-func (c *call) talk(ctx context.Context, l *leg) {
+// if the caller is still there, asks for a rating. It reports false when
+// the bridge could not be made while both were there: the person's leg is
+// then hung up and recorded failed ("bridge failed: …"), and the caller
+// goes on as after a missed target (bridgeFailed).
+func (c *call) talk(ctx context.Context, l *leg) bool {
 	c.acceptedBy = l
 	defer l.finish()
 	acc := l.rec.AcceptedAt
@@ -20,38 +25,26 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	c.rec.AcceptedAt, c.rec.AcceptedBy = acc, l.t.Staff
 	region := c.rec.Region
 	c.mu.Unlock()
-	c.s.met.Accepted(region, acc.Sub(c.started))
 
 	bridgeID := c.id + "-br"
-	// Not cut short by a hangup: an aborted create could leave a bridge
-	// behind that we do not know exists.
-	bctx, bcancel := c.teardownCtx()
-	_, err := c.s.ari.CreateBridge(bctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id})
-	bcancel()
+	destroy, err := c.bridge(ctx, bridgeID, l)
+	if destroy != nil {
+		defer destroy()
+	}
 	if err != nil {
-		c.failure = "create bridge: " + err.Error()
-		c.log.Error("could not create the bridge", "err", err)
-		return
+		if ctx.Err() == nil && !c.checkCallerGone() {
+			if destroy != nil {
+				c.dismantle(ctx, bridgeID, destroy)
+			}
+			c.bridgeFailed(l, err)
+			return false
+		}
+		// The caller left as the bridge was made: answered, as the
+		// person had accepted.
 	}
-	destroyed := false
-	destroy := func() {
-		if destroyed {
-			return
-		}
-		destroyed = true
-		dctx, cancel := c.teardownCtx()
-		defer cancel()
-		if err := c.s.ari.DestroyBridge(dctx, bridgeID); err != nil && !ari.IsNotFound(err) {
-			c.log.Warn("could not destroy the bridge", "bridge", bridgeID, "err", err)
-		}
-	}
-	defer destroy()
-	if err := c.s.ari.AddChannels(ctx, bridgeID, c.channelID, l.id); err != nil {
-		if ctx.Err() == nil {
-			c.failure = "bridge channels: " + err.Error()
-			c.log.Error("could not bridge the call", "err", err)
-		}
-		return
+	c.s.met.Accepted(region, acc.Sub(c.started))
+	if err != nil {
+		return true
 	}
 	c.talkStart = c.now()
 	c.setState(StateBridged)
@@ -130,11 +123,89 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	c.s.met.TalkTime(region, string(l.t.Role), c.talkEnd.Sub(c.talkStart))
 	c.log.Info("conversation ended", "talk", c.talkEnd.Sub(c.talkStart).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		return
+		return true
 	}
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
 	c.rate(ctx, l)
+	return true
+}
+
+// bridge creates the call's bridge and puts the caller and the leg in it.
+// destroy destroys the bridge (once, however often it is called); it is nil
+// when no bridge was created.
+func (c *call) bridge(ctx context.Context, bridgeID string, l *leg) (destroy func(), err error) {
+	// Not cut short by a hangup: an aborted create could leave a bridge
+	// behind that we do not know exists.
+	bctx, bcancel := c.teardownCtx()
+	_, err = c.s.ari.CreateBridge(bctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id})
+	bcancel()
+	if err != nil {
+		return nil, fmt.Errorf("create bridge: %w", err)
+	}
+	destroyed := false
+	destroy = func() {
+		if destroyed {
+			return
+		}
+		destroyed = true
+		dctx, cancel := c.teardownCtx()
+		defer cancel()
+		if err := c.s.ari.DestroyBridge(dctx, bridgeID); err != nil && !ari.IsNotFound(err) {
+			c.log.Warn("could not destroy the bridge", "bridge", bridgeID, "err", err)
+		}
+	}
+	if err := c.s.ari.AddChannels(ctx, bridgeID, c.channelID, l.id); err != nil {
+		return destroy, fmt.Errorf("bridge channels: %w", err)
+	}
+	return destroy, nil
+}
+
+// bridgeFailed ends what a failed bridge leaves; the call is not the
+// person's. When Asterisk refused the bridge with both still there, the
+// person who accepted is not left on a silent line: their leg is hung up
+// (by talk's finish) and recorded cancelled — we hung it up, it is not
+// their fault — with detail "bridge failed: …" (it keeps its accepted
+// time: they did press 1); logged at ERROR and counted. When the person
+// hung up themselves before being connected, the leg is recorded failed.
+func (c *call) bridgeFailed(l *leg, err error) {
+	l.accepted = false
+	c.acceptedBy = nil
+	c.mu.Lock()
+	c.rec.AcceptedAt, c.rec.AcceptedBy = time.Time{}, ""
+	c.mu.Unlock()
+	gctx, cancel := c.teardownCtx()
+	_, gerr := c.s.ari.GetChannel(gctx, l.id)
+	cancel()
+	if ari.IsNotFound(gerr) {
+		l.ended()
+		l.unbridged = "hung up before being connected"
+		l.rec.Detail = l.unbridged
+		c.log.Info("the person who accepted hung up before being connected; going on", "staff", l.t.Staff,
+			"leg", l.id, "err", err)
+		return
+	}
+	l.cancelled = "bridge failed: " + err.Error()
+	c.s.met.BridgeFailed()
+	c.log.Error("could not bridge the caller with the person who accepted; hanging up their leg and going on",
+		"staff", l.t.Staff, "leg", l.id, "err", err)
+}
+
+// dismantle destroys a bridge the call could not complete. Asterisk may
+// have put the caller in it before refusing the leg: then it waits until
+// the caller is out (leaveBridge), so what the caller hears next is not
+// lost in the bridge. A bridge without the caller sends no event to wait
+// for (Asterisk subscribes the application to a bridge only when one of
+// its channels enters it), so that is asked first.
+func (c *call) dismantle(ctx context.Context, bridgeID string, destroy func()) {
+	gctx, cancel := c.teardownCtx()
+	b, err := c.s.ari.GetBridge(gctx, bridgeID)
+	cancel()
+	if err == nil && !slices.Contains(b.Channels, c.channelID) {
+		destroy()
+		return
+	}
+	c.leaveBridge(ctx, bridgeID, destroy) // in it, or Asterisk could not say
 }
 
 // bridgeLeftWait bounds the wait for the caller to be out of the bridge.

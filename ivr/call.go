@@ -45,6 +45,12 @@ type call struct {
 	dtmf   chan string       // the caller's digits
 	ids    atomic.Int64      // suffix counter for playback/leg ids
 	gone   atomic.Bool       // the caller's channel is hanging up or gone
+	// synced is closed by Run once it has handled every event its
+	// subscription had queued when the call's own subscription was made
+	// (mark): by then a hangup the client dispatched before the call could
+	// hear it has reached the call. nil: nothing to wait for.
+	synced chan struct{}
+	mark   uint64
 
 	mu           sync.Mutex
 	state        string
@@ -62,10 +68,15 @@ type call struct {
 	owned sync.WaitGroup
 
 	// Flow-only fields (the serve goroutine).
-	holds      []*reservation
-	offered    bool
-	exhausted  bool // every target was tried: nobody accepted
-	failure    string
+	holds     []*reservation
+	offered   bool
+	exhausted bool // every target was tried: nobody accepted
+	failure   string
+	// handBack says why the caller goes to the dialplan's fallback at
+	// teardown instead of being hung up (set when voicemail cannot take
+	// them); handedBack that Asterisk took them there.
+	handBack   string
+	handedBack bool
 	acceptedBy *leg
 	talkStart  time.Time
 	talkEnd    time.Time
@@ -142,14 +153,60 @@ func (c *call) watch() {
 			default: // a caller mashing keys: older digits are enough
 			}
 		case *ari.ChannelHangupRequest, *ari.StasisEnd, *ari.ChannelDestroyed:
-			c.gone.Store(true)
-			c.cancel(errCallerLeft)
+			c.callerHungUp()
 		}
 	}
 }
 
+// callerHungUp records that the caller's channel is hanging up or gone:
+// the call's context ends with errCallerLeft. It may come more than once
+// (Run and the call's subscription both see the end).
+func (c *call) callerHungUp() {
+	c.gone.Store(true)
+	c.cancel(errCallerLeft)
+}
+
 // callerLeft reports whether the caller's channel is gone (or going).
 func (c *call) callerLeft() bool { return c.gone.Load() }
+
+// callerGoneErr reports whether err, Asterisk's answer to a request about
+// the caller's channel, says the caller is gone — 404 (no such channel) or
+// 409 (not in a Stasis application: the caller left ours, which only a
+// hangup does while the flow runs) — and then ends the call as the
+// hangup's events would have (they may be lost, or still on their way).
+func (c *call) callerGoneErr(err error) bool {
+	if err == nil || (!ari.IsNotFound(err) && !errors.Is(err, ari.ErrNotInStasis)) {
+		return false
+	}
+	if !c.callerLeft() {
+		c.log.Info("the caller's channel is gone", "err", err)
+	}
+	c.callerHungUp()
+	return true
+}
+
+// waitSynced waits until every end of the caller's channel the client
+// dispatched before the call's own subscription existed has reached the
+// call (see synced), and reports whether the call goes on.
+func (c *call) waitSynced(ctx context.Context) bool {
+	if c.synced != nil {
+		select {
+		case <-c.synced:
+		case <-ctx.Done():
+		}
+	}
+	return ctx.Err() == nil
+}
+
+// checkCallerGone asks Asterisk whether the caller's channel still exists,
+// after an error that does not say (Asterisk answers an answer request on
+// a channel that is hanging up with 500 "Failed to answer channel").
+func (c *call) checkCallerGone() bool {
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	_, err := c.s.ari.GetChannel(ctx, c.channelID)
+	return c.callerGoneErr(err)
+}
 
 // flow is the call, as a supervisor tells it.
 func (c *call) flow(ctx context.Context) {
@@ -185,16 +242,18 @@ func (c *call) flow(ctx context.Context) {
 	c.ringAll(ctx, dec, in)
 }
 
-// answer answers the caller's channel.
+// answer answers the caller's channel. An error that means the caller is
+// gone (see callerGoneErr; for any other, the events already dispatched,
+// then a GET) ends the call like their hangup; only a caller still there
+// makes it a failure.
 func (c *call) answer(ctx context.Context) error {
-	if err := c.s.ari.Answer(ctx, c.channelID); err != nil {
-		if ctx.Err() == nil && !ari.IsNotFound(err) {
-			c.failure = "answer: " + err.Error()
-			c.log.Error("could not answer the call", "err", err)
-		}
+	err := c.s.ari.Answer(ctx, c.channelID)
+	if err == nil || ctx.Err() != nil || c.callerGoneErr(err) || !c.waitSynced(ctx) || c.checkCallerGone() {
 		return err
 	}
-	return nil
+	c.failure = "answer: " + err.Error()
+	c.log.Error("could not answer the call", "err", err)
+	return err
 }
 
 // plan identifies and plans, and records what it learnt.

@@ -8,7 +8,9 @@
 //
 // Server.Run receives StasisStart events (subscribed in New, so no call is
 // missed between the WebSocket connecting and Run starting) and starts one
-// goroutine per incoming call. Our own outgoing channels ("<call>-legN") also
+// goroutine per incoming call. The same subscription brings every
+// channel's end in the socket's order, so a caller who hangs up before the
+// call's own subscription exists still ends the call. Our own outgoing channels ("<call>-legN") also
 // send StasisStart; they are recognised and never taken for new calls. The
 // call's flow is straight-line code with a context cancelled, with a cause,
 // when the caller's channel hangs up (ChannelHangupRequest, StasisEnd). Its
@@ -28,9 +30,12 @@
 //
 //  1. Caller ID names a café: the plan is made at once (the directory is in
 //     memory; who was rung last comes from the database, within
-//     ReserveBudget) and the first person's phone is dialled, once their
-//     reservation is confirmed (within ReserveBudget), while the caller is
-//     answered and hears the greeting and "connecting". Otherwise: answer,
+//     ReserveBudget) while the caller is answered, and the first person's
+//     phone is dialled once their reservation is confirmed (within
+//     ReserveBudget) and Asterisk has answered the caller; the caller hears
+//     the greeting and "connecting" meanwhile. A caller already gone (404
+//     or 409 to the answer or a prompt, a 500 checked with a GET, or their
+//     hangup's events) rings nobody: recorded abandoned, no legs. Otherwise: answer,
 //     greeting, the café code by
 //     DTMF (first-digit, inter-digit and overall timeouts, '#' ends, '*'
 //     restarts, CodeTries tries; digits typed during the greeting count),
@@ -68,13 +73,23 @@
 //     <name>, press 1"; 1 (even during the announcement) accepts. No 1
 //     within ConfirmTimeout after the announcement: that leg is hung up as
 //     answered_unconfirmed (a voicemail box or a wrong person) and the next
-//     target is rung; the caller never hears the leg.
+//     target is rung; the caller never hears the leg. A play Asterisk
+//     refuses is tried once more, then the plain "press 1" prompt; when
+//     nothing plays, ConfirmTimeout starts at once (logged, counted).
 //  5. Accepted: a mixing bridge with both; either side's hangup ends the
 //     other (Asterisk does not do it). After the person hangs up, the caller
-//     rates 1–5 or 9 (complaint), stored against that person.
+//     rates 1–5 or 9 (complaint), stored against that person. A bridge
+//     Asterisk refuses (create or add): that person's leg is hung up and
+//     recorded cancelled ("bridge failed: …"), their other numbers are
+//     skipped, and the caller hears ringback again while the next target is
+//     rung, as after a missed target (a person who hung up before the
+//     bridge: failed, "hung up before being connected").
 //  6. Nobody accepted: the voicemail prompt, a recording (beep, '#' ends,
 //     VoicemailMax) stored as the call's voicemail with the caller's number
-//     to call back, goodbye.
+//     to call back, goodbye. A recording Asterisk refuses, or a call the
+//     hotline cannot serve before anyone took it (failed), hands the
+//     caller to the dialplan's fallback after Stasis() instead of hanging
+//     up.
 //
 // If the caller hangs up at any point every outgoing leg is hung up at once
 // (result cancelled).
@@ -115,10 +130,13 @@
 //   - answered: someone accepted with 1 (also when the process stopped or
 //     the caller's channel vanished during the conversation: Detail says so);
 //   - voicemail: the caller left a message;
-//   - no_answer: everyone was tried, no message;
+//   - no_answer: everyone was tried, no message (Detail says when the
+//     recording was refused and the caller handed to the dialplan);
 //   - abandoned: the caller hung up before anyone accepted (greeting,
 //     code, ringing);
-//   - failed: an internal error (no directory, bridge could not be made);
+//   - failed: an internal error before anyone took the call (no directory,
+//     the answer refused while the caller is there); the caller is handed
+//     to the dialplan's fallback;
 //   - interrupted: the process stopped (Run's context ended) or the caller's
 //     channel vanished while the ARI link was down.
 //

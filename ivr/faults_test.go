@@ -165,6 +165,8 @@ type faultOptions struct {
 	db *sqlx.DB
 	// res wraps the store; nil: the store itself.
 	res *faultyReserver
+	// wrap wraps the ARI client the hotline uses; nil: the client itself.
+	wrap func(*ari.Client) ivr.ARI
 }
 
 // fastTeardown retries teardown steps quickly.
@@ -181,8 +183,23 @@ func newFaultEnv(t *testing.T, o faultOptions) (*env, *logCapture) {
 	if o.fake != nil {
 		o.fake(&fo)
 	}
+	// A person who accepts talks from the moment they are bridged (as in
+	// the phone scenarios): a talk counted from the answer could end
+	// before a loaded machine has made the bridge, and the call would go on
+	// to the next person.
+	talks := map[string]time.Duration{}
+	for n, p := range fo.Phones {
+		if p.Keys != "" && p.HangupAfter > 0 {
+			talks[n], p.HangupAfter = p.HangupAfter, 0
+			fo.Phones[n] = p
+		}
+	}
+	if p := fo.DefaultPhone; p.Keys != "" && p.HangupAfter > 0 {
+		talks[""], fo.DefaultPhone.HangupAfter = p.HangupAfter, 0
+	}
 	fake := aritest.Start(t, fo)
 	fake.RequireCleanAtEnd(t, 3*time.Second)
+	hangUpAfterTalking(t, fake, talks)
 
 	db := o.db
 	if db == nil {
@@ -220,7 +237,11 @@ func newFaultEnv(t *testing.T, o faultOptions) (*env, *logCapture) {
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
 		Staff: []string{"KTV1", "KTV2", "KTV3", "KTV4", "AM1", "RM1", "OP1"}})
 	logs := newLogCapture()
-	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
+	var asterisk ivr.ARI = client
+	if o.wrap != nil {
+		asterisk = o.wrap(client)
+	}
+	srv, err := ivr.New(cfg, ivr.Deps{ARI: asterisk, Directory: func() *dialplan.Directory { return dir },
 		Reserver: res, Recorder: rec, Metrics: met, Now: func() time.Time { return weekday10 },
 		Logger: slog.New(logs)})
 	require.NoError(t, err)
@@ -581,7 +602,7 @@ func (e *env) channelUp(id string) bool {
 }
 
 // talkThenHangUp is a person who answers after ring, presses 1 at once and
-// hangs up talk after answering.
+// hangs up talk after answering (newFaultEnv: after being bridged).
 func talkThenHangUp(ring, talk time.Duration) aritest.Phone {
 	return aritest.Phone{Outcome: aritest.OutcomeAnswer, RingFor: ring, Keys: "1", KeysAfter: 10 * time.Millisecond,
 		HangupAfter: talk}

@@ -104,6 +104,7 @@ type leg struct {
 	timedOut   bool            // our ring timeout fired
 	cancelled  string          // why we cancelled it ("" = we did not)
 	unreach    bool            // allocation failed / CHANUNAVAIL
+	unbridged  string          // accepted, but hung up before the bridge was made (result failed)
 	announceID string
 	// settled fires a while after our hangup request was accepted: the
 	// channel's last events may never come (the WebSocket may be down).

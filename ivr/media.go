@@ -44,6 +44,9 @@ func (c *call) startPlay(ctx context.Context, channelID string, media []string) 
 	}()
 	if _, err := c.s.ari.PlayChannel(ctx, channelID, ari.PlayParams{PlaybackID: p.id, Media: media}); err != nil {
 		p.sub.Close()
+		if channelID == c.channelID {
+			c.callerGoneErr(err)
+		}
 		return nil, err
 	}
 	return p, nil
@@ -115,6 +118,9 @@ func (c *call) resyncC() <-chan struct{} {
 type intro struct {
 	c    *call
 	done chan struct{}
+	// answered is closed once the caller's answer request has had its
+	// reply (at once when the intro does not answer).
+	answered chan struct{}
 
 	mu      sync.Mutex
 	stopped bool
@@ -124,11 +130,18 @@ type intro struct {
 
 // startIntro answers (when asked), plays prompts, then holds.
 func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *intro {
-	in := &intro{c: c, done: make(chan struct{})}
+	in := &intro{c: c, done: make(chan struct{}), answered: make(chan struct{})}
+	if !answer {
+		close(in.answered)
+	}
 	go func() {
 		defer close(in.done)
-		if answer && c.answer(ctx) != nil {
-			return
+		if answer {
+			err := c.answer(ctx)
+			close(in.answered)
+			if err != nil {
+				return
+			}
 		}
 		for _, name := range prompts {
 			media := sounds(name)
@@ -165,6 +178,18 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 		}
 	}()
 	return in
+}
+
+// waitAnswered waits for the reply to the caller's answer request and
+// reports whether the call goes on: Asterisk's reply is the first word on
+// whether the caller is still there (a caller gone before the call's
+// events could tell rings nobody).
+func (in *intro) waitAnswered(ctx context.Context) bool {
+	select {
+	case <-in.answered:
+	case <-ctx.Done():
+	}
+	return ctx.Err() == nil
 }
 
 // stop ends the intro: the current prompt is cut, the hold sound stopped.

@@ -205,7 +205,8 @@ func (d fakePhones) start(t *testing.T, o envOption) *env {
 }
 
 // hangUpAfterTalking hangs up every leg to a number of talks that long
-// after it entered a bridge, until the test ends.
+// after it entered a bridge, until the test ends; talks[""] applies to
+// every other number.
 func hangUpAfterTalking(t *testing.T, fake *aritest.Server, talks map[string]time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -218,6 +219,9 @@ func hangUpAfterTalking(t *testing.T, fake *aritest.Server, talks map[string]tim
 			now := time.Now()
 			for _, d := range fake.Dials() {
 				talk, ok := talks[d.Number]
+				if !ok {
+					talk, ok = talks[""]
+				}
 				if _, seen := due[d.ChannelID]; !ok || seen || d.Ended || !slices.ContainsFunc(d.Heard,
 					func(h aritest.Heard) bool { return h.Kind == "bridged" }) {
 					continue

@@ -25,7 +25,9 @@ func (c *call) teardown() {
 		c.hangupChannel(id, "leg")
 	}
 	if !c.callerLeft() {
-		c.hangupChannel(c.channelID, "caller")
+		if reason := c.handBackReason(); reason == "" || !c.handBackToDialplan(reason) {
+			c.hangupChannel(c.channelID, "caller")
+		}
 	}
 	for _, r := range c.holds { // normally all released already
 		c.unhold(r)
@@ -71,6 +73,40 @@ func (c *call) hangupChannel(id, what string) {
 	})
 }
 
+// handBackReason says why the caller, still there at teardown, goes to
+// the dialplan's fallback rather than being hung up: the hotline could not
+// serve them (an internal failure before anyone took the call, or no
+// voicemail when nobody accepted). "" when the call was served.
+func (c *call) handBackReason() string {
+	switch {
+	case c.handBack != "":
+		return c.handBack
+	case c.failure != "" && c.acceptedBy == nil:
+		return c.failure
+	}
+	return ""
+}
+
+// handBackToDialplan sends the caller on in the dialplan after Stasis(),
+// whose fallback (operators' phones, then a voicemail box) takes them, and
+// reports whether the caller is taken care of (Asterisk took them, or they
+// are gone); when it reports false the caller must be hung up.
+func (c *call) handBackToDialplan(reason string) bool {
+	ctx, cancel := c.teardownCtx()
+	err := c.s.ari.ContinueInDialplan(ctx, c.channelID, ari.ContinueParams{})
+	cancel()
+	switch {
+	case err == nil:
+		c.handedBack = true
+		c.log.Warn("the hotline could not serve the caller; handed to the dialplan's fallback", "reason", reason)
+		return true
+	case ari.IsNotFound(err):
+		return true
+	}
+	c.log.Error("could not hand the caller to the dialplan's fallback; hanging up", "reason", reason, "err", err)
+	return false
+}
+
 // record builds the call's record and counts its end in the metrics.
 func (c *call) record() store.CallRecord {
 	c.mu.Lock()
@@ -107,6 +143,12 @@ func (c *call) record() store.CallRecord {
 		rec.Outcome = store.OutcomeNoAnswer
 	default:
 		rec.Outcome = store.OutcomeAbandoned
+	}
+	if c.handedBack {
+		if rec.Detail == "" {
+			rec.Detail = c.handBack
+		}
+		rec.Detail += "; handed to the dialplan's fallback"
 	}
 	if rec.Outcome != store.OutcomeAnswered {
 		rec.Wait = rec.EndedAt.Sub(rec.StartedAt)

@@ -16,9 +16,11 @@ import (
 // hears meanwhile. A person is reserved before their first number is
 // dialled and released once the call moves on to someone else.
 func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
-	defer in.stop()
+	defer func() { in.stop() }()
+	answerChecked := false
 	var prevRole dialplan.Role
 	elsewhere := map[string]bool{} // staff another instance holds
+	unbridged := map[string]bool{} // staff who accepted but could not be bridged
 	var hold *reservation          // the person being rung
 	unreserve := func() {
 		c.unhold(hold)
@@ -29,7 +31,7 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 		if ctx.Err() != nil {
 			return
 		}
-		if elsewhere[t.Staff] {
+		if elsewhere[t.Staff] || unbridged[t.Staff] {
 			continue
 		}
 		if hold == nil || hold.staff != t.Staff {
@@ -46,6 +48,19 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 			}
 			hold = h
 		}
+		if !answerChecked {
+			// The first person is dialled once Asterisk has answered the
+			// caller (the answer ran during the plan and the reservation)
+			// and every event that came before the call's own subscription
+			// has reached it: a caller already gone rings nobody.
+			answerChecked = true
+			if !in.waitAnswered(ctx) || !c.waitSynced(ctx) {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
 		if prevRole != "" && prevRole != t.Role {
 			c.s.met.Fallback(string(prevRole), string(t.Role))
 		}
@@ -61,8 +76,15 @@ func (c *call) ringAll(ctx context.Context, dec dialplan.Decision, in *intro) {
 			continue
 		}
 		in.stop()
-		c.talk(ctx, l)
-		return
+		if c.talk(ctx, l) {
+			return
+		}
+		// No bridge: as after a missed target, without this person's
+		// other numbers (they did answer). The caller hears ringback (or
+		// music) again meanwhile.
+		unbridged[t.Staff] = true
+		unreserve()
+		in = c.startIntro(ctx, false)
 	}
 	if ctx.Err() != nil {
 		return
@@ -250,6 +272,18 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 			confirmT = newTimer(c.s.cfg.ConfirmTimeout)
 		}
 	}
+	// armAnswered starts the wait that follows an answer: the
+	// announcement's end (bounded by MaxPrompt), or at once the time to
+	// press 1 when nothing could be played.
+	armAnswered := func() {
+		switch {
+		case !l.answered || annT != nil || confirmT != nil:
+		case l.announceID == "":
+			startConfirm()
+		default:
+			annT = newTimer(c.s.cfg.MaxPrompt)
+		}
+	}
 	defer func() {
 		if confirmT != nil {
 			confirmT.Stop()
@@ -275,9 +309,8 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 				}
 				switch e.DialStatus {
 				case ari.DialAnswer:
-					if l.onAnswer(ctx) {
-						annT = newTimer(c.s.cfg.MaxPrompt)
-					}
+					l.onAnswer(ctx)
+					armAnswered()
 				case ari.DialBusy:
 					l.status = store.LegBusy
 					l.hangup(ari.HangupBusy)
@@ -292,8 +325,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 					l.hangup(ari.HangupNoAnswer)
 				}
 			case *ari.ChannelStateChange:
-				if e.Channel.ID == l.id && e.Channel.State == ari.StateUp && l.onAnswer(ctx) {
-					annT = newTimer(c.s.cfg.MaxPrompt)
+				if e.Channel.ID == l.id && e.Channel.State == ari.StateUp {
+					l.onAnswer(ctx)
+					armAnswered()
 				}
 			case *ari.PlaybackFinished:
 				if e.Playback.ID == l.announceID {
@@ -364,6 +398,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 			}
 		case <-c.resyncC():
 			l.resync(ctx)
+			armAnswered()
 		}
 	}
 	if l.accepted {
@@ -391,13 +426,57 @@ func (l *leg) onAnswer(ctx context.Context) bool {
 		l.accepted, l.rec.AcceptedAt = true, l.rec.AnsweredAt
 		return false
 	}
-	l.announceID = l.c.newID("pb")
-	media := l.c.announcement()
-	if _, err := l.c.s.ari.PlayChannel(ctx, l.id, ari.PlayParams{PlaybackID: l.announceID, Media: media}); err != nil {
-		l.c.log.Warn("could not play the announcement", "leg", l.id, "err", err)
-		l.announceID = ""
-	}
+	l.announce(ctx)
 	return true
+}
+
+// announce plays the announcement to the person who answered and sets
+// announceID. A play Asterisk refuses (an error status, or no answer
+// within RequestTimeout) is tried once more, then the plain "press 1"
+// prompt is played instead; when nothing can be played announceID stays
+// "" and the time to press 1 starts at once, rather than after an
+// announcement the person never hears. Every fallback is logged and
+// counted (hotline_announcement_fallbacks_total).
+func (l *leg) announce(ctx context.Context) {
+	c := l.c
+	full := c.announcement()
+	short := sounds(c.s.cfg.Prompts.PressOne)
+	if len(short) == 0 {
+		short = []string{"sound:beep"}
+	}
+	tries := []struct {
+		media    []string
+		fallback string // counted when this try is the one that plays
+	}{{full, ""}, {full, "retry"}, {short, "press_one"}}
+	for i, try := range tries {
+		id := c.newID("pb")
+		pctx, cancel := context.WithTimeout(ctx, c.s.cfg.RequestTimeout)
+		_, err := c.s.ari.PlayChannel(pctx, l.id, ari.PlayParams{PlaybackID: id, Media: try.media})
+		cancel()
+		if err == nil {
+			l.announceID = id
+			if try.fallback != "" {
+				c.s.met.AnnouncementFallback(try.fallback)
+				l.log.Warn("announcement played after a refusal", "fallback", try.fallback, "media", try.media)
+			}
+			return
+		}
+		if ctx.Err() != nil || ari.IsNotFound(err) || errors.Is(err, ari.ErrNotInStasis) {
+			return // the call or the leg ended: their own events follow
+		}
+		l.log.Warn("could not play the announcement", "try", i+1, "media", try.media, "err", err)
+		var refused *ari.Error
+		if !errors.As(err, &refused) {
+			// No answer: the play may have started after all. Stop it, so
+			// the person does not hear it under the next try.
+			sctx, scancel := c.teardownCtx()
+			_ = c.s.ari.StopPlayback(sctx, id)
+			scancel()
+		}
+	}
+	c.s.met.AnnouncementFallback("none")
+	l.log.Error("could not play anything to the person who answered; their time to press 1 starts now",
+		"confirm_timeout", c.s.cfg.ConfirmTimeout)
 }
 
 // resync checks the leg after an ARI reconnect (events may have been lost).
@@ -425,6 +504,8 @@ func (l *leg) trunkFault() bool {
 // result is the leg's result (see store.LegResult).
 func (l *leg) result() store.LegResult {
 	switch {
+	case l.unbridged != "":
+		return store.LegFailed
 	case l.accepted:
 		return store.LegAnswered
 	case l.cancelled != "":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,6 +236,7 @@ type ARI interface {
 	GetLiveRecording(ctx context.Context, name string) (*ari.LiveRecording, error)
 	StopRecording(ctx context.Context, name string) error
 	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
+	GetBridge(ctx context.Context, id string) (*ari.Bridge, error)
 	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
@@ -302,7 +304,11 @@ type Server struct {
 	seq  atomic.Uint64
 	stop atomic.Bool // draining: new calls go back to the dialplan
 	// starts receives StasisStart events; subscribed in New so that no call
-	// is missed between the WebSocket connecting and Run starting.
+	// is missed between the WebSocket connecting and Run starting. It also
+	// receives every channel's end (hangup request, StasisEnd,
+	// ChannelDestroyed), in the socket's order: a caller's end that the
+	// client dispatched before the call's own subscription existed (the
+	// socket reader runs ahead of Run) still reaches the call.
 	starts *ari.Subscription
 
 	mu       sync.Mutex
@@ -344,8 +350,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		now = time.Now
 	}
 	return &Server{
-		starts: deps.ARI.Subscribe(ari.TypeKey(ari.TypeStasisStart)),
-		cfg:    cfg, ari: deps.ARI, dir: deps.Directory, res: deps.Reserver, rec: deps.Recorder,
+		starts: deps.ARI.Subscribe(ari.TypeKey(ari.TypeStasisStart), ari.TypeKey(ari.TypeChannelHangupRequest),
+			ari.TypeKey(ari.TypeStasisEnd), ari.TypeKey(ari.TypeChannelDestroyed)),
+		cfg: cfg, ari: deps.ARI, dir: deps.Directory, res: deps.Reserver, rec: deps.Recorder,
 		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
@@ -385,6 +392,10 @@ func (s *Server) Run(ctx context.Context) error {
 		s.runCallbacks(ctx)
 	}()
 	var connects uint64
+	// handled counts the events of sub handled so far; syncing are the
+	// calls waiting until it reaches their mark (call.synced).
+	var handled uint64
+	var syncing []*call
 	st, changed := s.ari.State()
 	for {
 		if st.Connected && st.Connects != connects {
@@ -401,9 +412,26 @@ func (s *Server) Run(ctx context.Context) error {
 			if !ok {
 				return s.shutdown()
 			}
-			if e, ok := ev.(*ari.StasisStart); ok {
-				s.onStasisStart(ctx, e)
+			switch e := ev.(type) {
+			case *ari.StasisStart:
+				if c := s.onStasisStart(ctx, e); c != nil {
+					syncing = append(syncing, c)
+				}
+			case *ari.ChannelHangupRequest:
+				s.onChannelEnd(e.Channel.ID)
+			case *ari.StasisEnd:
+				s.onChannelEnd(e.Channel.ID)
+			case *ari.ChannelDestroyed:
+				s.onChannelEnd(e.Channel.ID)
 			}
+			handled++
+			syncing = slices.DeleteFunc(syncing, func(c *call) bool {
+				if c.mark > handled {
+					return false
+				}
+				close(c.synced)
+				return true
+			})
 		case <-changed:
 			st, changed = s.ari.State()
 		case <-ctx.Done():
@@ -412,17 +440,18 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-// onStasisStart starts a call, unless the channel is one of ours.
-func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) {
+// onStasisStart starts a call, unless the channel is one of ours, and
+// returns it (nil: none).
+func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) *call {
 	id := e.Channel.ID
 	s.mu.Lock()
 	if _, ours := s.legs[id]; ours || isLegID(id) {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	if _, dup := s.calls[id]; dup {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	s.seen[id] = true
 	if s.stop.Load() || ctx.Err() != nil {
@@ -432,9 +461,12 @@ func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) {
 			defer s.wg.Done()
 			s.sendBack(id)
 		}()
-		return
+		return nil
 	}
 	c := s.newCall(ctx, e)
+	// Everything dispatched before the call's own subscription (made by
+	// newCall) is among what s.starts has queued by now.
+	c.synced, c.mark = make(chan struct{}), s.starts.Queued()
 	s.calls[id] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -442,6 +474,19 @@ func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) {
 		defer s.wg.Done()
 		c.serve()
 	}()
+	return c
+}
+
+// onChannelEnd passes the end of a caller's channel to its call. The call's
+// own subscription sees it too, unless it came before that subscription
+// was made; either way the call ends once.
+func (s *Server) onChannelEnd(id string) {
+	s.mu.Lock()
+	c := s.calls[id]
+	s.mu.Unlock()
+	if c != nil {
+		c.callerHungUp()
+	}
 }
 
 // sendBack returns a channel to the dialplan (its fallback after Stasis()).

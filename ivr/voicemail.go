@@ -29,7 +29,10 @@ func (c *call) voicemail(ctx context.Context) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			c.log.Error("could not record a message", "err", err)
+			// Not a silent hang-up: the dialplan's fallback (operators'
+			// phones, a voicemail box) takes the caller at teardown.
+			c.handBack = "voicemail: " + err.Error()
+			c.log.Error("could not record a message; the caller goes to the dialplan's fallback", "err", err)
 		}
 		return
 	}

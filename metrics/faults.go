@@ -14,7 +14,18 @@ type faultMetrics struct {
 	releasesGivenUp prometheus.Counter
 	reserveMemOnly  prometheus.Counter
 	rotationMemOnly prometheus.Counter
+	bridgeFailures  prometheus.Counter
+	announceFalls   *prometheus.CounterVec
+	announceSet     fixedSet
 }
+
+// AnnouncementFallbacks are the values of the fallback label of
+// hotline_announcement_fallbacks_total: what an answering person got when
+// Asterisk refused to play the announcement ("café code …, province …,
+// press 1"). retry: the second try played it; press_one: only the plain
+// "press 1" prompt could be played; none: nothing could be played, the
+// time to press 1 started at once.
+var AnnouncementFallbacks = []string{"retry", "press_one", "none"}
 
 func (m *Metrics) registerFaults(f promauto.Factory) {
 	m.faults.hangupsGivenUp = f.NewCounter(prometheus.CounterOpts{
@@ -37,6 +48,38 @@ func (m *Metrics) registerFaults(f promauto.Factory) {
 		Help: "Plans whose least-recently-rung order came from this instance's memory only because the " +
 			"database did not answer within its budget.",
 	})
+	m.faults.bridgeFailures = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "bridge_failures_total",
+		Help: "People who pressed 1 but could not be bridged with the caller because Asterisk refused the " +
+			"bridge; their leg was hung up and the call went on to the next person (or voicemail).",
+	})
+	m.faults.announceFalls = f.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "announcement_fallbacks_total",
+		Help: "Announcements to an answering person that Asterisk refused to play, by what the person got " +
+			"instead: retry (played on the second try), press_one (the plain press-1 prompt), none (silence; " +
+			"the time to press 1 started at once).",
+	}, []string{"fallback"})
+	m.faults.announceSet = newFixedSet(AnnouncementFallbacks)
+	for _, v := range AnnouncementFallbacks {
+		m.faults.announceFalls.WithLabelValues(v)
+	}
+}
+
+// BridgeFailed counts a person who accepted but could not be bridged.
+func (m *Metrics) BridgeFailed() {
+	if m == nil {
+		return
+	}
+	m.faults.bridgeFailures.Inc()
+}
+
+// AnnouncementFallback counts an announcement Asterisk refused to play, by
+// what the person got instead (one of AnnouncementFallbacks).
+func (m *Metrics) AnnouncementFallback(fallback string) {
+	if m == nil {
+		return
+	}
+	m.faults.announceFalls.WithLabelValues(m.fixed(m.faults.announceSet, "fallback", fallback)).Inc()
 }
 
 // HangupGivenUp counts a channel the hotline gave up hanging up.

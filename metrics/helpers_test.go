@@ -172,6 +172,8 @@ func exercise(m *Metrics) {
 	m.CallbacksCancelled("new_call", 1)
 	m.CallbacksGivenUp(1)
 	m.SetCallbacksPending(3)
+	m.BridgeFailed()
+	m.AnnouncementFallback("press_one")
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

@@ -56,6 +56,7 @@ func allowedValues() map[string]map[string]bool {
 		"op":        set([]string{"channels.create", "write_call"}),
 		"label":     set(rejectedLabels),
 		"province":  set(testOptions.Provinces),
+		"fallback":  set(AnnouncementFallbacks),
 		"problem":   set(CoverageProblems),
 		"reason":    set(CallbackCancelReasons),
 	}
@@ -78,6 +79,7 @@ func feedEverywhere(m *Metrics, v string) {
 	m.SetActive(v, 1)
 	m.SetDirectorySize(v, 1)
 	m.DBError(v)
+	m.AnnouncementFallback(v)
 	m.SetCoverage([]ProvinceCoverage{{Region: v, Province: v, GapHours: 1}}, []CafeCoverage{{Region: v, Problem: v, Cafes: 1}})
 	m.CallbacksCancelled(v, 1)
 	o := m.ARI()
@@ -274,6 +276,7 @@ func TestSetRegionsReload(t *testing.T) {
 		"from_role": allowedValues()["from_role"], "to_role": allowedValues()["to_role"],
 		"carrier": allowedValues()["carrier"], "trunk": allowedValues()["trunk"], "result": allowedValues()["result"],
 		"problem": allowedValues()["problem"], "reason": allowedValues()["reason"],
+		"fallback": allowedValues()["fallback"],
 	})
 }
 

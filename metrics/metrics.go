@@ -304,7 +304,7 @@ func (m *Metrics) registerSystem(f promauto.Factory) {
 // rejectedLabels are the labels whose unknown values are counted.
 var rejectedLabels = []string{
 	"outcome", "method", "region", "role", "carrier", "trunk", "result", "staff", "score",
-	"state", "kind", "op", "node", "type", "province", "problem", "reason",
+	"state", "kind", "op", "node", "type", "province", "problem", "reason", "fallback",
 }
 
 // precreate creates the series of every known label combination at 0.

@@ -187,6 +187,24 @@ func TestMethodsMoveExactlyTheirSeries(t *testing.T) {
 			want: map[string]float64{`hotline_ari_reconnects_total{node="pbx-a"}`: 1},
 		},
 		{
+			name: "bridge failed",
+			call: func(m *Metrics) { m.BridgeFailed() },
+			want: map[string]float64{`hotline_bridge_failures_total{}`: 1},
+		},
+		{
+			name: "announcement fallback",
+			call: func(m *Metrics) { m.AnnouncementFallback("press_one") },
+			want: map[string]float64{`hotline_announcement_fallbacks_total{fallback="press_one"}`: 1},
+		},
+		{
+			name: "announcement fallback outside the set",
+			call: func(m *Metrics) { m.AnnouncementFallback("sms") },
+			want: map[string]float64{
+				`hotline_announcement_fallbacks_total{fallback="other"}`: 1,
+				`hotline_metrics_label_rejected_total{label="fallback"}`: 1,
+			},
+		},
+		{
 			name: "ari queue overflow",
 			call: func(m *Metrics) { m.ARI().QueueOverflow("pbx-a", "ChannelVarset") },
 			want: map[string]float64{`hotline_ari_event_queue_overflows_total{}`: 1},
@@ -250,6 +268,7 @@ func TestKnownCombinationsStartAtZero(t *testing.T) {
 		{m.ariEvents, len(ARIEventTypes) + 1},
 		{m.directory, len(DirectoryKinds)},
 		{m.rejected, len(rejectedLabels)},
+		{m.faults.announceFalls, len(AnnouncementFallbacks)},
 	}
 	for _, c := range counts {
 		require.Equal(t, c.want, testutil.CollectAndCount(c.c))
