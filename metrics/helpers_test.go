@@ -166,6 +166,8 @@ func exercise(m *Metrics) {
 	m.ReleaseGivenUp()
 	m.ReservationMemoryOnly()
 	m.RotationMemoryOnly()
+	m.TransferRequested("province")
+	m.TransferEnded("connected")
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

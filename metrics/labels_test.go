@@ -45,7 +45,8 @@ func allowedValues() map[string]map[string]bool {
 		"to_role":   set(Roles),
 		"carrier":   set(Carriers),
 		"trunk":     set(Carriers, []string{DefaultTrunk}),
-		"result":    set(LegResults),
+		"result":    set(LegResults, TransferResults),
+		"to":        set(TransferTargets),
 		"staff":     set(testOptions.Staff),
 		"score":     set(Scores),
 		"state":     set(States),
@@ -77,6 +78,8 @@ func feedEverywhere(m *Metrics, v string) {
 	m.SetActive(v, 1)
 	m.SetDirectorySize(v, 1)
 	m.DBError(v)
+	m.TransferRequested(v)
+	m.TransferEnded(v)
 	m.SetCoverage([]ProvinceCoverage{{Region: v, Province: v, GapHours: 1}}, []CafeCoverage{{Region: v, Problem: v, Cafes: 1}})
 	o := m.ARI()
 	o.RequestDone(v, v, 200, time.Millisecond, nil)
@@ -271,7 +274,7 @@ func TestSetRegionsReload(t *testing.T) {
 		"state": allowedValues()["state"], "kind": allowedValues()["kind"], "type": allowedValues()["type"],
 		"from_role": allowedValues()["from_role"], "to_role": allowedValues()["to_role"],
 		"carrier": allowedValues()["carrier"], "trunk": allowedValues()["trunk"], "result": allowedValues()["result"],
-		"problem": allowedValues()["problem"],
+		"problem": allowedValues()["problem"], "to": allowedValues()["to"],
 	})
 }
 
