@@ -14,7 +14,7 @@ import (
 // if the caller is still there, asks for a rating.
 func (c *call) talk(ctx context.Context, l *leg) {
 	c.acceptedBy = l
-	defer l.finish()
+	defer func() { l.finish() }() // l: who talks with the caller now; a transfer changes it
 	acc := l.rec.AcceptedAt
 	c.mu.Lock()
 	c.rec.AcceptedAt, c.rec.AcceptedBy = acc, l.t.Staff
@@ -66,6 +66,7 @@ func (c *call) talk(ctx context.Context, l *leg) {
 
 	maxT := newTimer(c.s.cfg.MaxCall)
 	defer maxT.Stop()
+	xfer := c.newTransfers(bridgeID) // *<area code># of the person talking (transfer.go)
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
 	for !l.over {
@@ -76,6 +77,10 @@ func (c *call) talk(ctx context.Context, l *leg) {
 				break
 			}
 			switch e := ev.(type) {
+			case *ari.ChannelDTMFReceived:
+				if e.Channel.ID == l.id { // the person's keys only, never the caller's
+					l = xfer.key(ctx, l, e.Digit)
+				}
 			case *ari.ChannelHangupRequest:
 				if e.Channel.ID == l.id {
 					if !e.Soft && e.Cause > 0 && l.cause == 0 {
@@ -134,6 +139,10 @@ func (c *call) talk(ctx context.Context, l *leg) {
 	}
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
+	if xfer.voicemail { // a transfer nobody took, its person gone (transfer.go)
+		c.voicemail(ctx)
+		return
+	}
 	c.rate(ctx, l)
 }
 

@@ -69,6 +69,11 @@ type call struct {
 	acceptedBy *leg
 	talkStart  time.Time
 	talkEnd    time.Time
+
+	// Transfers (transfer.go): the one in progress (guarded by mu, the
+	// board reads it), and the reason recorded on the legs rung now.
+	xfer       *transfer
+	ringReason string
 }
 
 func (s *Server) newCall(parent context.Context, e *ari.StasisStart) *call {

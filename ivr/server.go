@@ -68,6 +68,12 @@ type Prompts struct {
 	// Vietnamese way); Asterisk's own characters: media (English letter
 	// sounds) when empty.
 	LetterPrefix string
+	// Transfers by the person who accepted (transfer.go), to that person:
+	// Transfer ("transferring to") + RolePrefix + the role of the person
+	// rung ("vi/role-technician") [+ Province + the province]; TransferFailed
+	// ("nobody took it, the caller is back with you"); TransferInvalid (an
+	// area code of no province).
+	Transfer, RolePrefix, TransferFailed, TransferInvalid string
 }
 
 // Config is the call flow's configuration. Zero durations take the Default…
@@ -227,6 +233,7 @@ type ARI interface {
 	StopRecording(ctx context.Context, name string) error
 	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
 	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
+	RemoveChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
 }
