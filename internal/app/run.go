@@ -198,6 +198,7 @@ func (a *App) ivrConfig(instance string) ivr.Config {
 			Greeting: p.Greeting, EnterCode: p.EnterCode, Connecting: p.Connecting, Announce: p.Announce,
 			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
 			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix, LetterPrefix: p.LetterPrefix,
+			Transfer: p.Transfer, RolePrefix: p.RolePrefix, TransferFailed: p.TransferFailed, TransferInvalid: p.TransferInvalid,
 		},
 		Instance: instance, Lease: ivrLease,
 	}

@@ -122,6 +122,15 @@ type Prompts struct {
 	Goodbye        string `yaml:"goodbye"`
 	DigitPrefix    string `yaml:"digit_prefix"`  // digits are DigitPrefix+"0".."9"
 	LetterPrefix   string `yaml:"letter_prefix"` // a café code's letters are LetterPrefix+"a".."z"
+	// Transfers (`*<area code>#`), to the person who asked: Transfer
+	// ("transferring to") + RolePrefix + the role of the person rung
+	// (vi/role-technician …) + Province and the province; TransferFailed
+	// ("nobody took it, the caller is back with you"); TransferInvalid
+	// (an area code of no province).
+	Transfer        string `yaml:"transfer"`
+	RolePrefix      string `yaml:"role_prefix"`
+	TransferFailed  string `yaml:"transfer_failed"`
+	TransferInvalid string `yaml:"transfer_invalid"`
 }
 
 // Default returns the configuration used where neither file nor environment
@@ -175,6 +184,12 @@ func Default() Config {
 			Goodbye:        "vi/goodbye",
 			DigitPrefix:    "vi/digit-",
 			LetterPrefix:   "vi/letter-",
+
+			// Transfers (ivr/transfer.go).
+			Transfer:        "vi/transfer",
+			RolePrefix:      "vi/role-",
+			TransferFailed:  "vi/transfer-failed",
+			TransferInvalid: "vi/transfer-invalid",
 		},
 	}
 }

@@ -113,6 +113,8 @@ func (c Config) validate(online bool) error {
 		"prompts.voicemail": c.Prompts.Voicemail, "prompts.goodbye": c.Prompts.Goodbye,
 		"prompts.digit_prefix": c.Prompts.DigitPrefix, "prompts.province_prefix": c.Prompts.ProvincePrefix,
 		"prompts.letter_prefix": c.Prompts.LetterPrefix,
+		"prompts.transfer":      c.Prompts.Transfer, "prompts.role_prefix": c.Prompts.RolePrefix,
+		"prompts.transfer_failed": c.Prompts.TransferFailed, "prompts.transfer_invalid": c.Prompts.TransferInvalid,
 	} {
 		if v == "" || strings.ContainsAny(v, " \t,") {
 			bad("%s: %q must be a sound name without spaces or commas", key, v)
