@@ -133,7 +133,7 @@ func (x *transfers) run(ctx context.Context, from *leg, code string) *leg {
 	}
 	c.mu.Lock()
 	c.xfer = &transfer{to: to, from: LiveTarget{Staff: from.t.Staff, Name: from.t.Name, Role: string(from.t.Role),
-		Number: from.t.Number, Carrier: string(from.t.Carrier), Since: c.now(), Bridged: true}}
+		Number: from.t.Number, Carrier: string(from.t.Carrier), Since: from.rec.AcceptedAt, Bridged: true}}
 	c.mu.Unlock()
 	c.setState(StateTransferring)
 	c.setTarget(nil)
