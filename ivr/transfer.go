@@ -150,6 +150,9 @@ func (x *transfers) run(ctx context.Context, from *leg, code string) *leg {
 	case ctx.Err() != nil:
 		c.s.met.TransferEnded(transferAbandoned)
 		log.Info("transfer: the caller hung up")
+		if next != nil {
+			next.finish() // pressed 1 as the caller left: hung up, recorded
+		}
 		return from
 	case next != nil:
 		return x.connect(ctx, from, next, gone, log)
@@ -328,29 +331,48 @@ func (x *transfers) ring(ctx context.Context, from *leg, w *fromWatch, targets [
 	return nil
 }
 
-// connect ends a transfer someone accepted: the person who asked is hung up
-// (when still there), and the caller is bridged with next.
+// connect ends a transfer someone accepted: the caller is bridged with next,
+// then the person who asked, when still there, is hung up. Should Asterisk
+// refuse the bridge, next is hung up and the caller goes back to the person
+// who asked, or is offered voicemail when they are gone.
 func (x *transfers) connect(ctx context.Context, from, next *leg, gone bool, log *slog.Logger) *leg {
 	c := x.c
+	x.stopMusic()
+	if err := c.s.ari.AddChannels(ctx, x.bridgeID, c.channelID, next.id); err != nil {
+		// They pressed 1 (accepted_at stays) but never had the call.
+		next.accepted, next.cancelled = false, "transfer: bridge failed: "+err.Error()
+		next.finish()
+		if ctx.Err() != nil {
+			c.s.met.TransferEnded(transferAbandoned)
+			return from
+		}
+		c.s.met.TransferEnded(transferFailed)
+		if !gone {
+			if err2 := x.unhold(ctx); err2 == nil {
+				log.Error("transfer: could not bridge the caller with the person who accepted; back with the person who asked",
+					"staff", next.t.Staff, "err", err)
+				x.tell(ctx, from, sounds(c.s.cfg.Prompts.TransferFailed))
+				c.setState(StateBridged)
+				c.setTarget(&LiveTarget{Staff: from.t.Staff, Name: from.t.Name, Role: string(from.t.Role),
+					Number: from.t.Number, Carrier: string(from.t.Carrier), Since: c.talkStart, Bridged: true})
+				return from
+			}
+			from.hangup(ari.HangupNormal) // alone in the bridge: the caller cannot come back
+		}
+		log.Error("transfer: could not bridge the caller with the person who accepted; offering voicemail",
+			"staff", next.t.Staff, "err", err)
+		from.over = true
+		x.voicemail = true
+		return from
+	}
 	result := transferConnectedBlind
 	if !gone {
 		result = transferConnected
 		from.rec.Detail = "transferred to " + next.t.Staff
 	}
-	from.hangup(ari.HangupNormal)
+	from.hangup(ari.HangupNormal) // attended: dropped now that the caller has the new person
 	from.finish()
 	c.unholdStaff(from.t.Staff)
-	x.stopMusic()
-	if err := c.s.ari.AddChannels(ctx, x.bridgeID, c.channelID, next.id); err != nil {
-		c.s.met.TransferEnded(transferFailed)
-		log.Error("transfer: could not bridge the caller with the person who accepted; offering voicemail",
-			"staff", next.t.Staff, "err", err)
-		next.rec.Detail = "transfer: bridge failed: " + err.Error()
-		next.hangup(ari.HangupNormal)
-		next.over = true
-		x.voicemail = ctx.Err() == nil
-		return next
-	}
 	c.s.met.TransferEnded(result)
 	c.acceptedBy = next
 	c.mu.Lock()

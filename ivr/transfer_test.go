@@ -467,3 +467,95 @@ func TestTransferRingsNobodyTwice(t *testing.T) {
 		transfersEnded("connected"):                                1,
 	})
 }
+
+// Asterisk refuses a step of the transfer: taking the caller out of the
+// bridge (the conversation goes on, the person is told), or bridging the
+// caller with the person who accepted (the caller goes back to the person who
+// asked, or is offered voicemail when they hung up).
+func TestTransferAsteriskRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		refuse   string // the path refused once, when the transfer reaches it
+		firstoff bool   // KTV1 hangs up during the transfer
+		results  []string
+	}{
+		{"taking the caller out of the bridge", "/ari/bridges/*/removeChannel", false,
+			[]string{"KTV1/answered"}},
+		{"bridging the caller with the operator: back with KTV1", "/ari/bridges/*/addChannel", false,
+			[]string{"KTV1/answered", "OP1/cancelled"}},
+		{"bridging the caller with the operator, KTV1 gone: voicemail", "/ari/bridges/*/addChannel", true,
+			[]string{"KTV1/answered", "OP1/cancelled"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOption{
+				cfg: expect{tech: true, op: true, confirm: true, message: true}.cfg(func(c *ivr.Config) { c.CodeInterDigit = patient }),
+				fake: func(o *aritest.Options) {
+					o.Phones = map[string]aritest.Phone{ktv1Vina: accepts(20 * time.Millisecond), op1: aritest.Answers(20 * time.Millisecond)}
+				}})
+			c := e.call(cafe1Phone)
+			first := e.bridgedLeg(ktv1Vina)
+			toldFailed := func() {
+				eventually(t, "KTV1 told the transfer failed", func() (bool, string) {
+					return slices.Contains(heardMedia(e.legOf(first.ChannelID).Heard), "sound:vi/transfer-failed"), ""
+				})
+			}
+			if tc.refuse == "/ari/bridges/*/removeChannel" {
+				e.fake.FailNext("POST", tc.refuse, 500, 1)
+				require.NoError(t, e.fake.PressOnLeg(first.ChannelID, "*0#"))
+				toldFailed()
+				require.Empty(t, e.dialsTo(op1), "nobody rung")
+			} else {
+				require.NoError(t, e.fake.PressOnLeg(first.ChannelID, "*0#"))
+				op := e.answeredLeg(op1)
+				if tc.firstoff {
+					require.NoError(t, e.fake.HangupLeg(first.ChannelID))
+					ctx := e.ctx()
+					waitLive(t, ctx, e, "transferring without KTV1", func(l ivr.LiveCall) bool { return l.TransferFromGone })
+				}
+				e.fake.FailNext("POST", tc.refuse, 500, 1)
+				require.NoError(t, e.fake.PressOnLeg(op.ChannelID, "1"))
+				if tc.firstoff {
+					e.waitHeard(c, "recording", "")
+					require.NoError(t, c.Press(e.ctx(), "#"))
+				} else {
+					toldFailed()
+				}
+			}
+			if !tc.firstoff {
+				ctx := e.ctx()
+				waitLive(t, ctx, e, "bridged with KTV1", func(l ivr.LiveCall) bool {
+					return l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
+				})
+				require.NoError(t, e.fake.HangupLeg(first.ChannelID))
+			}
+			e.waitEnded(c)
+
+			r := e.record(c.ID())
+			require.Equal(t, "answered", r.Outcome)
+			require.Equal(t, "KTV1", r.AcceptedBy.String)
+			require.Equal(t, tc.results, r.results())
+			if len(r.Legs) > 1 {
+				require.Contains(t, r.Legs[1].Detail, "transfer: bridge failed")
+				require.True(t, r.Legs[1].AcceptedAt.Valid, "they did press 1")
+			}
+			require.Equal(t, tc.firstoff, r.Voicemail != nil)
+			want := map[string]float64{
+				offered("caller_id", "MN"):                               1,
+				ended("answered", "caller_id", "MN"):                     1,
+				legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+				staffLegs("KTV1", "answered"):                            1,
+				answerWaits("MN"):                                        1,
+				talks("MN", "technician"):                                1,
+				routed:                                                   2,
+				transfersRequested("operators"):                          1,
+				transfersEnded("failed"):                                 1,
+			}
+			if len(r.Legs) > 1 {
+				want[legs("operator", "viettel", "viettel", "cancelled")] = 1
+				want[staffLegs("OP1", "cancelled")] = 1
+			}
+			e.expectMetrics(want)
+		})
+	}
+}
