@@ -120,14 +120,16 @@ func (x *transfers) run(ctx context.Context, from *leg, code string) *leg {
 	}
 
 	// The caller leaves the bridge for music on hold.
-	if err := x.hold(ctx); err != nil {
+	if err := x.holdCaller(ctx); err != nil {
 		if ctx.Err() != nil {
 			c.s.met.TransferEnded(transferAbandoned)
 			return from
 		}
 		c.s.met.TransferEnded(transferFailed)
 		log.Error("transfer: could not take the caller out of the bridge; the conversation goes on", "err", err)
-		x.unhold(ctx)
+		if err := x.unholdCaller(ctx); err != nil { // in case the removal happened after all
+			log.Warn("transfer: could not put the caller back in the bridge", "err", err)
+		}
 		x.tell(ctx, from, sounds(c.s.cfg.Prompts.TransferFailed))
 		return from
 	}
@@ -159,7 +161,7 @@ func (x *transfers) run(ctx context.Context, from *leg, code string) *leg {
 	case !gone:
 		c.s.met.TransferEnded(transferReturned)
 		log.Info("transfer: nobody accepted; the caller is back with the person who asked")
-		if err := x.unhold(ctx); err != nil {
+		if err := x.unholdCaller(ctx); err != nil {
 			log.Error("transfer: could not put the caller back in the bridge", "err", err)
 		}
 		x.tell(ctx, from, sounds(c.s.cfg.Prompts.TransferFailed))
@@ -215,9 +217,9 @@ func (x *transfers) plan(dir *dialplan.Directory, prov *dialplan.Province, from 
 	return out
 }
 
-// hold takes the caller out of the bridge (waiting until Asterisk says so:
+// holdCaller takes the caller out of the bridge (waiting until Asterisk says so:
 // music started before would be lost) and starts music on hold.
-func (x *transfers) hold(ctx context.Context) error {
+func (x *transfers) holdCaller(ctx context.Context) error {
 	c := x.c
 	sub := c.s.ari.Subscribe(ari.BridgeKey(x.bridgeID))
 	defer sub.Close()
@@ -262,8 +264,8 @@ func (x *transfers) stopMusic() {
 	}
 }
 
-// unhold puts the caller back in the bridge, music stopped.
-func (x *transfers) unhold(ctx context.Context) error {
+// unholdCaller puts the caller back in the bridge, music stopped.
+func (x *transfers) unholdCaller(ctx context.Context) error {
 	x.stopMusic()
 	if err := x.c.s.ari.AddChannels(ctx, x.bridgeID, x.c.channelID); err != nil {
 		return fmt.Errorf("put the caller back in the bridge: %w", err)
@@ -273,8 +275,8 @@ func (x *transfers) unhold(ctx context.Context) error {
 
 // ring rings the targets in order until someone presses 1, and returns
 // their leg (still up, their reservation kept until the call ends), or nil.
-// Between two people it looks at the transferring person's leg: they are
-// told who is rung next while they are on the line.
+// Before each new person the transferring person, while on the line (w),
+// is told who is rung.
 func (x *transfers) ring(ctx context.Context, from *leg, w *fromWatch, targets []dialplan.Target, prov *dialplan.Province) *leg {
 	c := x.c
 	c.ringReason = store.LegReasonTransfer
@@ -348,7 +350,7 @@ func (x *transfers) connect(ctx context.Context, from, next *leg, gone bool, log
 		}
 		c.s.met.TransferEnded(transferFailed)
 		if !gone {
-			if err2 := x.unhold(ctx); err2 == nil {
+			if err2 := x.unholdCaller(ctx); err2 == nil {
 				log.Error("transfer: could not bridge the caller with the person who accepted; back with the person who asked",
 					"staff", next.t.Staff, "err", err)
 				x.tell(ctx, from, sounds(c.s.cfg.Prompts.TransferFailed))
