@@ -9,6 +9,7 @@ import (
 
 	"github.com/csm-vn/hotline/ari/aritest"
 	"github.com/csm-vn/hotline/ivr"
+	"github.com/csm-vn/hotline/store"
 )
 
 // Transfers by the person who accepted (`*<area code>#`, `*0#`), against
@@ -172,6 +173,22 @@ func TestTransferAttendedToAProvince(t *testing.T) {
 	require.Equal(t, []string{"bridged", "unbridged", "moh", "moh-stop", "bridged", "unbridged"}, kinds)
 	require.True(t, e.legOf(first.ChannelID).Ended)
 	require.Len(t, e.requests("/removeChannel"), 1)
+
+	// The monthly report reads these rows: KTV1 gave a transfer, KTV4
+	// received it and handled the call.
+	rep, err := e.store.MonthlyReport(e.ctx(), store.ReportFilter{Month: store.MonthOf(weekday10)})
+	require.NoError(t, err)
+	require.True(t, rep.TransfersRecorded)
+	byStaff := map[string]store.PersonFigures{}
+	for _, p := range rep.People {
+		byStaff[p.Staff] = p
+	}
+	require.Equal(t, 1, byStaff["KTV1"].TransfersGiven)
+	require.Equal(t, 0, byStaff["KTV1"].TransfersReceived)
+	require.Equal(t, 0, byStaff["KTV1"].CallsHandled)
+	require.Equal(t, 1, byStaff["KTV4"].TransfersReceived)
+	require.Equal(t, 1, byStaff["KTV4"].CallsHandled)
+	require.Equal(t, 1, byStaff["KTV4"].LegsAccepted)
 
 	e.expectMetrics(map[string]float64{
 		offered("caller_id", "MN"):                               1,
