@@ -173,6 +173,7 @@ func exercise(m *Metrics) {
 	m.CallbacksGivenUp(1)
 	m.SetCallbacksPending(3)
 	m.BridgeFailed()
+	m.BridgeGivenUp()
 	m.AnnouncementFallback("press_one")
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
