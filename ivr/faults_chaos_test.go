@@ -93,3 +93,81 @@ func (e *env) bridgeUp(id string) bool {
 	}
 	return false
 }
+
+// A transient error on the caller's answer (500, no answer) is retried
+// while the caller is there, then the call goes on as usual; only after
+// every try does the caller go to the dialplan's fallback, never hung up
+// silently. Before: the first 500 made the call failed (chaos: 5 calls).
+func TestFaultCallerAnswerIsRetried(t *testing.T) {
+	const answer = "/ari/channels/*/answer"
+	tests := []struct {
+		name     string
+		faults   []aritest.Fault
+		answers  int    // answer requests made
+		outcome  string // the record's
+		handBack bool   // the caller went to the dialplan's fallback
+	}{
+		{name: "refused twice", faults: []aritest.Fault{{Method: http.MethodPost, Path: answer,
+			Status: http.StatusInternalServerError, Times: 2}}, answers: 3, outcome: "answered"},
+		{name: "no answer once", faults: []aritest.Fault{{Method: http.MethodPost, Path: answer,
+			Timeout: true, Times: 1}}, answers: 2, outcome: "answered"},
+		{name: "always refused: the dialplan's fallback", faults: []aritest.Fault{{Method: http.MethodPost,
+			Path: answer, Status: http.StatusServiceUnavailable}}, answers: 3, outcome: "failed", handBack: true},
+		{name: "always refused, the fallback refused twice", faults: []aritest.Fault{
+			{Method: http.MethodPost, Path: answer, Status: http.StatusServiceUnavailable},
+			{Method: http.MethodPost, Path: "/ari/channels/*/continue", Status: http.StatusInternalServerError, Times: 2},
+		}, answers: 3, outcome: "failed", handBack: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, logs := newFaultEnv(t, faultOptions{envOption: envOption{cfg: expect{tech: true, confirm: true}.cfg(),
+				fake: func(o *aritest.Options) {
+					o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+				}}})
+			for _, f := range tt.faults {
+				e.fake.AddFault(f)
+			}
+			c := e.call(cafe1Phone)
+			e.waitEnded(c)
+			r := e.record(c.ID())
+			require.Equal(t, tt.outcome, r.Outcome, "detail %q, legs %v", r.Detail, r.results())
+			require.Len(t, e.requests("POST /ari/channels/"+c.ID()+"/answer"), tt.answers)
+			require.Equal(t, tt.handBack, c.Continued())
+			if !tt.handBack {
+				require.Equal(t, []string{"KTV1/answered"}, r.results())
+				require.Empty(t, logs.find(slog.LevelError, "could not answer"))
+				return
+			}
+			require.Contains(t, r.Detail, "handed to the dialplan's fallback")
+			require.Empty(t, e.fake.Dials(), "somebody was rung for a caller Asterisk would not answer")
+			require.Zero(t, e.hangups(c.ID()), "the caller was hung up")
+			require.Len(t, logs.find(slog.LevelError, "could not answer the call"), 1)
+		})
+	}
+}
+
+// A prompt Asterisk refuses to play (500) to the caller is asked again: an
+// unknown caller hears the greeting and "enter the café code", types it
+// and is connected. Before: each refused prompt was skipped (silence).
+func TestFaultCallerPromptIsRetried(t *testing.T) {
+	e, _ := newFaultEnv(t, faultOptions{envOption: envOption{cfg: expect{code: true, tech: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+		}}})
+	e.fake.FailNext(http.MethodPost, "/ari/channels/*/play/*", http.StatusInternalServerError, 2)
+	c := e.call("0909999999")
+	e.waitHeard(c, "playback", "vi/greeting")
+	e.waitHeard(c, "playback", "vi/enter-code")
+	require.NoError(t, c.Press(e.ctx(), "001#"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "KG001", r.Cafe.String)
+	require.Equal(t, 2, e.fake.FaultHits())
+	tries := map[string]int{}
+	for _, r := range e.requests("POST /ari/channels/" + c.ID() + "/play/") {
+		tries[r.Query["media"][0]]++
+	}
+	require.Equal(t, 3, tries["sound:vi/greeting"], "refused twice, played the third time")
+	require.Equal(t, 1, tries["sound:vi/enter-code"])
+}

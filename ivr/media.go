@@ -30,8 +30,30 @@ type player struct {
 	done chan struct{} // closed at PlaybackFinished (or when sub closes)
 }
 
-// startPlay starts media on a channel and returns at once.
+// startPlay starts media on a channel and returns at once. On the
+// caller's channel, a play Asterisk refuses with a 5xx is asked again
+// (callerTries, new playback id each time) while the caller is there: a
+// prompt lost to a blip would leave them in silence. A play that got no
+// answer is not (it may be playing).
 func (c *call) startPlay(ctx context.Context, channelID string, media []string) (*player, error) {
+	for try := 1; ; try++ {
+		p, err := c.playOnce(ctx, channelID, media)
+		if err == nil || channelID != c.channelID || try >= callerTries || !errors.Is(err, ari.ErrServer) ||
+			ctx.Err() != nil || c.callerLeft() {
+			if err == nil && try > 1 {
+				c.log.Info("prompt played after retries", "media", media, "tries", try)
+			}
+			return p, err
+		}
+		c.log.Warn("could not play prompt; retrying", "media", media, "try", try, "err", err)
+		if !sleepCtx(ctx, callerBackoff(try)) {
+			return nil, err
+		}
+	}
+}
+
+// playOnce makes one play request.
+func (c *call) playOnce(ctx context.Context, channelID string, media []string) (*player, error) {
 	p := &player{id: c.newID("pb"), done: make(chan struct{})}
 	p.sub = c.s.ari.Subscribe(ari.PlaybackKey(p.id))
 	go func() {
@@ -119,8 +141,10 @@ type intro struct {
 	c    *call
 	done chan struct{}
 	// answered is closed once the caller's answer request has had its
-	// reply (at once when the intro does not answer).
-	answered chan struct{}
+	// reply (at once when the intro does not answer); answerErr is that
+	// reply's error, after every retry.
+	answered  chan struct{}
+	answerErr error
 
 	mu      sync.Mutex
 	stopped bool
@@ -138,6 +162,7 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 		defer close(in.done)
 		if answer {
 			err := c.answer(ctx)
+			in.answerErr = err
 			close(in.answered)
 			if err != nil {
 				return
@@ -183,13 +208,16 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 // waitAnswered waits for the reply to the caller's answer request and
 // reports whether the call goes on: Asterisk's reply is the first word on
 // whether the caller is still there (a caller gone before the call's
-// events could tell rings nobody).
+// events could tell rings nobody). A caller Asterisk would not answer
+// after every retry rings nobody either: teardown hands them to the
+// dialplan's fallback.
 func (in *intro) waitAnswered(ctx context.Context) bool {
 	select {
 	case <-in.answered:
+		return ctx.Err() == nil && in.answerErr == nil
 	case <-ctx.Done():
+		return false
 	}
-	return ctx.Err() == nil
 }
 
 // stop ends the intro: the current prompt is cut, the hold sound stopped.
