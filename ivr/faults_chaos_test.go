@@ -171,3 +171,47 @@ func TestFaultCallerPromptIsRetried(t *testing.T) {
 	require.Equal(t, 3, tries["sound:vi/greeting"], "refused twice, played the third time")
 	require.Equal(t, 1, tries["sound:vi/enter-code"])
 }
+
+// The end of "enter the café code" lost with the events WebSocket: after
+// the reconnect the call asks Asterisk (GET /playbacks/{id}: 404) and the
+// time to type starts, so the caller is asked again at once rather than
+// after MaxPrompt. Before: the code entry waited for MaxPrompt (2 min in
+// production) in silence (chaos: 47–86 s).
+func TestFaultCodePromptEndLostWithWebSocket(t *testing.T) {
+	e, _ := newFaultEnv(t, faultOptions{envOption: envOption{
+		cfg: expect{tech: true, confirm: true}.cfg(func(c *ivr.Config) { c.MaxPrompt = 10 * time.Minute }),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: talkThenHangUp(20*time.Millisecond, 100*time.Millisecond)}
+		}}})
+	// The greeting's end is the first PlaybackFinished, "enter code"'s the second.
+	e.fake.AddEventFault(aritest.EventFault{Type: "PlaybackFinished", Nth: 2})
+	c := e.call("0909999999")
+	e.waitHeard(c, "playback", "vi/enter-code")
+	// Nobody types: the first try's time runs out once its prompt is known
+	// to be over, and the code is asked for again.
+	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool {
+		return len(playedTo(c, "sound:vi/enter-code")) == 2
+	}), "the code was not asked for again; heard %v", c.Heard())
+	require.NoError(t, c.Press(e.ctx(), "001#"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome)
+	require.Equal(t, "KG001", r.Cafe.String)
+	var lost []string
+	for _, ev := range e.fake.DroppedEvents() {
+		lost = append(lost, ev.Type)
+	}
+	require.Contains(t, lost, "PlaybackFinished")
+	require.NotEmpty(t, e.requests("GET /ari/playbacks/"), "nobody asked Asterisk")
+}
+
+// playedTo lists the times the caller was given media.
+func playedTo(c *aritest.Call, media string) []aritest.Heard {
+	var out []aritest.Heard
+	for _, h := range c.Heard() {
+		if h.Kind == "playback" && h.Detail == media {
+			out = append(out, h)
+		}
+	}
+	return out
+}

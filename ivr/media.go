@@ -3,7 +3,10 @@ package ivr
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/csm-vn/hotline/ari"
 )
@@ -26,8 +29,14 @@ func sounds(names ...string) []string {
 // before the play request).
 type player struct {
 	id   string
+	key  string // its media, for the length learnt of it
 	sub  *ari.Subscription
-	done chan struct{} // closed at PlaybackFinished (or when sub closes)
+	done chan struct{} // closed at PlaybackFinished (or when sub closes), or when Asterisk says it is gone
+	// created is closed once Asterisk accepted the play request.
+	created chan struct{}
+	// stopped: we stopped it (a digit, the intro's end); its length is
+	// not the prompt's.
+	stopped atomic.Bool
 }
 
 // startPlay starts media on a channel and returns at once. On the
@@ -54,15 +63,12 @@ func (c *call) startPlay(ctx context.Context, channelID string, media []string) 
 
 // playOnce makes one play request.
 func (c *call) playOnce(ctx context.Context, channelID string, media []string) (*player, error) {
-	p := &player{id: c.newID("pb"), done: make(chan struct{})}
+	p := &player{id: c.newID("pb"), key: strings.Join(media, "&"), done: make(chan struct{}),
+		created: make(chan struct{})}
 	p.sub = c.s.ari.Subscribe(ari.PlaybackKey(p.id))
 	go func() {
 		defer close(p.done)
-		for ev := range p.sub.Events() {
-			if f, ok := ev.(*ari.PlaybackFinished); ok && f.Playback.ID == p.id {
-				return
-			}
-		}
+		c.followPlayback(p)
 	}()
 	if _, err := c.s.ari.PlayChannel(ctx, channelID, ari.PlayParams{PlaybackID: p.id, Media: media}); err != nil {
 		p.sub.Close()
@@ -71,7 +77,85 @@ func (c *call) playOnce(ctx context.Context, channelID string, media []string) (
 		}
 		return nil, err
 	}
+	close(p.created)
 	return p, nil
+}
+
+// promptSlack is added to twice a prompt's learnt length before Asterisk
+// is asked whether it is still playing.
+const promptSlack = time.Second
+
+// followPlayback returns when the playback is over: PlaybackFinished, its
+// subscription closed, or Asterisk answering 404 to GET /playbacks/{id} —
+// asked after each ARI reconnect (the call's resync: the end event may
+// have been lost with the WebSocket) and, once the prompt's length is
+// known (learnt from an earlier full play of the same media), every
+// 2 × length + promptSlack. A wait on a prompt whose end was lost thus
+// ends within a reconnect or about its own length, not MaxPrompt.
+func (c *call) followPlayback(p *player) {
+	events := p.sub.Events()
+	created, ctxDone := p.created, c.ctx.Done()
+	var resync <-chan struct{}
+	var check *time.Timer
+	var checkC <-chan time.Time
+	var bound time.Duration
+	var since time.Time
+	defer func() {
+		if check != nil {
+			check.Stop()
+		}
+	}()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			switch e := ev.(type) {
+			case *ari.PlaybackStarted:
+				if e.Playback.ID == p.id {
+					since = time.Now()
+				}
+			case *ari.PlaybackFinished:
+				if e.Playback.ID == p.id {
+					if !since.IsZero() && !p.stopped.Load() && c.ctx.Err() == nil {
+						c.s.promptLens.Store(p.key, time.Since(since))
+					}
+					return
+				}
+			}
+		case <-created:
+			created = nil
+			resync = c.resyncC()
+			if l, ok := c.s.promptLens.Load(p.key); ok {
+				bound = 2*l.(time.Duration) + promptSlack
+				check = time.NewTimer(bound)
+				checkC = check.C
+			}
+		case <-resync:
+			resync = c.resyncC()
+			if c.playbackGone(p) {
+				c.log.Info("prompt over: its end was lost while the ARI link was down", "playback", p.id)
+				return
+			}
+		case <-checkC:
+			if c.playbackGone(p) {
+				c.log.Warn("prompt over: its end event never came", "playback", p.id, "after", bound)
+				return
+			}
+			check.Reset(bound)
+		case <-ctxDone: // the call is over: its events or stopPlay end this
+			ctxDone, resync, checkC = nil, nil, nil
+		}
+	}
+}
+
+// playbackGone asks Asterisk whether a playback is over (404).
+func (c *call) playbackGone(p *player) bool {
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	_, err := c.s.ari.GetPlayback(ctx, p.id)
+	return ari.IsNotFound(err)
 }
 
 // wait waits for the playback to finish, ctx's end, or MaxPrompt. After an
@@ -100,6 +184,7 @@ func (c *call) stopPlay(p *player) {
 	if p == nil {
 		return
 	}
+	p.stopped.Store(true)
 	select {
 	case <-p.done:
 	default:
@@ -231,6 +316,7 @@ func (in *intro) stop() {
 	cur := in.cur
 	in.mu.Unlock()
 	if cur != nil {
+		cur.stopped.Store(true)
 		ctx, cancel := in.c.teardownCtx()
 		_ = in.c.s.ari.StopPlayback(ctx, cur.id)
 		cancel()
