@@ -158,16 +158,44 @@ func (c *call) bridge(ctx context.Context, bridgeID string, l *leg) (destroy fun
 			return
 		}
 		destroyed = true
-		dctx, cancel := c.teardownCtx()
-		defer cancel()
-		if err := c.s.ari.DestroyBridge(dctx, bridgeID); err != nil && !ari.IsNotFound(err) {
-			c.log.Warn("could not destroy the bridge", "bridge", bridgeID, "err", err)
-		}
+		c.destroyBridge(bridgeID)
 	}
 	if err := c.s.ari.AddChannels(ctx, bridgeID, c.channelID, l.id); err != nil {
 		return destroy, fmt.Errorf("bridge channels: %w", err)
 	}
 	return destroy, nil
+}
+
+// destroyBridge destroys one of the call's bridges. The first try is made
+// now; when Asterisk refuses it or does not answer, the retries (backoff,
+// TeardownTries in all, as a teardown hangup) run in a goroutine the call
+// owns, and giving up is logged at ERROR and counted
+// (hotline_bridges_given_up_total): a bridge is never left up silently.
+// 404 means it is gone already.
+func (c *call) destroyBridge(bridgeID string) {
+	destroy := func(ctx context.Context) error {
+		if err := c.s.ari.DestroyBridge(ctx, bridgeID); err != nil && !ari.IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+	ctx, cancel := c.teardownCtx()
+	err := destroy(ctx)
+	cancel()
+	if err == nil {
+		return
+	}
+	c.log.Warn("could not destroy the bridge; retrying", "bridge", bridgeID, "err", err)
+	c.goOwned(func() {
+		tries, err := c.s.retry(1, destroy)
+		if err != nil {
+			c.s.met.BridgeGivenUp()
+			c.log.Error("gave up destroying a bridge; it stays in Asterisk until destroyed by hand",
+				"bridge", bridgeID, "tries", tries, "err", err)
+			return
+		}
+		c.log.Info("bridge destroyed after retries", "bridge", bridgeID, "tries", tries)
+	})
 }
 
 // bridgeFailed ends what a failed bridge leaves; the call is not the

@@ -248,16 +248,68 @@ func (c *call) flow(ctx context.Context) {
 
 // answer answers the caller's channel. An error that means the caller is
 // gone (see callerGoneErr; for any other, the events already dispatched,
-// then a GET) ends the call like their hangup; only a caller still there
-// makes it a failure.
+// then a GET) ends the call like their hangup. A transient error (5xx, no
+// answer) with the caller still there is retried (callerTries, within
+// about a second); only then is it a failure, and teardown hands the caller
+// to the dialplan's fallback.
 func (c *call) answer(ctx context.Context) error {
-	err := c.s.ari.Answer(ctx, c.channelID)
-	if err == nil || ctx.Err() != nil || c.callerGoneErr(err) || !c.waitSynced(ctx) || c.checkCallerGone() {
-		return err
+	var err error
+	for try := 1; ; try++ {
+		err = c.s.ari.Answer(ctx, c.channelID)
+		if err == nil || ctx.Err() != nil || c.callerGoneErr(err) || !c.waitSynced(ctx) || c.checkCallerGone() {
+			if err == nil && try > 1 {
+				c.log.Info("answered the call after retries", "tries", try)
+			}
+			return err
+		}
+		if try >= callerTries || !transient(err) {
+			break
+		}
+		c.log.Warn("could not answer the call; retrying", "try", try, "err", err)
+		if !sleepCtx(ctx, callerBackoff(try)) {
+			return ctx.Err()
+		}
 	}
 	c.failure = "answer: " + err.Error()
-	c.log.Error("could not answer the call", "err", err)
+	c.log.Error("could not answer the call; it goes to the dialplan's fallback", "tries", callerTries, "err", err)
 	return err
+}
+
+// callerTries bounds the tries of a request the caller is waiting on (the
+// answer, a prompt) that Asterisk refused with a transient error; the
+// waits between them (callerBackoff) add up to 0.6 s.
+const callerTries = 3
+
+// callerBackoff is the wait after the n-th failed try (n >= 1) of a
+// request the caller is waiting on: 200 ms, 400 ms.
+func callerBackoff(n int) time.Duration { return 200 * time.Millisecond << (n - 1) }
+
+// transient reports whether an ARI request's error may pass if the request
+// is made again: a 5xx, or no answer (timeout, connection); not a 4xx,
+// which says what Asterisk thinks of the request or the channel.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, e := range []error{ari.ErrBadRequest, ari.ErrUnauthorized, ari.ErrNotFound, ari.ErrConflict,
+		ari.ErrPrecondition, ari.ErrUnprocessable, ari.ErrUnexpectedStatus} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// sleepCtx waits d, or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // plan identifies and plans, and records what it learnt.

@@ -78,13 +78,7 @@ func (c *call) talkCallback(ctx context.Context, staff, cafe *leg) {
 		c.log.Error("could not create the callback's bridge", "err", err)
 		return
 	}
-	defer func() {
-		dctx, cancel := c.teardownCtx()
-		defer cancel()
-		if err := c.s.ari.DestroyBridge(dctx, bridgeID); err != nil && !ari.IsNotFound(err) {
-			c.log.Warn("could not destroy the callback's bridge", "bridge", bridgeID, "err", err)
-		}
-	}()
+	defer c.destroyBridge(bridgeID)
 	if err := c.s.ari.AddChannels(ctx, bridgeID, staff.id, cafe.id); err != nil {
 		if ctx.Err() == nil {
 			c.failure = "bridge channels: " + err.Error()

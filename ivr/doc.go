@@ -16,9 +16,10 @@
 // when the caller's channel hangs up (ChannelHangupRequest, StasisEnd). Its
 // teardown — hanging up what is left, releasing people, the record — runs
 // on context.WithoutCancel with bounded requests; what must happen (a
-// hangup, a release) is retried with backoff (TeardownTries,
-// TeardownBackoff) and giving up is logged at ERROR and counted
-// (hotline_hangups_given_up_total, hotline_reservation_releases_given_up_total),
+// hangup, a bridge's destruction, a release) is retried with backoff
+// (TeardownTries, TeardownBackoff) and giving up is logged at ERROR and
+// counted (hotline_hangups_given_up_total, hotline_bridges_given_up_total,
+// hotline_reservation_releases_given_up_total),
 // never silent. Every goroutine of a call (its database reservations and
 // releases, retries, the marks of who was rung) is owned by the call and
 // waited for by its teardown; Run returns only when every call is done.

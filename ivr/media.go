@@ -3,7 +3,10 @@ package ivr
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/csm-vn/hotline/ari"
 )
@@ -26,21 +29,46 @@ func sounds(names ...string) []string {
 // before the play request).
 type player struct {
 	id   string
+	key  string // its media, for the length learnt of it
 	sub  *ari.Subscription
-	done chan struct{} // closed at PlaybackFinished (or when sub closes)
+	done chan struct{} // closed at PlaybackFinished (or when sub closes), or when Asterisk says it is gone
+	// created is closed once Asterisk accepted the play request.
+	created chan struct{}
+	// stopped: we stopped it (a digit, the intro's end); its length is
+	// not the prompt's.
+	stopped atomic.Bool
 }
 
-// startPlay starts media on a channel and returns at once.
+// startPlay starts media on a channel and returns at once. On the
+// caller's channel, a play Asterisk refuses with a 5xx is asked again
+// (callerTries, new playback id each time) while the caller is there: a
+// prompt lost to a blip would leave them in silence. A play that got no
+// answer is not (it may be playing).
 func (c *call) startPlay(ctx context.Context, channelID string, media []string) (*player, error) {
-	p := &player{id: c.newID("pb"), done: make(chan struct{})}
+	for try := 1; ; try++ {
+		p, err := c.playOnce(ctx, channelID, media)
+		if err == nil || channelID != c.channelID || try >= callerTries || !errors.Is(err, ari.ErrServer) ||
+			ctx.Err() != nil || c.callerLeft() {
+			if err == nil && try > 1 {
+				c.log.Info("prompt played after retries", "media", media, "tries", try)
+			}
+			return p, err
+		}
+		c.log.Warn("could not play prompt; retrying", "media", media, "try", try, "err", err)
+		if !sleepCtx(ctx, callerBackoff(try)) {
+			return nil, err
+		}
+	}
+}
+
+// playOnce makes one play request.
+func (c *call) playOnce(ctx context.Context, channelID string, media []string) (*player, error) {
+	p := &player{id: c.newID("pb"), key: strings.Join(media, "&"), done: make(chan struct{}),
+		created: make(chan struct{})}
 	p.sub = c.s.ari.Subscribe(ari.PlaybackKey(p.id))
 	go func() {
 		defer close(p.done)
-		for ev := range p.sub.Events() {
-			if f, ok := ev.(*ari.PlaybackFinished); ok && f.Playback.ID == p.id {
-				return
-			}
-		}
+		c.followPlayback(p)
 	}()
 	if _, err := c.s.ari.PlayChannel(ctx, channelID, ari.PlayParams{PlaybackID: p.id, Media: media}); err != nil {
 		p.sub.Close()
@@ -49,7 +77,85 @@ func (c *call) startPlay(ctx context.Context, channelID string, media []string) 
 		}
 		return nil, err
 	}
+	close(p.created)
 	return p, nil
+}
+
+// promptSlack is added to twice a prompt's learnt length before Asterisk
+// is asked whether it is still playing.
+const promptSlack = time.Second
+
+// followPlayback returns when the playback is over: PlaybackFinished, its
+// subscription closed, or Asterisk answering 404 to GET /playbacks/{id} —
+// asked after each ARI reconnect (the call's resync: the end event may
+// have been lost with the WebSocket) and, once the prompt's length is
+// known (learnt from an earlier full play of the same media), every
+// 2 × length + promptSlack. A wait on a prompt whose end was lost thus
+// ends within a reconnect or about its own length, not MaxPrompt.
+func (c *call) followPlayback(p *player) {
+	events := p.sub.Events()
+	created, ctxDone := p.created, c.ctx.Done()
+	var resync <-chan struct{}
+	var check *time.Timer
+	var checkC <-chan time.Time
+	var bound time.Duration
+	var since time.Time
+	defer func() {
+		if check != nil {
+			check.Stop()
+		}
+	}()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			switch e := ev.(type) {
+			case *ari.PlaybackStarted:
+				if e.Playback.ID == p.id {
+					since = time.Now()
+				}
+			case *ari.PlaybackFinished:
+				if e.Playback.ID == p.id {
+					if !since.IsZero() && !p.stopped.Load() && c.ctx.Err() == nil {
+						c.s.promptLens.Store(p.key, time.Since(since))
+					}
+					return
+				}
+			}
+		case <-created:
+			created = nil
+			resync = c.resyncC()
+			if l, ok := c.s.promptLens.Load(p.key); ok {
+				bound = 2*l.(time.Duration) + promptSlack
+				check = time.NewTimer(bound)
+				checkC = check.C
+			}
+		case <-resync:
+			resync = c.resyncC()
+			if c.playbackGone(p) {
+				c.log.Info("prompt over: its end was lost while the ARI link was down", "playback", p.id)
+				return
+			}
+		case <-checkC:
+			if c.playbackGone(p) {
+				c.log.Warn("prompt over: its end event never came", "playback", p.id, "after", bound)
+				return
+			}
+			check.Reset(bound)
+		case <-ctxDone: // the call is over: its events or stopPlay end this
+			ctxDone, resync, checkC = nil, nil, nil
+		}
+	}
+}
+
+// playbackGone asks Asterisk whether a playback is over (404).
+func (c *call) playbackGone(p *player) bool {
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	_, err := c.s.ari.GetPlayback(ctx, p.id)
+	return ari.IsNotFound(err)
 }
 
 // wait waits for the playback to finish, ctx's end, or MaxPrompt. After an
@@ -78,6 +184,7 @@ func (c *call) stopPlay(p *player) {
 	if p == nil {
 		return
 	}
+	p.stopped.Store(true)
 	select {
 	case <-p.done:
 	default:
@@ -119,8 +226,10 @@ type intro struct {
 	c    *call
 	done chan struct{}
 	// answered is closed once the caller's answer request has had its
-	// reply (at once when the intro does not answer).
-	answered chan struct{}
+	// reply (at once when the intro does not answer); answerErr is that
+	// reply's error, after every retry.
+	answered  chan struct{}
+	answerErr error
 
 	mu      sync.Mutex
 	stopped bool
@@ -138,6 +247,7 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 		defer close(in.done)
 		if answer {
 			err := c.answer(ctx)
+			in.answerErr = err
 			close(in.answered)
 			if err != nil {
 				return
@@ -183,13 +293,16 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 // waitAnswered waits for the reply to the caller's answer request and
 // reports whether the call goes on: Asterisk's reply is the first word on
 // whether the caller is still there (a caller gone before the call's
-// events could tell rings nobody).
+// events could tell rings nobody). A caller Asterisk would not answer
+// after every retry rings nobody either: teardown hands them to the
+// dialplan's fallback.
 func (in *intro) waitAnswered(ctx context.Context) bool {
 	select {
 	case <-in.answered:
+		return ctx.Err() == nil && in.answerErr == nil
 	case <-ctx.Done():
+		return false
 	}
-	return ctx.Err() == nil
 }
 
 // stop ends the intro: the current prompt is cut, the hold sound stopped.
@@ -203,6 +316,7 @@ func (in *intro) stop() {
 	cur := in.cur
 	in.mu.Unlock()
 	if cur != nil {
+		cur.stopped.Store(true)
 		ctx, cancel := in.c.teardownCtx()
 		_ = in.c.s.ari.StopPlayback(ctx, cur.id)
 		cancel()

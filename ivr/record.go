@@ -3,6 +3,7 @@ package ivr
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/csm-vn/hotline/ari"
 	"github.com/csm-vn/hotline/store"
@@ -91,17 +92,29 @@ func (c *call) handBackReason() string {
 // whose fallback (operators' phones, then a voicemail box) takes them, and
 // reports whether the caller is taken care of (Asterisk took them, or they
 // are gone); when it reports false the caller must be hung up.
+//
+// A transient refusal is asked again (callerTries, callerBackoff): the
+// caller is still there.
 func (c *call) handBackToDialplan(reason string) bool {
-	ctx, cancel := c.teardownCtx()
-	err := c.s.ari.ContinueInDialplan(ctx, c.channelID, ari.ContinueParams{})
-	cancel()
-	switch {
-	case err == nil:
-		c.handedBack = true
-		c.log.Warn("the hotline could not serve the caller; handed to the dialplan's fallback", "reason", reason)
-		return true
-	case ari.IsNotFound(err):
-		return true
+	var err error
+	for try := 1; ; try++ {
+		ctx, cancel := c.teardownCtx()
+		err = c.s.ari.ContinueInDialplan(ctx, c.channelID, ari.ContinueParams{})
+		cancel()
+		switch {
+		case err == nil:
+			c.handedBack = true
+			c.log.Warn("the hotline could not serve the caller; handed to the dialplan's fallback", "reason", reason,
+				"tries", try)
+			return true
+		case ari.IsNotFound(err):
+			return true
+		}
+		if try >= callerTries || !transient(err) {
+			break
+		}
+		c.log.Warn("could not hand the caller to the dialplan's fallback; retrying", "try", try, "err", err)
+		time.Sleep(callerBackoff(try))
 	}
 	c.log.Error("could not hand the caller to the dialplan's fallback; hanging up", "reason", reason, "err", err)
 	return false

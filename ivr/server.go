@@ -332,6 +332,8 @@ type Server struct {
 	tries map[string]*call
 
 	cb *callbacks // the callback worker (callback.go)
+	// promptLens: media → how long it last played in full (media.go).
+	promptLens sync.Map
 }
 
 // New checks cfg and deps and builds a Server; nothing runs until Run.

@@ -15,6 +15,7 @@ type faultMetrics struct {
 	reserveMemOnly  prometheus.Counter
 	rotationMemOnly prometheus.Counter
 	bridgeFailures  prometheus.Counter
+	bridgesGivenUp  prometheus.Counter
 	announceFalls   *prometheus.CounterVec
 	announceSet     fixedSet
 }
@@ -53,6 +54,11 @@ func (m *Metrics) registerFaults(f promauto.Factory) {
 		Help: "People who pressed 1 but could not be bridged with the caller because Asterisk refused the " +
 			"bridge; their leg was hung up and the call went on to the next person (or voicemail).",
 	})
+	m.faults.bridgesGivenUp = f.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "bridges_given_up_total",
+		Help: "Bridges the hotline gave up destroying after every retry; the bridge stays in Asterisk " +
+			"(empty once its channels have hung up) until destroyed by hand or Asterisk restarts.",
+	})
 	m.faults.announceFalls = f.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "announcement_fallbacks_total",
 		Help: "Announcements to an answering person that Asterisk refused to play, by what the person got " +
@@ -71,6 +77,14 @@ func (m *Metrics) BridgeFailed() {
 		return
 	}
 	m.faults.bridgeFailures.Inc()
+}
+
+// BridgeGivenUp counts a bridge the hotline gave up destroying.
+func (m *Metrics) BridgeGivenUp() {
+	if m == nil {
+		return
+	}
+	m.faults.bridgesGivenUp.Inc()
 }
 
 // AnnouncementFallback counts an announcement Asterisk refused to play, by

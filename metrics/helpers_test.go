@@ -173,6 +173,7 @@ func exercise(m *Metrics) {
 	m.CallbacksGivenUp(1)
 	m.SetCallbacksPending(3)
 	m.BridgeFailed()
+	m.BridgeGivenUp()
 	m.AnnouncementFallback("press_one")
 	m.TransferRequested("province")
 	m.TransferEnded("connected")

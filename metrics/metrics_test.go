@@ -192,6 +192,11 @@ func TestMethodsMoveExactlyTheirSeries(t *testing.T) {
 			want: map[string]float64{`hotline_bridge_failures_total{}`: 1},
 		},
 		{
+			name: "bridge given up",
+			call: func(m *Metrics) { m.BridgeGivenUp() },
+			want: map[string]float64{`hotline_bridges_given_up_total{}`: 1},
+		},
+		{
 			name: "announcement fallback",
 			call: func(m *Metrics) { m.AnnouncementFallback("press_one") },
 			want: map[string]float64{`hotline_announcement_fallbacks_total{fallback="press_one"}`: 1},

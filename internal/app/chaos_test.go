@@ -73,6 +73,4 @@ var knownChaosMisses = map[string]string{
 	// calls the app knows: that caller waits unanswered and no record is
 	// written.
 	"records_lost": "a call whose StasisStart was lost in a WebSocket cut is never handled",
-	// DestroyBridge answered 500 is logged and not retried.
-	"bridges_left": "a bridge whose DELETE failed is not destroyed again",
 }
