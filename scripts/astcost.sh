@@ -10,29 +10,35 @@
 # deploy/kamailio/sipp/gw.xml) rings 0.5 s, answers, presses 1 1.5 s later
 # (RFC 4733), talks 5 s and hangs up; the café stays on the line until
 # Asterisk hangs up, or 12 s after its answer.
-#   hotline    extension 2: Stasis(hotline), `hotline serve` attached over
-#              ARI (greeting, the KTV's leg, announcement, bridge, rating
-#              prompt, record)
-#   dialplan   extension 3<number>: Dial(PJSIP/<number>@gw-vinaphone) of the
-#              same number ([astcost-dialplan] in deploy/asterisk/test/extensions.conf)
+#   hotline      extension 2: Stasis(hotline), `hotline serve` attached over
+#                ARI (greeting, the KTV's leg, announcement, bridge, rating
+#                prompt, record); serve sets the application's event filter
+#   every event  the same calls with that filter cleared for the batch (PUT
+#                /applications/hotline/eventFilter without a body): what
+#                the hotline cost Asterisk before it set one
+#   dialplan     extension 3<number>: Dial(PJSIP/<number>@gw-vinaphone) of
+#                the same number ([astcost-dialplan] in
+#                deploy/asterisk/test/extensions.conf)
 # Each café of the generated directory has its own KTV and calls once per
 # batch, so no call waits for a busy person.
 #
-# Each run measures three windows of the same length W (N/R + 25 s) on the
+# Each run measures four windows of the same length W (N/R + 25 s) on the
 # Asterisk process (utime+stime from /proc/<pid>/stat): idle (serve attached,
-# no call), N hotline calls, N dialplan calls. CPU per call = (batch − idle)
-# / N. The run prints each run's figures, the median and spread of K runs,
-# the ratio hotline / dialplan, and what the hotline made Asterisk send per
-# call (ARI events by type, REST requests by operation, from serve's
-# /metrics). It exits non-zero when a call did not go as planned (sipp
-# failures, a hotline call not recorded `answered`, channels left over).
+# no call), N hotline calls, N hotline calls with every event, N dialplan
+# calls. CPU per call = (batch − idle) / N. The run prints each run's
+# figures, the median and spread of K runs, the ratios to dialplan, serve's
+# own CPU per call, and what the hotline made Asterisk send per call (ARI
+# events by type with and without the filter, REST requests by operation,
+# from serve's /metrics). It exits non-zero when a call did not go as planned
+# (sipp failures, a hotline call not recorded `answered`, channels left
+# over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 . scripts/asterisk.sh
 
-calls=40
-rate=2
+calls=60
+rate=3
 runs=3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -187,56 +193,92 @@ idle() {
 # per_call TICKS IDLE prints milliseconds of CPU per call.
 per_call() { awk -v b="$1" -v i="$2" -v n="$calls" -v t="$tck" 'BEGIN { printf "%.1f", (b - i) * 1000 / t / n }'; }
 
-log "load: $(uptime)"
-log "$runs runs of $calls calls each way at $rate calls/s; windows of $window s (Asterisk pid $ast_pid, $tck ticks/s)"
-events0=$(metric hotline_ari_events_total)
-requests0=$(metric hotline_ari_requests_total)
+# ari METHOD PATH [BODY] is a REST call to Asterisk, outside the windows.
+ari() {
+	local args=(-fsS -X "$1" -u "$HOTLINE_TEST_ARI_USER:$HOTLINE_TEST_ARI_PASSWORD")
+	[ $# -lt 3 ] || args+=(-H "Content-Type: application/json" -d "$3")
+	curl "${args[@]}" "$HOTLINE_TEST_ARI_URL/ari$2"
+}
+# The event filter serve set at connect, to put back after the every-event
+# batches.
+filter=$(ari GET /applications/hotline | sed -n 's/.*"events_allowed":\(\[[^]]*\]\).*"events_disallowed":\(\[[^]]*\]\).*/{"allowed":\1,"disallowed":\2}/p')
+[ -n "$filter" ] || die "could not read the hotline application's event filter"
+
+# hotline_batch MODE RUN: batch, then the calls' records must all be answered.
 answered0=0
-hot=() dial=() serve=()
-for r in $(seq 1 "$runs"); do
-	idle
-	ia=$ast_ticks is=$serve_ticks
-	batch hotline "$r"
-	ha=$ast_ticks hs=$serve_ticks
+hotline_batch() {
+	local answered
+	[ "$1" = hotline ] || cp "$work/hotline.csv" "$work/$1.csv"
+	metric hotline_ari_events_total >"$work/$1-$2.events0"
+	metric hotline_ari_requests_total >"$work/$1-$2.requests0"
+	batch "$1" "$2"
 	sleep 3 # the last records
+	metric hotline_ari_events_total >"$work/$1-$2.events1"
+	metric hotline_ari_requests_total >"$work/$1-$2.requests1"
 	answered=$(q "select count(*) from calls where outcome = 'answered'")
 	[ "$answered" -eq $((answered0 + calls)) ] || {
 		KEEP=1
-		die "hotline run $r: $((answered - answered0)) of $calls calls recorded answered: $(q "select outcome || '=' || count(*) from calls group by 1" | tr '\n' ' ')"
+		die "$1 run $2: $((answered - answered0)) of $calls calls recorded answered: $(q "select outcome || '=' || count(*) from calls group by 1" | tr '\n' ' ')"
 	}
 	answered0=$answered
+}
+
+log "load: $(uptime)"
+log "$runs runs of $calls calls each way at $rate calls/s; windows of $window s (Asterisk pid $ast_pid, $tck ticks/s)"
+log "the hotline's event filter: $filter"
+hot=() all=() dial=() serve=() serve_all=()
+for r in $(seq 1 "$runs"); do
+	idle
+	ia=$ast_ticks is=$serve_ticks
+	hotline_batch hotline "$r"
+	ha=$ast_ticks hs=$serve_ticks
+	# The same calls with the filter cleared: Asterisk writes every event.
+	ari PUT /applications/hotline/eventFilter >/dev/null
+	hotline_batch every-event "$r"
+	ea=$ast_ticks es=$serve_ticks
+	ari PUT /applications/hotline/eventFilter "$filter" >/dev/null
 	batch dialplan "$r"
 	da=$ast_ticks
 	hot+=("$(per_call "$ha" "$ia")")
+	all+=("$(per_call "$ea" "$ia")")
 	dial+=("$(per_call "$da" "$ia")")
 	serve+=("$(per_call "$hs" "$is")")
-	log "run $r: idle $ia ticks per $window s; Asterisk ms/call hotline ${hot[-1]}, dialplan ${dial[-1]}; serve ms/call ${serve[-1]}"
+	serve_all+=("$(per_call "$es" "$is")")
+	log "run $r: idle $ia ticks per $window s; Asterisk ms/call: hotline ${hot[-1]}, every event ${all[-1]}, dialplan ${dial[-1]}; serve ms/call ${serve[-1]}, ${serve_all[-1]}"
 done
-events1=$(metric hotline_ari_events_total)
-requests1=$(metric hotline_ari_requests_total)
 
 # stats V... prints "median min max".
 stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'; }
-read -r hm hmin hmax < <(stats "${hot[@]}")
-read -r dm dmin dmax < <(stats "${dial[@]}")
-read -r sm smin smax < <(stats "${serve[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+read -r hm _ _ < <(stats "${hot[@]}")
+read -r am _ _ < <(stats "${all[@]}")
+read -r dm _ _ < <(stats "${dial[@]}")
+read -r sm _ _ < <(stats "${serve[@]}")
+read -r sam _ _ < <(stats "${serve_all[@]}")
 total=$((calls * runs))
 
-# per_type BEFORE AFTER prints "count/call name" for each series that grew.
+# per_type MODE KIND prints "count/call name" for each series of KIND
+# (events, requests) that grew during MODE's batches, and the sum.
 per_type() {
-	awk -v n="$total" 'NR == FNR { b[$1] = $2; next } { d = $2 - b[$1]; if (d > 0) { s = $1; sub(/^[^{]*\{/, "", s); sub(/\}$/, "", s); printf "%6.2f  %s\n", d / n, s } }' \
-		<(printf '%s\n' "$1") <(printf '%s\n' "$2") | sort -rn
+	local r
+	for r in $(seq 1 "$runs"); do
+		awk 'NR == FNR { b[$1] = $2; next } { d = $2 - b[$1]; if (d > 0) print $1, d }' "$work/$1-$r.${2}0" "$work/$1-$r.${2}1"
+	done | awk -v n="$total" '{ d[$1] += $2 } END { for (k in d) { s = k; sub(/^[^{]*\{/, "", s); sub(/\}$/, "", s); printf "%6.2f  %s\n", d[k] / n, s } }' |
+		sort -rn | awk '{ print; t += $1 } END { printf "%6.2f  in all\n", t }'
 }
 
 printf '\nAsterisk %s, %d runs of %d calls each way at %s calls/s, windows of %d s\n' "$("$bin" -V | sed 's/Asterisk //')" "$runs" "$calls" "$rate" "$window"
-printf '%-44s %s\n' "Asterisk CPU per call, hotline (ms)" "$hm (runs: ${hot[*]})"
-printf '%-44s %s\n' "Asterisk CPU per call, dialplan (ms)" "$dm (runs: ${dial[*]})"
-printf '%-44s %s\n' "ratio hotline / dialplan (medians)" "$(awk -v a="$hm" -v b="$dm" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
-printf '%-44s %s\n' "serve CPU per call, hotline (ms)" "$sm (runs: ${serve[*]})"
-printf '%-44s %s\n' "load (uptime)" "$(uptime | sed 's/.*load average: //')"
-printf '\nARI events per hotline call (hotline_ari_events_total):\n'
-per_type "$events0" "$events1"
-printf '%6.2f  in all\n' "$(per_type "$events0" "$events1" | awk '{ s += $1 } END { print s }')"
-printf '\nARI requests per hotline call (hotline_ari_requests_total):\n'
-per_type "$requests0" "$requests1"
-printf '%6.2f  in all\n' "$(per_type "$requests0" "$requests1" | awk '{ s += $1 } END { print s }')"
+printf '%-52s %s\n' "Asterisk CPU per call, hotline (ms)" "$hm (runs: ${hot[*]})"
+printf '%-52s %s\n' "Asterisk CPU per call, hotline, every event (ms)" "$am (runs: ${all[*]})"
+printf '%-52s %s\n' "Asterisk CPU per call, dialplan (ms)" "$dm (runs: ${dial[*]})"
+printf '%-52s %s\n' "ratio hotline / dialplan (medians)" "$(ratio "$hm" "$dm")"
+printf '%-52s %s\n' "ratio hotline, every event / dialplan (medians)" "$(ratio "$am" "$dm")"
+printf '%-52s %s\n' "serve CPU per call, hotline (ms)" "$sm (runs: ${serve[*]})"
+printf '%-52s %s\n' "serve CPU per call, hotline, every event (ms)" "$sam (runs: ${serve_all[*]})"
+printf '%-52s %s\n' "load (uptime)" "$(uptime | sed 's/.*load average: //')"
+for mode in hotline every-event; do
+	printf '\nARI events per call, %s (hotline_ari_events_total):\n' "$mode"
+	per_type "$mode" events
+done
+printf '\nARI requests per call, hotline (hotline_ari_requests_total):\n'
+per_type hotline requests
