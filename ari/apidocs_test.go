@@ -131,10 +131,14 @@ func TestClientRequestsMatchAPIDocs(t *testing.T) {
 	// that a method added to Client without a row here fails the test.
 	calls := map[string][]func() error{
 		"GetApplication": {func() error { _, err := c.GetApplication(ctx, "hotline"); return err }},
-		"Info":           {func() error { _, err := c.Info(ctx); return err }},
-		"Ping":           {func() error { _, err := c.Ping(ctx); return err }},
-		"GetGlobalVar":   {func() error { _, err := c.GetGlobalVar(ctx, "HOTLINE_MODE"); return err }},
-		"SetGlobalVar":   {func() error { return c.SetGlobalVar(ctx, "HOTLINE_MODE", "night") }},
+		"SetEventFilter": {func() error {
+			_, err := c.SetEventFilter(ctx, "hotline", EventFilter{Allowed: []string{"StasisStart"}, Disallowed: []string{"ChannelVarset"}})
+			return err
+		}},
+		"Info":         {func() error { _, err := c.Info(ctx); return err }},
+		"Ping":         {func() error { _, err := c.Ping(ctx); return err }},
+		"GetGlobalVar": {func() error { _, err := c.GetGlobalVar(ctx, "HOTLINE_MODE"); return err }},
+		"SetGlobalVar": {func() error { return c.SetGlobalVar(ctx, "HOTLINE_MODE", "night") }},
 		"CreateBridge": {
 			func() error {
 				_, err := c.CreateBridge(ctx, CreateBridgeParams{Type: "mixing,dtmf_events", Name: "call-1"})
@@ -296,6 +300,11 @@ func checkAgainstAPIDocs(t *testing.T, ops []apiOp, name string, got recorded) {
 		if err := json.Unmarshal([]byte(got.body), &body); err != nil {
 			t.Errorf("%s: body is not a JSON object: %v", where, err)
 		}
+		if p, ok := wholeBody[op.resource+" "+op.nickname]; ok {
+			// The operation reads the whole body as its parameter p.
+			checkWholeBody(t, where, p, body)
+			return
+		}
 		for key := range body {
 			if _, ok := op.params[key]; !ok {
 				t.Errorf("%s: body field %q is not a parameter of the operation", where, key)
@@ -310,6 +319,38 @@ func checkAgainstAPIDocs(t *testing.T, ops []apiOp, name string, got recorded) {
 		_, inBody := body[p.Name]
 		if !inQuery && !inBody {
 			t.Errorf("%s: required parameter %q missing (Asterisk answers 400)", where, p.Name)
+		}
+	}
+}
+
+// wholeBody lists the operations whose body parameter is the whole JSON body
+// (the generated parser passes the body itself: res/res_ari_applications.c
+// "args.filter = body"), by "resource nickname", with that parameter's name.
+var wholeBody = map[string]string{"applications.json filter": "filter"}
+
+// checkWholeBody checks an eventFilter body as stasis_app_event_filter_set
+// (res/stasis/app.c) reads it: the keys "allowed" and "disallowed" only, each
+// an array of objects with a non-empty string "type" (anything else is 400
+// "Invalid format definition").
+func checkWholeBody(t *testing.T, where, param string, body map[string]json.RawMessage) {
+	t.Helper()
+	if param != "filter" {
+		t.Fatalf("%s: no check for whole-body parameter %q", where, param)
+	}
+	for key, raw := range body {
+		if key != "allowed" && key != "disallowed" {
+			t.Errorf("%s: filter key %q is neither allowed nor disallowed (ignored by Asterisk)", where, key)
+			continue
+		}
+		var items []map[string]any
+		if err := json.Unmarshal(raw, &items); err != nil {
+			t.Errorf("%s: filter %s is not an array of objects: %v", where, key, err)
+			continue
+		}
+		for _, it := range items {
+			if s, ok := it["type"].(string); !ok || s == "" {
+				t.Errorf("%s: filter %s item %v has no type (Asterisk answers 400)", where, key, it)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"net/url"
+	"slices"
 )
 
 // GetApplication returns a Stasis application's state; name "" is the
@@ -12,6 +13,54 @@ func (c *Client) GetApplication(ctx context.Context, name string) (*Application,
 	name = orDefault(name, c.app)
 	var a Application
 	if err := c.do(ctx, request{op: "applications.get", method: "GET", path: "/applications/" + seg(name)}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// EventFilter says which event types Asterisk sends a Stasis application:
+// only those in Allowed (every type when Allowed is empty), never those in
+// Disallowed (which wins over Allowed). Type names are case-sensitive
+// ("StasisStart").
+//
+// Asterisk 22 applies the filter when it is about to write an event to the
+// application's WebSocket (res/ari/ari_websockets.c): a filtered event is
+// still built as JSON, but neither serialized nor sent nor decoded here.
+// Events of channels in the application, ApplicationReplaced included, pass
+// through the filter.
+type EventFilter struct {
+	Allowed    []string
+	Disallowed []string
+}
+
+// filterTypes is the filter's wire form: [{"type": "StasisStart"}, …].
+func filterTypes(types []string) []map[string]string {
+	out := make([]map[string]string, 0, len(types))
+	for _, t := range types {
+		out = append(out, map[string]string{"type": t})
+	}
+	return out
+}
+
+// SetEventFilter replaces a Stasis application's event filter (PUT
+// /applications/{name}/eventFilter); name "" is the client's App. Both lists
+// are sent, so an empty one clears that side; an empty EventFilter lets every
+// event through again. The application must exist (a WebSocket registered
+// it): ErrNotFound otherwise. Asterisk keeps the filter as long as it keeps
+// the application, which it may drop once no WebSocket and no channel hold it,
+// so set it again after every connect. It returns the application's state,
+// whose EventsAllowed / EventsDisallowed show the filter in force.
+func (c *Client) SetEventFilter(ctx context.Context, name string, f EventFilter) (*Application, error) {
+	name = orDefault(name, c.app)
+	for _, t := range slices.Concat(f.Allowed, f.Disallowed) {
+		if err := need("applications.event_filter", "event type", t); err != nil {
+			return nil, err
+		}
+	}
+	body := map[string]any{"allowed": filterTypes(f.Allowed), "disallowed": filterTypes(f.Disallowed)}
+	var a Application
+	r := request{op: "applications.event_filter", method: "PUT", path: "/applications/" + seg(name) + "/eventFilter", body: body}
+	if err := c.do(ctx, r, &a); err != nil {
 		return nil, err
 	}
 	return &a, nil

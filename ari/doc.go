@@ -16,7 +16,8 @@
 //     ping keepalive so a dead peer is noticed within seconds, an observable
 //     connection state (State, WaitConnected) whose Connects counter tells an
 //     application that it must reconcile its calls after a reconnect
-//     (GetApplication lists the channels still in the app).
+//     (GetApplication lists the channels still in the app). SetEventFilter
+//     asks Asterisk to write only the event types an application handles.
 //   - Delivery: events are routed to Subscriptions by key (channel id, bridge
 //     id, playback id, recording name, event type, or everything). The socket
 //     reader never blocks: each subscription has its own queue, so a slow

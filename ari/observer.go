@@ -44,7 +44,7 @@ func (NopObserver) QueueOverflow(string, string) {}
 
 // operations is the fixed set of op names given to Observer.RequestDone.
 var operations = []string{
-	"applications.get",
+	"applications.event_filter", "applications.get",
 	"asterisk.info", "asterisk.ping", "asterisk.var_get", "asterisk.var_set",
 	"bridges.add_channel", "bridges.create", "bridges.destroy", "bridges.get", "bridges.list",
 	"bridges.moh_start", "bridges.moh_stop", "bridges.play", "bridges.record", "bridges.remove_channel",

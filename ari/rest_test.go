@@ -320,6 +320,17 @@ func TestRESTRequests(t *testing.T) {
 			}
 			return err
 		}, "GET", "/ari/applications/hotline", q(), "", "applications.get"},
+		{"event filter", 200, `{"name":"hotline","channel_ids":[],"bridge_ids":[],"endpoint_ids":[],"device_names":[],"events_allowed":[{"type":"StasisStart"},{"type":"StasisEnd"}],"events_disallowed":[]}`, func() error {
+			a, err := c.SetEventFilter(ctx, "", EventFilter{Allowed: []string{"StasisStart", "StasisEnd"}})
+			if err == nil && (len(a.EventsAllowed) != 2 || a.EventsAllowed[1]["type"] != "StasisEnd" || len(a.EventsDisallowed) != 0) {
+				t.Errorf("application = %+v", a)
+			}
+			return err
+		}, "PUT", "/ari/applications/hotline/eventFilter", q(), `{"allowed":[{"type":"StasisStart"},{"type":"StasisEnd"}],"disallowed":[]}`, "applications.event_filter"},
+		{"event filter cleared", 200, `{"name":"other","channel_ids":[],"bridge_ids":[],"endpoint_ids":[],"device_names":[],"events_allowed":[],"events_disallowed":[]}`, func() error {
+			_, err := c.SetEventFilter(ctx, "other", EventFilter{})
+			return err
+		}, "PUT", "/ari/applications/other/eventFilter", q(), `{"allowed":[],"disallowed":[]}`, "applications.event_filter"},
 		{"ping", 200, `{"asterisk_id":"02:fc:00:00:00:01","ping":"pong","timestamp":"2026-11-24T21:01:08.477+0000"}`, func() error {
 			p, err := c.Ping(ctx)
 			if err == nil && (p.Ping != "pong" || p.AsteriskID != "02:fc:00:00:00:01") {
@@ -453,6 +464,10 @@ func TestRESTRejectsMissingParams(t *testing.T) {
 		"destroy":       func() error { return c.DestroyBridge(ctx, "") },
 		"dtmf":          func() error { return c.SendDTMF(ctx, "c1", "") },
 		"record":        func() error { _, err := c.RecordChannel(ctx, "c1", RecordParams{Format: "wav"}); return err },
+		"filter empty type": func() error {
+			_, err := c.SetEventFilter(ctx, "", EventFilter{Allowed: []string{"StasisStart", ""}})
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); !isLocalBadRequest(err) {

@@ -148,7 +148,36 @@ type Config struct {
 	TeardownBackoff time.Duration
 	// Callback configures calling cafés back (callback.go).
 	Callback CallbackConfig
+	// ExtraEvents are event types the application's event filter lets
+	// through besides Events(), for observers of the hotline's own events
+	// (the real-Asterisk tests follow its prompts by PlaybackStarted). None
+	// in production.
+	ExtraEvents []string
 }
+
+// events are the event types the call flow handles (and the ari client:
+// ApplicationReplaced). Run asks Asterisk to send the application only these,
+// after every connect of the events WebSocket (ari.EventFilter). The rest of
+// what Asterisk would send per call is neither serialized by Asterisk nor
+// decoded here: ChannelVarset (BRIDGEPEER and BRIDGEPVTCALLID at every bridge
+// change, RTPAUDIOQOS* at hangup: over half of a call's events),
+// ChannelEnteredBridge, ChannelConnectedLine, ChannelDialplan,
+// ChannelCallerId, PlaybackStarted and PlaybackContinuing for every item of a
+// media list, RecordingStarted. A handler that needs another type adds it
+// here: the fake Asterisk (ari/arifake) honours the filter as Asterisk does,
+// so the tests see what is missing.
+var events = []string{
+	ari.TypeStasisStart, ari.TypeStasisEnd,
+	ari.TypeChannelStateChange, ari.TypeDial, ari.TypeChannelDtmfReceived,
+	ari.TypeChannelHangupRequest, ari.TypeChannelDestroyed,
+	ari.TypePlaybackFinished, ari.TypeRecordingFinished, ari.TypeRecordingFailed,
+	ari.TypeChannelLeftBridge, ari.TypeBridgeDestroyed,
+	ari.TypeApplicationReplaced,
+}
+
+// Events returns the event types the call flow handles: what Run lets
+// Asterisk send the application.
+func Events() []string { return slices.Clone(events) }
 
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
@@ -247,6 +276,7 @@ type ARI interface {
 	RemoveChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
+	SetEventFilter(ctx context.Context, name string, f ari.EventFilter) (*ari.Application, error)
 }
 
 // Reserver reserves a person for a call across instances; *store.Store
@@ -410,7 +440,11 @@ func (s *Server) Run(ctx context.Context) error {
 		if st.Connected && st.Connects != connects {
 			first := connects == 0
 			connects = st.Connects
-			bg.Add(1)
+			bg.Add(2)
+			go func() {
+				defer bg.Done()
+				s.filterEvents(ctx)
+			}()
 			go func() {
 				defer bg.Done()
 				s.reconcile(ctx, first)
@@ -446,6 +480,18 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return s.shutdown()
 		}
+	}
+}
+
+// filterEvents sets the application's event filter (events and
+// Config.ExtraEvents). Without it calls go on, at a higher cost to
+// Asterisk: a failure is logged.
+func (s *Server) filterEvents(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	f := ari.EventFilter{Allowed: slices.Concat(events, s.cfg.ExtraEvents)}
+	if _, err := s.ari.SetEventFilter(rctx, "", f); err != nil && ctx.Err() == nil {
+		s.log.Warn("could not set the application's event filter: Asterisk sends every event", "err", err)
 	}
 }
 

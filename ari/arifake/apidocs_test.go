@@ -249,15 +249,19 @@ func auditCases() map[string]auditCase {
 	return map[string]auditCase{
 		"GET /applications":                   {vars: none, status: 200},
 		"GET /applications/{applicationName}": {vars: func(*auditFix) map[string]string { return map[string]string{"applicationName": "hotline"} }, status: 200},
-		"GET /asterisk/info":                  {vars: none, query: []string{"only", "build,status"}, status: 200},
-		"GET /asterisk/ping":                  {vars: none, status: 200},
-		"GET /asterisk/variable":              {vars: none, query: []string{"variable", "G"}, status: 200, missing: needVariable},
-		"POST /asterisk/variable":             {vars: none, query: []string{"variable", "G", "value", "1"}, status: 204, missing: needVariable},
-		"GET /bridges":                        {vars: none, status: 200},
-		"POST /bridges":                       {vars: none, query: []string{"type", "mixing", "name", "n"}, status: 200},
-		"POST /bridges/{bridgeId}":            {vars: func(f *auditFix) map[string]string { return map[string]string{"bridgeId": f.id("nb")} }, status: 200},
-		"GET /bridges/{bridgeId}":             {vars: onBridge, status: 200},
-		"DELETE /bridges/{bridgeId}":          {vars: onBridge, status: 204},
+		// No body: both lists cleared (the bodies are the conformance suite's "event filter").
+		"PUT /applications/{applicationName}/eventFilter": {vars: func(*auditFix) map[string]string {
+			return map[string]string{"applicationName": "hotline"}
+		}, status: 200},
+		"GET /asterisk/info":         {vars: none, query: []string{"only", "build,status"}, status: 200},
+		"GET /asterisk/ping":         {vars: none, status: 200},
+		"GET /asterisk/variable":     {vars: none, query: []string{"variable", "G"}, status: 200, missing: needVariable},
+		"POST /asterisk/variable":    {vars: none, query: []string{"variable", "G", "value", "1"}, status: 204, missing: needVariable},
+		"GET /bridges":               {vars: none, status: 200},
+		"POST /bridges":              {vars: none, query: []string{"type", "mixing", "name", "n"}, status: 200},
+		"POST /bridges/{bridgeId}":   {vars: func(f *auditFix) map[string]string { return map[string]string{"bridgeId": f.id("nb")} }, status: 200},
+		"GET /bridges/{bridgeId}":    {vars: onBridge, status: 200},
+		"DELETE /bridges/{bridgeId}": {vars: onBridge, status: 204},
 		"POST /bridges/{bridgeId}/addChannel": {vars: func(f *auditFix) map[string]string {
 			return map[string]string{"bridgeId": f.bridge(), "channel": f.caller()}
 		}, query: []string{"channel", "{channel}"}, status: 204, missing: needChannel},

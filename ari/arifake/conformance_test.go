@@ -591,6 +591,111 @@ var confScenarios = []struct {
 		}
 		st3.want(t, e.ctx, "StasisEnd", id)
 	}},
+	{"event filter", func(t *testing.T, e *confEnv) {
+		const path = "/applications/hotline/eventFilter"
+		put := func(body string) resp {
+			ctype := "application/json"
+			if body == "" {
+				ctype = ""
+			}
+			r, err := e.c.doRaw(e.ctx, "PUT", path, "", ctype, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		// The application keeps its filter while Asterisk keeps it: clear it
+		// for the scenarios and suites that follow.
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = e.c.doRaw(ctx, "PUT", path, "", "", "")
+		})
+		filter := func() (allowed, disallowed string) {
+			var app struct {
+				Allowed    json.RawMessage `json:"events_allowed"`
+				Disallowed json.RawMessage `json:"events_disallowed"`
+			}
+			e.c.must(t, e.ctx, 200, "GET", "/applications/hotline").decode(t, &app)
+			return string(app.Allowed), string(app.Disallowed)
+		}
+		for _, tc := range []struct {
+			name, body          string
+			status              int
+			msg                 string
+			allowed, disallowed string // the filter afterwards
+		}{
+			{"allowed only", `{"allowed":[{"type":"StasisStart"}]}`, 200, "", `[{"type":"StasisStart"}]`, `[]`},
+			{"disallowed only keeps allowed", `{"disallowed":[{"type":"ChannelVarset"}]}`, 200, "",
+				`[{"type":"StasisStart"}]`, `[{"type":"ChannelVarset"}]`},
+			{"not an array", `{"allowed":"StasisStart"}`, 400, "Invalid format definition",
+				`[{"type":"StasisStart"}]`, `[{"type":"ChannelVarset"}]`},
+			{"empty type", `{"allowed":[{"type":""}]}`, 400, "Invalid format definition",
+				`[{"type":"StasisStart"}]`, `[{"type":"ChannelVarset"}]`},
+			{"no type", `{"allowed":[{"name":"StasisEnd"}]}`, 400, "Invalid format definition",
+				`[{"type":"StasisStart"}]`, `[{"type":"ChannelVarset"}]`},
+			{"null", `{"allowed":null}`, 400, "Invalid format definition",
+				`[{"type":"StasisStart"}]`, `[{"type":"ChannelVarset"}]`},
+			{"disallowed set before allowed fails", `{"disallowed":[],"allowed":[{"type":1}]}`, 400, "Invalid format definition",
+				`[{"type":"StasisStart"}]`, `[]`},
+			{"other keys change nothing", `{"other":[]}`, 200, "", `[{"type":"StasisStart"}]`, `[]`},
+			{"an array sets both", `[{"type":"StasisEnd"}]`, 200, "", `[{"type":"StasisEnd"}]`, `[{"type":"StasisEnd"}]`},
+			{"a scalar is no JSON body", `"StasisEnd"`, 400, "Error parsing request body",
+				`[{"type":"StasisEnd"}]`, `[{"type":"StasisEnd"}]`},
+			{"empty object clears", `{}`, 200, "", `[]`, `[]`},
+			{"set again", `{"allowed":[{"type":"StasisStart"}],"disallowed":[{"type":"Dial"}]}`, 200, "",
+				`[{"type":"StasisStart"}]`, `[{"type":"Dial"}]`},
+			{"no body clears", ``, 200, "", `[]`, `[]`},
+		} {
+			r := put(tc.body)
+			if r.status != tc.status || (tc.msg != "" && r.message() != tc.msg) {
+				t.Fatalf("%s: %d %s, want %d %q", tc.name, r.status, r.body, tc.status, tc.msg)
+			}
+			if a, d := filter(); a != tc.allowed || d != tc.disallowed {
+				t.Fatalf("%s: filter allowed %s disallowed %s, want %s %s", tc.name, a, d, tc.allowed, tc.disallowed)
+			}
+		}
+		if r, _ := e.c.doRaw(e.ctx, "PUT", "/applications/nosuchapp/eventFilter", "", "", ""); r.status != 404 ||
+			r.message() != "Application not found" {
+			t.Fatalf("unknown application: %d %s", r.status, r.body)
+		}
+
+		// Only the allowed types reach the socket; the disallowed list wins.
+		put(`{"allowed":[{"type":"StasisStart"},{"type":"StasisEnd"},{"type":"PlaybackStarted"},{"type":"PlaybackFinished"}],` +
+			`"disallowed":[{"type":"PlaybackStarted"}]}`)
+		caller, id := e.incoming(t, "0945551519")
+		e.c.must(t, e.ctx, 204, "POST", "/channels/"+id+"/answer")
+		pb := confID("pb")
+		e.c.must(t, e.ctx, 201, "POST", "/channels/"+id+"/play/"+pb, "media", "sound:beep")
+		e.st.want(t, e.ctx, "PlaybackFinished", "")
+		if err := caller.hangup(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.st.want(t, e.ctx, "StasisEnd", id)
+		var got []string
+		for _, ev := range e.st.all() {
+			got = append(got, ev.Type)
+		}
+		if want := "StasisStart PlaybackFinished StasisEnd"; strings.Join(got, " ") != want {
+			t.Fatalf("events %v, want %s", got, want)
+		}
+
+		// The application's last socket goes while it holds no channel:
+		// Asterisk drops the application, and its filter with it.
+		e.d.checkClean(t, e.ctx)
+		e.d.cutEvents(t, e.ctx, e.st)
+		st2, err := e.c.events(e.ctx, "hotline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st2.close()
+		if f, ok := e.d.(*fakeDriver); ok {
+			_ = f.s.WaitConnected(e.ctx, "hotline")
+		}
+		if a, d := filter(); a != `[]` || d != `[]` {
+			t.Fatalf("filter after the application was dropped: allowed %s disallowed %s", a, d)
+		}
+	}},
 }
 
 func runConformance(t *testing.T, mk func(t *testing.T) confDriver) {

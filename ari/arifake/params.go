@@ -34,8 +34,9 @@ import (
 //     a string parameter given a number becomes unset, an int given a string
 //     becomes 0, a boolean is true only for JSON true, a list is a JSON array
 //     (its items are not split at commas) or a single value (not split
-//     either). Invalid JSON → 400 "Error parsing request body". A body of any
-//     other content type is ignored.
+//     either). Invalid JSON, or a JSON scalar (jansson loads only an object
+//     or an array) → 400 "Error parsing request body". A body of any other
+//     content type is ignored.
 //   - The parsers apply no defaults: a missing parameter is "", 0 or false and
 //     the operation decides what that means (api-docs' defaultValue is
 //     documentation only: mute without direction is 400 "Direction is
@@ -269,7 +270,14 @@ func (q *req) readParams(raw []byte) bool {
 			q.fail(http.StatusBadRequest, "Error parsing request body")
 			return false
 		}
-		q.body, _ = body.(map[string]any) // an array or a scalar names no parameter
+		switch body.(type) {
+		case map[string]any, []any:
+		default: // jansson, without JSON_DECODE_ANY, loads only an object or an array
+			q.fail(http.StatusBadRequest, "Error parsing request body")
+			return false
+		}
+		q.json = body
+		q.body, _ = body.(map[string]any) // an array names no parameter
 	}
 	return true
 }

@@ -36,7 +36,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/applications/{applicationName}", nil, s.getApp},
 		{"POST", "/applications/{applicationName}/subscription", params("eventSource:list"), nil},
 		{"DELETE", "/applications/{applicationName}/subscription", params("eventSource:list"), nil},
-		{"PUT", "/applications/{applicationName}/eventFilter", params("filter:body"), nil},
+		{"PUT", "/applications/{applicationName}/eventFilter", params("filter:body"), s.setEventFilter},
 		// asterisk
 		{"GET", "/asterisk/config/dynamic/{configClass}/{objectType}/{id}", nil, nil},
 		{"PUT", "/asterisk/config/dynamic/{configClass}/{objectType}/{id}", params("fields:body"), nil},
@@ -241,6 +241,7 @@ type req struct {
 	rt     *route // nil while routing
 	pairs  []pair
 	body   map[string]any // the JSON body object, if any
+	json   any            // the JSON body (an object or an array), nil when there is none
 	status int
 	resp   any
 }
@@ -391,6 +392,66 @@ func (s *Server) getApp(q *req) {
 	a := s.apps[q.r.PathValue("applicationName")]
 	if a == nil {
 		q.fail(http.StatusNotFound, "Application not found")
+		return
+	}
+	q.ok(http.StatusOK, s.appModel(a))
+}
+
+// setEventFilter is PUT /applications/{applicationName}/eventFilter, read
+// as ast_ari_applications_filter and stasis_app_event_filter_set
+// (res/stasis/app.c) do. The filter parameter is the whole body:
+//   - no body, or {}: both lists are cleared;
+//   - an object: its "disallowed" then its "allowed" member, each set when
+//     present (a missing one is left as it was); each must be an array of
+//     objects with a non-empty string "type", else 400 "Invalid format
+//     definition" — and a valid "disallowed" stays set when "allowed" is
+//     the bad one;
+//   - an array: both lists become that array.
+//
+// The answer is the application (its events_allowed / events_disallowed as
+// given); 404 "Application not found" when no WebSocket ever registered it.
+func (s *Server) setEventFilter(q *req) {
+	q.decl("filter", pBody)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[q.r.PathValue("applicationName")]
+	if a == nil || s.finished(a) {
+		q.fail(http.StatusNotFound, "Application not found")
+		return
+	}
+	set := func(key string, dst *[]any) bool {
+		f := q.json
+		if m, ok := f.(map[string]any); ok {
+			if len(m) == 0 {
+				f = nil
+			} else if v, has := m[key]; has {
+				if v == nil {
+					return false // JSON null is not an array
+				}
+				f = v
+			} else {
+				return true
+			}
+		}
+		if f == nil {
+			*dst = nil
+			return true
+		}
+		arr, ok := f.([]any)
+		if !ok {
+			return false
+		}
+		for _, it := range arr {
+			m, _ := it.(map[string]any)
+			if t, _ := m["type"].(string); t == "" {
+				return false
+			}
+		}
+		*dst = arr
+		return true
+	}
+	if !set("disallowed", &a.disallowed) || !set("allowed", &a.allowed) {
+		q.fail(http.StatusBadRequest, "Invalid format definition")
 		return
 	}
 	q.ok(http.StatusOK, s.appModel(a))

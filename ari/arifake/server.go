@@ -228,6 +228,9 @@ func (s *Server) emit(appName string, ev event) {
 }
 
 func (s *Server) sendTo(c *wsConn, appName string, ev event) {
+	if a := s.apps[appName]; a != nil && !a.passes(ev.Type) {
+		return // the application's event filter (ari_websocket_send_event)
+	}
 	ev.Application = appName
 	ev.AsteriskID = s.opts.AsteriskID
 	if ev.Timestamp == "" {

@@ -162,12 +162,60 @@ type application struct {
 	name         string
 	conn         *wsConn
 	subscribeAll bool
+	// allowed and disallowed are the event filter (PUT …/eventFilter) as
+	// given: arrays of {"type": name} objects; nil or empty means none.
+	allowed, disallowed []any
+}
+
+// passes reports whether the filter lets an event of type typ through, as
+// stasis_app_event_allowed does: not disallowed, and allowed (an empty
+// allowed list allows everything).
+func (a *application) passes(typ string) bool {
+	return !filterHas(a.disallowed, typ, false) && filterHas(a.allowed, typ, true)
+}
+
+func filterHas(list []any, typ string, empty bool) bool {
+	if len(list) == 0 {
+		return empty
+	}
+	for _, it := range list {
+		if m, ok := it.(map[string]any); ok && m["type"] == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// finished reports whether Asterisk would have destroyed the application
+// (res/stasis/app.c app_is_finished: no WebSocket, no channel, no bridge),
+// and with it its event filter. Callers hold s.mu.
+func (s *Server) finished(a *application) bool {
+	if a.conn != nil {
+		return false
+	}
+	for _, c := range s.channels {
+		if c.app == a.name {
+			return false
+		}
+	}
+	for _, b := range s.bridges {
+		if b.apps[a.name] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) appModel(a *application) Application {
 	m := Application{
 		Name: a.name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{},
 		DeviceNames: []string{}, EventsAllowed: []any{}, EventsDisallowed: []any{},
+	}
+	if a.allowed != nil {
+		m.EventsAllowed = a.allowed
+	}
+	if a.disallowed != nil {
+		m.EventsDisallowed = a.disallowed
 	}
 	for _, c := range s.channelsSorted() {
 		if c.app == a.name && (c.inStasis || c.originate) {

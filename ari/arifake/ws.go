@@ -147,7 +147,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	for _, n := range names {
 		a := s.apps[n]
-		if a == nil {
+		if a == nil || s.finished(a) {
+			// New, or dropped by Asterisk meanwhile (its filter with it).
 			a = &application{name: n}
 			s.apps[n] = a
 		}
