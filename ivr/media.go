@@ -111,12 +111,9 @@ func (c *call) followPlayback(p *player) {
 			if !ok {
 				return
 			}
-			switch e := ev.(type) {
-			case *ari.PlaybackStarted:
-				if e.Playback.ID == p.id {
-					since = time.Now()
-				}
-			case *ari.PlaybackFinished:
+			// (PlaybackStarted is filtered out (Events): the length is
+			// measured from Asterisk's answer to the play request.)
+			if e, ok := ev.(*ari.PlaybackFinished); ok {
 				if e.Playback.ID == p.id {
 					if !since.IsZero() && !p.stopped.Load() && c.ctx.Err() == nil {
 						c.s.promptLens.Store(p.key, time.Since(since))
@@ -126,6 +123,7 @@ func (c *call) followPlayback(p *player) {
 			}
 		case <-created:
 			created = nil
+			since = time.Now()
 			resync = c.resyncC()
 			if l, ok := c.s.promptLens.Load(p.key); ok {
 				bound = 2*l.(time.Duration) + promptSlack
