@@ -215,7 +215,7 @@ func TestCallbackRingsPersonThenCafeAndBridges(t *testing.T) {
 	req := e.waitCallback("a pending request", func(r callbackRow) bool { return r.State == "pending" })
 
 	// Now the technician answers and presses 1, and the café answers.
-	e.fake.SetPhone(ktv1Vina, aritest.AnswersAndPresses(20*time.Millisecond, "1", 250*time.Millisecond))
+	e.fake.SetPhone(ktv1Vina, aritest.AnswersAndPresses(20*time.Millisecond, "1", time.Second))
 	e.fake.SetPhone(cafe1Phone, aritest.Answers(30*time.Millisecond))
 	ktvLegsBefore := len(e.dialsTo(ktv1Vina))
 	clk.set(inHours)
