@@ -67,7 +67,7 @@ fi
 # The real-Asterisk suites: the same scenarios as on the fake, plus SIP on
 # both sides, against a throwaway Asterisk of our own (run one after another:
 # they share the app name).
-real_tests='^(TestConformanceAsterisk|TestPhoneScenariosAsterisk|TestSIPAsterisk|TestDoctorAsterisk)'
+real_tests='^(TestConformanceAsterisk|TestRecordingFileAsterisk|TestPhoneScenariosAsterisk|TestSIPAsterisk|TestDoctorAsterisk)'
 real_pkgs=(./ari/arifake ./ivr ./internal/app)
 if [ $# -gt 0 ] && [ -z "$real_only" ]; then
 	: # a package run: no real-Asterisk stage
