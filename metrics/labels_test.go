@@ -45,8 +45,7 @@ func allowedValues() map[string]map[string]bool {
 		"to_role":   set(Roles),
 		"carrier":   set(Carriers),
 		"trunk":     set(Carriers, []string{DefaultTrunk}),
-		"result":    set(LegResults, TransferResults),
-		"to":        set(TransferTargets),
+		"result":    set(LegResults),
 		"staff":     set(testOptions.Staff),
 		"score":     set(Scores),
 		"state":     set(States),
@@ -81,8 +80,6 @@ func feedEverywhere(m *Metrics, v string) {
 	m.SetDirectorySize(v, 1)
 	m.DBError(v)
 	m.AnnouncementFallback(v)
-	m.TransferRequested(v)
-	m.TransferEnded(v)
 	m.SetCoverage([]ProvinceCoverage{{Region: v, Province: v, GapHours: 1}}, []CafeCoverage{{Region: v, Problem: v, Cafes: 1}})
 	m.CallbacksCancelled(v, 1)
 	o := m.ARI()
@@ -280,7 +277,6 @@ func TestSetRegionsReload(t *testing.T) {
 		"carrier": allowedValues()["carrier"], "trunk": allowedValues()["trunk"], "result": allowedValues()["result"],
 		"problem": allowedValues()["problem"], "reason": allowedValues()["reason"],
 		"fallback": allowedValues()["fallback"],
-		"to": allowedValues()["to"],
 	})
 }
 

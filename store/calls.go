@@ -100,14 +100,7 @@ type LegRecord struct {
 	Result      LegResult        `json:"result"`
 	HangupCause int              `json:"hangup_cause"` // Q.850; 0 = unknown
 	Detail      string           `json:"detail"`
-	// Reason is why the person was rung: "" for the call itself,
-	// LegReasonTransfer for a transfer asked by the person who had
-	// accepted (call_legs.reason).
-	Reason string `json:"reason,omitempty"`
 }
-
-// LegReasonTransfer marks a leg rung for a transfer (`*<area code>#`).
-const LegReasonTransfer = "transfer"
 
 // Rating is the caller's verdict after the call: Score 1–5, and/or a
 // complaint (key 9), about Staff.
@@ -166,8 +159,6 @@ func (r *CallRecord) Validate() error {
 			return fmt.Errorf("call record %s: leg %d: ends before it rings", r.ID, seq)
 		case l.Number == "":
 			return fmt.Errorf("call record %s: leg %d: empty number", r.ID, seq)
-		case l.Reason != "" && l.Reason != LegReasonTransfer:
-			return fmt.Errorf("call record %s: leg %d: unknown reason %q", r.ID, seq, l.Reason)
 		}
 		seen[seq] = true
 	}
@@ -231,11 +222,10 @@ ON CONFLICT (id) DO NOTHING`,
 	for i, l := range rec.Legs {
 		if _, err := tx.ExecContext(ctx, `
 INSERT INTO call_legs (call_id, seq, staff_code, role, number, carrier, trunk, channel_id, ring_at,
-	answered_at, accepted_at, ended_at, result, hangup_cause, detail, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+	answered_at, accepted_at, ended_at, result, hangup_cause, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			rec.ID, legSeq(l, i), l.Staff, string(l.Role), l.Number, string(l.Carrier), l.Trunk, l.ChannelID, l.RingAt,
-			nullTime(l.AnsweredAt), nullTime(l.AcceptedAt), l.EndedAt, string(l.Result), nullInt(l.HangupCause), l.Detail,
-			l.Reason); err != nil {
+			nullTime(l.AnsweredAt), nullTime(l.AcceptedAt), l.EndedAt, string(l.Result), nullInt(l.HangupCause), l.Detail); err != nil {
 			return false, fmt.Errorf("store: write call %s leg %d: %w", rec.ID, legSeq(l, i), err)
 		}
 	}
