@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -23,6 +24,18 @@ func importSynthetic(ctx context.Context, db *sqlx.DB, spec sim.DirectorySpec, s
 	if err != nil {
 		return nil, err
 	}
+	// Every province belongs to one area: the synthetic areas cannot join a
+	// directory that has its own.
+	var others []string
+	if err := db.SelectContext(ctx, &others,
+		"SELECT code FROM areas WHERE code NOT LIKE 'SY%' ORDER BY code LIMIT 5"); err != nil {
+		return nil, fmt.Errorf("simulate: read the database's areas: %w", err)
+	}
+	if len(others) > 0 {
+		return nil, fmt.Errorf("simulate: --directory %s needs a database of its own: this one holds another directory "+
+			"(areas %s); create one (createdb hotline_load), point HOTLINE_DATABASE_URL at it and run hotline migrate",
+			spec, strings.Join(others, ", "))
+	}
 	var files []store.ImportFile
 	for _, f := range dir.CSV() {
 		files = append(files, store.ImportFile{Name: "synthetic/" + f.Name, Reader: bytes.NewReader(f.Data)})
@@ -36,8 +49,8 @@ func importSynthetic(ctx context.Context, db *sqlx.DB, spec sim.DirectorySpec, s
 }
 
 // syntheticCallers are the synthetic directory's active cafés with a number,
-// as the database holds them; other cafés in the database (e.g. the sample
-// directory) do not call, and are reported once.
+// as the database holds them; other cafés in the database (e.g. left from an
+// earlier, larger synthetic directory) do not call, and are reported once.
 func syntheticCallers(data dialplan.DirectoryData, dir *sim.SyntheticDirectory, log *slog.Logger) []dialplan.Cafe {
 	ours := make(map[string]bool, len(dir.Data.Cafes))
 	for _, c := range dir.Data.Cafes {
