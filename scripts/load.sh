@@ -109,11 +109,12 @@ while kill -0 "$sim" 2>/dev/null; do
 		peak_heap=$(metric go_memstats_heap_alloc_bytes)
 		peak_stack=$(metric go_memstats_stack_inuse_bytes)
 		peak_gor=$(metric go_goroutines)
+		echo "active $peak heap $peak_heap stacks $peak_stack goroutines $peak_gor live $peak_live" >"$work/peak.txt"
 	fi
 	n=$((n + 1))
 	sleep 1
 done
-wait "$sim" || die "simulate failed: $(tail -n 3 "$work/simulate.log")"
+wait "$sim" || log "simulate failed: $(tail -n 3 "$work/simulate.log")"
 cpu1=$(cpu)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 xact1=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
