@@ -9,9 +9,13 @@
 #   scripts/load.sh --directory synthetic:20000,1000 --seed 1 --rate 200 --duration 60s --scale 0.05
 #
 # SERVE_CONFIG=FILE gives serve a configuration file (e.g. the long calls of
-# scripts/load/long-calls.yaml). HEAP_EVERY=N also takes, every N seconds, a
-# heap profile after a GC (/debug/pprof/heap?gc=1): the live heap, at a CPU
-# cost, so leave it unset when measuring CPU. PROFILE=N takes an N-second CPU
+# scripts/load/long-calls.yaml). SAMPLE=N reads serve's /metrics every N
+# seconds for the most concurrent calls and the heap and goroutines then;
+# HEAP_EVERY=K (with SAMPLE) also takes every K-th sample a heap profile
+# after a GC (/debug/pprof/heap?gc=1): the live heap. Both cost serve CPU
+# (a /metrics page of a 1,000-person directory is big), so leave them unset
+# when measuring CPU per call. SERVE_BIN=PATH runs another build's serve
+# (e.g. an older one, to compare) under this build's simulator. PROFILE=N takes an N-second CPU
 # profile of serve (at most 25) once the calls flow; LOAD_KEEP=1 keeps the
 # work folder (logs, profiles) and says where it is.
 set -euo pipefail
@@ -69,7 +73,7 @@ for _ in $(seq 1 1200); do
 done
 serve_args=()
 [ -n "${SERVE_CONFIG:-}" ] && serve_args=(--config "$SERVE_CONFIG")
-"$hotline" serve "${serve_args[@]}" >"$work/serve.log" 2>&1 &
+"${SERVE_BIN:-$hotline}" serve "${serve_args[@]}" >"$work/serve.log" 2>&1 &
 srv=$!
 pids+=("$srv")
 for _ in $(seq 1 1200); do
@@ -77,17 +81,17 @@ for _ in $(seq 1 1200); do
 	kill -0 "$srv" 2>/dev/null || die "serve stopped: $(tail -n 3 "$work/serve.log")"
 	sleep 0.05
 done
+heap_idle=$(metric go_memstats_heap_alloc_bytes)
+live_idle=0
+if [ -n "${HEAP_EVERY:-}" ]; then
+	live_idle=$(curl -sf "http://$HOTLINE_HTTP_ADDR/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc = / { print $4 }')
+fi
 cpu() { awk '{ print $14 + $15 }' "/proc/$srv/stat"; }
 ticks=$(getconf CLK_TCK)
 cpu0=$(cpu)
 q "SELECT pg_stat_statements_reset()" >/dev/null
 xact0=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-heap_idle=$(metric go_memstats_heap_alloc_bytes)
-live_idle=0
-if [ -n "${HEAP_EVERY:-}" ]; then
-	live_idle=$(curl -sf "http://$HOTLINE_HTTP_ADDR/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc = / { print $4 }')
-fi
 log "serve ready (idle heap $((heap_idle / 1024)) KiB); calls flowing"
 prof=""
 if [ -n "${PROFILE:-}" ]; then
@@ -95,24 +99,26 @@ if [ -n "${PROFILE:-}" ]; then
 	prof=$!
 fi
 
-# Sample serve every second while the simulator runs: the most concurrent
-# calls, and serve's heap and goroutines at that moment.
+# With SAMPLE, read serve's /metrics every SAMPLE seconds while the
+# simulator runs: the most concurrent calls, and the heap and goroutines then.
 peak=0 peak_heap=0 peak_gor=0 peak_stack=0 peak_live=0 n=0
-while kill -0 "$sim" 2>/dev/null; do
-	active=$(metric hotline_calls_active)
+while [ -n "${SAMPLE:-}" ] && kill -0 "$sim" 2>/dev/null; do
+	page=$(curl -sf "http://$HOTLINE_HTTP_ADDR/metrics" || true)
+	get() { printf '%s\n' "$page" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%d", s }'; }
+	active=$(get hotline_calls_active)
 	if [ -n "${HEAP_EVERY:-}" ] && [ $((n % HEAP_EVERY)) -eq 0 ] && [ "$active" -ge "$peak" ]; then
 		live=$(curl -sf "http://$HOTLINE_HTTP_ADDR/debug/pprof/heap?gc=1&debug=1" | awk '/^# HeapAlloc = / { print $4 }')
 		[ -n "$live" ] && peak_live=$live
 	fi
 	if [ "$active" -gt "$peak" ]; then
 		peak=$active
-		peak_heap=$(metric go_memstats_heap_alloc_bytes)
-		peak_stack=$(metric go_memstats_stack_inuse_bytes)
-		peak_gor=$(metric go_goroutines)
+		peak_heap=$(get go_memstats_heap_alloc_bytes)
+		peak_stack=$(get go_memstats_stack_inuse_bytes)
+		peak_gor=$(get go_goroutines)
 		echo "active $peak heap $peak_heap stacks $peak_stack goroutines $peak_gor live $peak_live" >"$work/peak.txt"
 	fi
 	n=$((n + 1))
-	sleep 1
+	sleep "$SAMPLE"
 done
 wait "$sim" || log "simulate failed: $(tail -n 3 "$work/simulate.log")"
 cpu1=$(cpu)
