@@ -135,6 +135,10 @@ rss=$(awk '/VmHWM/ { print $2 }' "/proc/$srv/status")
 cat "$work/simulate.out"
 placed=$(sed -n 's/^calls placed \([0-9]*\).*/\1/p' "$work/simulate.out" | head -1)
 records=$(q "SELECT count(*) FROM calls")
+if [ -z "$placed" ]; then
+	placed=$records # the simulator was stopped: count the calls recorded
+	log "the simulator printed no report: per-call figures are per call recorded"
+fi
 [ "${placed:-0}" -gt 0 ] || die "no call placed"
 awk -v c0="$cpu0" -v c1="$cpu1" -v t="$ticks" -v n="$placed" -v s="$stmts" -v x0="$xact0" -v x1="$xact1" \
 	-v peak="$peak" -v hi="$heap_idle" -v hp="$peak_heap" -v live="$peak_live" -v li="$live_idle" -v st="$peak_stack" \
