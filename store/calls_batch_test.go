@@ -132,3 +132,27 @@ func TestRecorderBatchWithRefusedRecord(t *testing.T) {
 	require.Contains(t, string(rejected), "queued-17")
 	require.Equal(t, 0, r.Spooled())
 }
+
+// A record with a callback request ends its batch: the request sees the
+// café's calls recorded before it, never one queued after it, as when
+// records are written one by one.
+func TestRecorderBatchEndsAtCallbackRequest(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	r, err := NewRecorder(db, RecorderOptions{SpoolPath: filepath.Join(t.TempDir(), "spool.jsonl"), QueueSize: 100,
+		WriteTimeout: 30 * time.Second})
+	require.NoError(t, err)
+	release := holdWriter(t, db, r)
+	r.Submit(missedCall("missed", t0))
+	// The café called again later: recorded after the missed call.
+	again := missedCall("again", t0.Add(time.Minute))
+	again.Callback = nil
+	r.Submit(again)
+	release()
+	require.Eventually(t, func() bool { return countRows(t, db, "SELECT count(*) FROM calls") == 3 },
+		20*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Close(ctx))
+	require.Equal(t, 1, countRows(t, db, "SELECT count(*) FROM callbacks WHERE call_id = 'missed'"),
+		"the request is kept: the later call was recorded after it")
+}
