@@ -83,20 +83,31 @@ func (d *dispatcher) removeKey(s *Subscription, k Key) {
 // socket delivered them, through its own queue: a subscriber that reads
 // slowly delays nobody else. Events are shared between subscribers: treat
 // them as read-only. Subscriptions survive reconnects; Close one when done.
+//
+// The queue is the events channel's buffer (subscriptionBuffer events)
+// and, behind it, a list that a goroutine of the subscription moves into the
+// channel: that goroutine exists only while the list is not empty, so a
+// subscriber that keeps up costs no goroutine (a call holds several
+// subscriptions).
 type Subscription struct {
 	d      *dispatcher
 	events chan Event
-	wake   chan struct{} // capacity 1: "the queue is not empty"
 	done   chan struct{}
 
-	mu     sync.Mutex
-	keys   map[Key]struct{}
-	queue  []Event
-	closed bool
+	mu      sync.Mutex
+	keys    map[Key]struct{}
+	queue   []Event       // behind the channel's buffer, oldest first
+	pumping bool          // a pump goroutine runs; queue is empty when not
+	pumped  chan struct{} // closed when the running pump has ended
+	inHand  int           // 1 while the pump holds an event it is sending
+	closed  bool
 
 	dropped atomic.Uint64
 	queued  atomic.Uint64
 }
+
+// subscriptionBuffer is the capacity of a subscription's events channel.
+const subscriptionBuffer = 16
 
 // Subscribe returns a subscription for events matching any of keys (more can
 // be added later with Add). Subscribe to a caller-chosen channel or playback
@@ -104,13 +115,11 @@ type Subscription struct {
 func (c *Client) Subscribe(keys ...Key) *Subscription {
 	s := &Subscription{
 		d:      c.disp,
-		events: make(chan Event),
-		wake:   make(chan struct{}, 1),
+		events: make(chan Event, subscriptionBuffer),
 		done:   make(chan struct{}),
 		keys:   make(map[Key]struct{}),
 	}
 	s.Add(keys...)
-	go s.pump()
 	return s
 }
 
@@ -177,16 +186,37 @@ func (s *Subscription) Close() {
 		s.d.removeKey(s, k)
 	}
 	s.queue = nil
+	pumping, pumped := s.pumping, s.pumped
 	s.mu.Unlock()
 	s.d.mu.Unlock()
 	close(s.done)
+	if pumping {
+		<-pumped // the pump closes the channel once it stops sending
+		return
+	}
+	s.closeEvents()
+}
+
+// closeEvents discards what the channel still holds and closes it. Only the
+// one goroutine that may send last calls it: Close when no pump runs (push
+// does not send once closed is set), else the pump.
+func (s *Subscription) closeEvents() {
+	for {
+		select {
+		case <-s.events:
+			continue
+		default:
+		}
+		break
+	}
+	close(s.events)
 }
 
 // Pending returns the number of events queued and not yet received.
 func (s *Subscription) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.queue)
+	return s.waiting()
 }
 
 // Queued returns how many events were queued for the subscription since
@@ -195,6 +225,9 @@ func (s *Subscription) Pending() int {
 // that notes Queued right after subscribing elsewhere knows when it has
 // received every event dispatched before that subscription existed.
 func (s *Subscription) Queued() uint64 { return s.queued.Load() }
+
+// waiting counts the events queued and not received. Callers hold s.mu.
+func (s *Subscription) waiting() int { return len(s.queue) + len(s.events) + s.inHand }
 
 // Dropped returns how many events were refused because the queue reached
 // Config.QueueLimit (each one was logged as an error).
@@ -207,7 +240,7 @@ func (s *Subscription) push(ev Event) {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) >= s.d.limit {
+	if s.waiting() >= s.d.limit {
 		s.mu.Unlock()
 		n := s.dropped.Add(1)
 		s.d.obs.QueueOverflow(s.d.node, ev.Base().Type)
@@ -217,37 +250,50 @@ func (s *Subscription) push(ev Event) {
 		}
 		return
 	}
-	s.queue = append(s.queue, ev)
 	s.queued.Add(1)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	defer s.mu.Unlock()
+	if !s.pumping {
+		// Nothing waits behind the channel: straight into its buffer
+		// when there is room.
+		select {
+		case s.events <- ev:
+			return
+		default:
+		}
+		s.pumping = true
+		s.pumped = make(chan struct{})
+		go s.pump(s.pumped)
 	}
+	s.queue = append(s.queue, ev)
 }
 
-// pump moves events from the queue to the events channel, one at a time,
-// until Close.
-func (s *Subscription) pump() {
-	defer close(s.events)
+// pump moves the queue into the events channel, one event at a time, and
+// ends when the queue is empty, or at Close (then it closes the channel).
+func (s *Subscription) pump(pumped chan struct{}) {
+	defer close(pumped)
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 {
+		s.inHand = 0
+		if s.closed {
 			s.mu.Unlock()
-			select {
-			case <-s.wake:
-			case <-s.done:
-				return
-			}
-			s.mu.Lock()
+			s.closeEvents()
+			return
+		}
+		if len(s.queue) == 0 {
+			s.pumping = false
+			s.queue = nil // let a burst's backing array go
+			s.mu.Unlock()
+			return
 		}
 		ev := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
+		s.inHand = 1
 		s.mu.Unlock()
 		select {
 		case s.events <- ev:
 		case <-s.done:
+			s.closeEvents()
 			return
 		}
 	}

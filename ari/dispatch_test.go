@@ -230,26 +230,85 @@ func TestQueueLimitCountsOverflow(t *testing.T) {
 	c := newTestDispatchClient(t, 5, obs)
 	s := c.Subscribe(ChannelKey("A"))
 	defer s.Close()
-	c.disp.dispatch(varset("A", "0"))
-	// Wait until the pump holds event 0, so the queue is empty again.
-	for s.Pending() != 0 {
-		time.Sleep(time.Millisecond)
-	}
-	for i := 1; i <= 9; i++ {
+	// Nobody reads: 5 events wait (the limit, whether in the channel's
+	// buffer or behind it), the other 5 are refused and counted.
+	for i := range 10 {
 		c.disp.dispatch(varset("A", fmt.Sprint(i)))
 	}
-	if got := s.Dropped(); got != 4 {
-		t.Errorf("dropped = %d, want 4", got)
+	if got := s.Pending(); got != 5 {
+		t.Errorf("pending = %d, want 5", got)
+	}
+	if got := s.Dropped(); got != 5 {
+		t.Errorf("dropped = %d, want 5", got)
 	}
 	obs.mu.Lock()
-	if obs.overflow != 4 {
+	if obs.overflow != 5 {
 		t.Errorf("observer overflow = %d", obs.overflow)
 	}
 	obs.mu.Unlock()
-	for _, want := range []string{"0", "1", "2", "3", "4", "5"} {
+	for _, want := range []string{"0", "1", "2", "3", "4"} {
 		if got := next(t, s).(*ChannelVarset).Value; got != want {
 			t.Errorf("got %s, want %s", got, want)
 		}
+	}
+	// Room again once read.
+	c.disp.dispatch(varset("A", "10"))
+	if got := next(t, s).(*ChannelVarset).Value; got != "10" {
+		t.Errorf("got %s, want 10", got)
+	}
+}
+
+// More events than the channel holds wait behind it, in order, and a
+// subscription that keeps up needs no goroutine of its own.
+func TestSubscriptionOrderBeyondBuffer(t *testing.T) {
+	c := newTestDispatchClient(t, 1000, &recObserver{})
+	s := c.Subscribe(ChannelKey("A"))
+	const n = 5 * subscriptionBuffer
+	for i := range n {
+		c.disp.dispatch(varset("A", fmt.Sprint(i)))
+	}
+	if got := s.Pending(); got != n {
+		t.Fatalf("pending = %d, want %d", got, n)
+	}
+	for i := range n {
+		if got := next(t, s).(*ChannelVarset).Value; got != fmt.Sprint(i) {
+			t.Fatalf("event %d: got %s", i, got)
+		}
+		if i == n/2 { // more while the queue drains
+			for j := n; j < n+10; j++ {
+				c.disp.dispatch(varset("A", fmt.Sprint(j)))
+			}
+		}
+	}
+	for i := n; i < n+10; i++ {
+		if got := next(t, s).(*ChannelVarset).Value; got != fmt.Sprint(i) {
+			t.Fatalf("event %d: got %s", i, got)
+		}
+	}
+	s.mu.Lock()
+	pumping := s.pumping
+	s.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for pumping && time.Now().Before(deadline) { // the pump ends once the queue is empty
+		time.Sleep(time.Millisecond)
+		s.mu.Lock()
+		pumping = s.pumping
+		s.mu.Unlock()
+	}
+	if pumping {
+		t.Fatal("a pump still runs with nothing queued")
+	}
+	// Close discards what waits and closes the channel, also with a pump
+	// blocked on a full channel.
+	for i := range 3 * subscriptionBuffer {
+		c.disp.dispatch(varset("A", fmt.Sprint(i)))
+	}
+	s.Close()
+	if _, ok := <-s.Events(); ok {
+		t.Fatal("an event after Close")
+	}
+	if _, err := s.Next(context.Background()); !errors.Is(err, ErrSubscriptionClosed) {
+		t.Fatalf("Next after Close: %v", err)
 	}
 }
 

@@ -428,3 +428,29 @@ func TestDecodeAllTraces(t *testing.T) {
 		}
 	}
 }
+
+// A timestamp reads the same with or without JSON escapes.
+func TestTimeUnmarshalJSON(t *testing.T) {
+	want, err := ParseTime("2026-01-05T10:00:00.123+0700")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		err  bool
+	}{
+		{in: `"2026-01-05T10:00:00.123+0700"`, want: want},
+		{in: `"2026\u002d01-05T10:00:00.123+0700"`, want: want},
+		{in: `""`},
+		{in: `null`},
+		{in: `5`, err: true},
+		{in: `"yesterday"`, err: true},
+	} {
+		var got Time
+		err := got.UnmarshalJSON([]byte(tc.in))
+		if (err != nil) != tc.err || !got.Equal(tc.want) {
+			t.Errorf("%s: %v, %v; want %v, error %v", tc.in, got.Time, err, tc.want, tc.err)
+		}
+	}
+}

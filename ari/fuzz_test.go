@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -71,4 +72,38 @@ func typeName(ev Event) string {
 		return "raw:" + r.Type
 	}
 	return ev.Base().Type
+}
+
+// FuzzDecodeEventFastType: finding the type by scanning (eventType) decodes
+// every message exactly as encoding/json finding it does (decodeEventSlow):
+// the same event, or the same kind of error.
+func FuzzDecodeEventFastType(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{`{"type":"Dial","TYPE":"StasisEnd"}`, `{"Type":"StasisStart","channel":{"id":"x"}}`,
+		`{"type":"\u0044ial"}`, `{"\u0074ype":"Dial"}`, `{"type":null}`, `{"type":"Dial","type":null}`, `{"type":5}`,
+		`{"type":"Dial"`, `{"type":"Dial"}x`, `{"a":[1,{"type":"x"}],"type":"Dial"}`, `{"a":1x,"type":"Dial"}`,
+		`{"type":"Nope","channel":{"id":"c"}}`, `{"type":""}`, `{}`, `[]`, ` {"type" : "StasisEnd" } `,
+		`{"type":"StasisEnd","channel":5}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ferr := DecodeEvent(data)
+		slow, serr := decodeEventSlow(data)
+		if (ferr == nil) != (serr == nil) || errors.Is(ferr, ErrBadEvent) != errors.Is(serr, ErrBadEvent) {
+			t.Fatalf("%q: errors %v and %v", data, ferr, serr)
+		}
+		if (fast == nil) != (slow == nil) {
+			t.Fatalf("%q: events %v and %v", data, fast, slow)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: decoded\n%#v\nand\n%#v", data, fast, slow)
+		}
+	})
 }

@@ -42,7 +42,10 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b[1:n-1], '\\') < 0 &&
+		bytes.IndexByte(b[1:n-1], '"') < 0 {
+		s = string(b[1 : n-1]) // a plain string: no escapes to decode (every Asterisk timestamp)
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("ari: timestamp is not a string: %w", err)
 	}
 	if s == "" {

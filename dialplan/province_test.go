@@ -78,3 +78,32 @@ func TestFold(t *testing.T) {
 	require.Equal(t, "kien giang", Fold("Kie\u0302\u0301n Giang"))
 	require.Equal(t, "thua-thien-hue", Slug("Thừa Thiên Huế"))
 }
+
+// Every carrier's prefixes are mobile numbers of that carrier, and every
+// prefix of the table belongs to one carrier.
+func TestMobilePrefixes(t *testing.T) {
+	total := 0
+	for _, c := range []Carrier{CarrierViettel, CarrierVinaphone, CarrierMobifone, CarrierVietnamobile,
+		CarrierGmobile, CarrierReddi, CarrierItel} {
+		ps := MobilePrefixes(c)
+		if len(ps) == 0 {
+			t.Errorf("%s: no prefix", c)
+		}
+		for _, p := range ps {
+			n := Normalize(p + "1234567")
+			if n.Kind != KindMobile || n.Carrier != c {
+				t.Errorf("%s: prefix %s gives %s %s", c, p, n.Kind, n.Carrier)
+			}
+		}
+		total += len(ps)
+	}
+	if total != len(tables.mobile) {
+		t.Errorf("%d prefixes over the carriers, the table has %d", total, len(tables.mobile))
+	}
+	if got := MobilePrefixes(CarrierViettel); got[0] != "032" {
+		t.Errorf("viettel prefixes not sorted: %v", got)
+	}
+	if MobilePrefixes(CarrierUnknown) != nil {
+		t.Error("unknown carrier has prefixes")
+	}
+}

@@ -184,73 +184,14 @@ func legSeq(l LegRecord, i int) int {
 }
 
 // WriteCall stores rec with its legs, rating and voicemail in one
-// transaction. It is idempotent by rec.ID: when the call is already stored it
-// changes nothing and reports inserted=false.
+// transaction (WriteCalls with one record). It is idempotent by rec.ID: when
+// the call is already stored it changes nothing and reports inserted=false.
 func WriteCall(ctx context.Context, db *sqlx.DB, rec *CallRecord) (inserted bool, err error) {
-	if err := rec.Validate(); err != nil {
-		return false, validationError{err}
-	}
-	tx, err := db.BeginTxx(ctx, nil)
+	ins, err := WriteCalls(ctx, db, []*CallRecord{rec})
 	if err != nil {
-		return false, fmt.Errorf("store: write call %s: %w", rec.ID, err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	matched := rec.MatchedBy
-	if matched == "" {
-		matched = dialplan.MatchedByNone
-	}
-	direction := rec.Direction
-	if direction == "" {
-		direction = DirectionInbound
-	}
-	res, err := tx.ExecContext(ctx, `
-INSERT INTO calls (id, node, channel_id, caller_raw, caller, caller_kind, cafe_code, matched_by,
-	province_code, area_code, region_code, started_at, accepted_at, ended_at, outcome, accepted_by,
-	wait_seconds, talk_seconds, detail, direction, callback_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-ON CONFLICT (id) DO NOTHING`,
-		rec.ID, rec.Node, rec.ChannelID, rec.CallerRaw, rec.Caller, rec.CallerKind, nullString(rec.Cafe), string(matched),
-		nullString(rec.Province), nullString(rec.Area), nullString(rec.Region), rec.StartedAt, nullTime(rec.AcceptedAt),
-		rec.EndedAt, string(rec.Outcome), nullString(rec.AcceptedBy), rec.Wait.Seconds(), rec.Talk.Seconds(), rec.Detail,
-		string(direction), nullInt64(rec.CallbackID))
-	if err != nil {
-		return false, fmt.Errorf("store: write call %s: %w", rec.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil // already stored: nothing written twice
-	}
-	for i, l := range rec.Legs {
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO call_legs (call_id, seq, staff_code, role, number, carrier, trunk, channel_id, ring_at,
-	answered_at, accepted_at, ended_at, result, hangup_cause, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			rec.ID, legSeq(l, i), l.Staff, string(l.Role), l.Number, string(l.Carrier), l.Trunk, l.ChannelID, l.RingAt,
-			nullTime(l.AnsweredAt), nullTime(l.AcceptedAt), l.EndedAt, string(l.Result), nullInt(l.HangupCause), l.Detail); err != nil {
-			return false, fmt.Errorf("store: write call %s leg %d: %w", rec.ID, legSeq(l, i), err)
-		}
-	}
-	if rt := rec.Rating; rt != nil {
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO ratings (call_id, staff_code, score, complaint, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			rec.ID, rt.Staff, nullInt(rt.Score), rt.Complaint, rec.EndedAt); err != nil {
-			return false, fmt.Errorf("store: write call %s rating: %w", rec.ID, err)
-		}
-	}
-	if vm := rec.Voicemail; vm != nil {
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO voicemails (call_id, cafe_code, callback_number, recording, created_at, length_seconds)
-VALUES ($1, $2, $3, $4, $5, $6)`,
-			rec.ID, nullString(rec.Cafe), vm.CallbackNumber, vm.Recording, rec.EndedAt, nullSeconds(vm.Length)); err != nil {
-			return false, fmt.Errorf("store: write call %s voicemail: %w", rec.ID, err)
-		}
-	}
-	if err := insertCallbackRequest(ctx, tx, rec); err != nil {
 		return false, err
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("store: write call %s: %w", rec.ID, err)
-	}
-	return true, nil
+	return ins[0], nil
 }
 
 func nullString(s string) *string {

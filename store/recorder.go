@@ -180,7 +180,7 @@ func (r *Recorder) run() {
 	for {
 		select {
 		case rec := <-r.queue:
-			r.write(context.Background(), rec)
+			r.writeBatch(context.Background(), r.collect(rec))
 		case <-t.C:
 			if r.degraded() {
 				r.replay(context.Background())
@@ -199,16 +199,71 @@ func (r *Recorder) drain() {
 	for {
 		select {
 		case rec := <-r.queue:
+			batch := r.collect(rec)
 			if ctx.Err() != nil {
-				r.toSpool(rec)
+				for _, rec := range batch {
+					r.toSpool(rec)
+				}
 			} else {
-				r.write(ctx, rec)
+				r.writeBatch(ctx, batch)
 			}
 		default:
 			if r.degraded() && ctx.Err() == nil {
 				r.replay(ctx)
 			}
 			return
+		}
+	}
+}
+
+// maxBatch bounds how many queued records one transaction writes.
+const maxBatch = 100
+
+// collect returns rec and the records queued behind it (up to maxBatch in
+// all), without waiting for more: under load the writer takes what piled
+// up during its last write, and a lone record is written at once. A record
+// with a callback request ends its batch: whether the request is kept
+// depends on the café's later calls already recorded, which must be the
+// ones recorded before it, as when records are written one by one.
+func (r *Recorder) collect(rec *CallRecord) []*CallRecord {
+	batch := []*CallRecord{rec}
+	for len(batch) < maxBatch && batch[len(batch)-1].Callback == nil {
+		select {
+		case more := <-r.queue:
+			batch = append(batch, more)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// writeBatch stores records in one transaction (WriteCalls). When the
+// database refuses one of them for good, they are written one by one so
+// that only that one is rejected; when it fails otherwise, they all go to
+// the spool (as write would do record by record).
+func (r *Recorder) writeBatch(ctx context.Context, batch []*CallRecord) {
+	if len(batch) == 1 || r.degraded() {
+		for _, rec := range batch {
+			r.write(ctx, rec)
+		}
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
+	defer cancel()
+	_, err := WriteCalls(wctx, r.db, batch)
+	switch {
+	case err == nil:
+	case permanent(err):
+		r.log.Info("database refused a batch of call records; writing them one by one", "records", len(batch), "err", err)
+		for _, rec := range batch {
+			r.write(ctx, rec)
+		}
+	default:
+		r.obs.DBError("write_call")
+		r.log.Warn("cannot write call records; spooling", "records", len(batch), "first_call", batch[0].ID, "err", err)
+		for _, rec := range batch {
+			r.toSpool(rec)
 		}
 	}
 }

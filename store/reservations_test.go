@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -219,6 +220,63 @@ func TestRungTimesShared(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, times["KTV1"].After(first))
 	require.True(t, times["KTV1"].After(times["KTV2"]), "KTV2 is now the least recently rung")
+}
+
+// With a rotation cache, RungTimes answers from one read for up to its
+// age (what another instance rang meanwhile shows after that), and many
+// callers at once share one read.
+func TestRungTimesCache(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	writer := New(db)
+	require.NoError(t, writer.MarkRung(ctx, "KTV1"))
+
+	cached := New(db, WithRotationCache(time.Hour))
+	times, err := cached.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 1)
+	require.NoError(t, writer.MarkRung(ctx, "KTV2"))
+	times, err = cached.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 1, "within the cache's age: the read made before KTV2 was rung")
+
+	fresh := New(db, WithRotationCache(time.Nanosecond))
+	times, err = fresh.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 2)
+	require.NoError(t, writer.MarkRung(ctx, "KTV3"))
+	times, err = fresh.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 3, "past the cache's age: read again")
+
+	// Many callers at once, one read: every answer is the same map.
+	shared := New(db, WithRotationCache(time.Hour))
+	got := make(chan map[string]time.Time, 20)
+	for range 20 {
+		go func() {
+			times, err := shared.RungTimes(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- times
+		}()
+	}
+	first := <-got
+	for range 19 {
+		require.True(t, reflect.ValueOf(first).UnsafePointer() == reflect.ValueOf(<-got).UnsafePointer(),
+			"one read shared by the callers")
+	}
+
+	// A caller that stops waiting gets its context's error, not the others'.
+	slow := New(db, WithRotationCache(time.Hour))
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = slow.RungTimes(cctx)
+	require.ErrorIs(t, err, context.Canceled)
+	times, err = slow.RungTimes(ctx)
+	require.NoError(t, err)
+	require.Len(t, times, 3)
 }
 
 func TestReserveRejectsBadArguments(t *testing.T) {

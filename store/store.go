@@ -30,10 +30,12 @@ var ErrNotFound = errors.New("store: not found")
 // directory table notify when a transaction changing them commits.
 const DirectoryChannel = "hotline_directory"
 
-// Pool settings used by Open.
+// Pool settings used by Open. Idle connections are kept up to the pool's
+// size: under load a smaller idle limit closed connections only to open new
+// ones a moment later (a new PostgreSQL backend per open).
 const (
 	maxOpenConns    = 20
-	maxIdleConns    = 5
+	maxIdleConns    = maxOpenConns
 	connMaxLifetime = 30 * time.Minute
 	connMaxIdleTime = 5 * time.Minute
 )
@@ -61,6 +63,9 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 type Store struct {
 	db  *sqlx.DB
 	log *slog.Logger
+	// rung caches RungTimes for up to rotationMaxAge (WithRotationCache).
+	rotationMaxAge time.Duration
+	rung           rungCache
 }
 
 // Option configures a Store.
@@ -73,6 +78,15 @@ func WithLogger(l *slog.Logger) Option {
 			s.log = l
 		}
 	}
+}
+
+// WithRotationCache lets RungTimes answer from a copy of the table at most
+// maxAge old, read once for all the calls that ask meanwhile, instead of
+// reading the whole table for every call (0, the default: always read).
+// Who rang whom last is then known to this instance up to maxAge late —
+// the reservations, not this order, stop two calls ringing one person.
+func WithRotationCache(maxAge time.Duration) Option {
+	return func(s *Store) { s.rotationMaxAge = maxAge }
 }
 
 // New returns a Store on db.

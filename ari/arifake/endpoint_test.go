@@ -2,6 +2,7 @@ package arifake
 
 import (
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -85,4 +86,74 @@ func FuzzParseEndpoint(f *testing.F) {
 			t.Fatalf("resource %q not in %q", d.Resource, s)
 		}
 	})
+}
+
+// PhoneFor scripts the numbers without a phone of their own, at each dial;
+// SetPhone still wins, and a false falls back to the default phone.
+func TestPhoneForScriptsEachDial(t *testing.T) {
+	calls := 0
+	s := NewServer(Options{DefaultPhone: Congested(), PhoneFor: func(n string) (Phone, bool) {
+		if n != "0912345678" {
+			return Phone{}, false
+		}
+		calls++
+		if calls%2 == 1 {
+			return Busy(), true
+		}
+		return NeverAnswers(), true
+	}})
+	defer s.Close()
+	s.SetPhone("0945551519", Rejects(0))
+	for i, tc := range []struct {
+		number string
+		want   Outcome
+	}{
+		{"0912345678", OutcomeBusy}, {"0912345678", OutcomeNoAnswer}, {"0912345678", OutcomeBusy},
+		{"0945551519", OutcomeReject}, {"0987654321", OutcomeCongestion},
+	} {
+		if p := s.phoneFor(tc.number); p.Outcome != tc.want {
+			t.Fatalf("dial %d of %s: %v, want %v", i, tc.number, p.Outcome, tc.want)
+		}
+	}
+	if calls != 3 {
+		t.Fatalf("PhoneFor asked %d times, want 3", calls)
+	}
+	s.SetPhone("0912345678", Rejects(0))
+	if p := s.phoneFor("0912345678"); p.Outcome != OutcomeReject {
+		t.Fatalf("SetPhone does not win over PhoneFor: %v", p.Outcome)
+	}
+	s.ClearPhone("+84912345678")
+	if p := s.phoneFor("0912345678"); p.Outcome != OutcomeNoAnswer || calls != 4 {
+		t.Fatalf("after ClearPhone: %v, PhoneFor asked %d times", p.Outcome, calls)
+	}
+	s.ClearPhone("0945551519")
+	if p := s.phoneFor("0945551519"); p.Outcome != OutcomeCongestion {
+		t.Fatalf("cleared number without PhoneFor: %v, want the default phone", p.Outcome)
+	}
+}
+
+// OnRequest sees every request, also once the history has dropped it.
+func TestOnRequestSeesEveryRequest(t *testing.T) {
+	var seen []string
+	s := NewServer(Options{HistoryLimit: 4, OnRequest: func(r Request) { seen = append(seen, r.Method+" "+r.Path) }})
+	defer s.Close()
+	h := s.Handler()
+	for i := range 10 {
+		req := httptest.NewRequest("GET", "/ari/channels", nil)
+		if i%2 == 1 {
+			req = httptest.NewRequest("GET", "/ari/bridges", nil)
+		}
+		req.SetBasicAuth("asterisk", "asterisk")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("request %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if len(seen) != 10 || seen[0] != "GET /ari/channels" || seen[9] != "GET /ari/bridges" {
+		t.Fatalf("OnRequest saw %q", seen)
+	}
+	if n := len(s.Requests()); n > 4 {
+		t.Fatalf("history kept %d requests, limit 4", n)
+	}
 }

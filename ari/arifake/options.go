@@ -64,6 +64,10 @@ type Options struct {
 	Phones map[string]Phone
 	// DefaultPhone applies to numbers not in Phones. The zero value answers at once.
 	DefaultPhone Phone
+	// PhoneFor, if set, scripts a number that is not in Phones (nor set with
+	// SetPhone) each time it is dialled; false falls back to DefaultPhone.
+	// It runs with the server's lock held: it must not call the Server.
+	PhoneFor func(number string) (Phone, bool)
 	// Trunks sets the state of PJSIP trunks by endpoint name; absent trunks are up.
 	Trunks map[string]TrunkState
 	// KnownTrunks, if non-empty, makes PJSIP endpoints other than these fail with
@@ -82,6 +86,10 @@ type Options struct {
 	// HistoryLimit bounds each of the request, event and dial logs; past it the
 	// oldest half is dropped. Default 100000.
 	HistoryLimit int
+	// OnRequest, if set, sees every REST request as it is logged, also those
+	// the history has dropped since (a load generator counts with it). It runs
+	// with the server's lock held: it must not call the Server.
+	OnRequest func(Request)
 
 	// WriteTimeout bounds one WebSocket write. Default 5 s.
 	WriteTimeout time.Duration

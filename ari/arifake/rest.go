@@ -330,10 +330,14 @@ func (q *req) write(w http.ResponseWriter) {
 }
 
 func (s *Server) logRequest(r *http.Request, body []byte, status int) {
-	s.mu.Lock()
-	s.requests = trimHistory(append(s.requests, Request{
+	req := Request{
 		At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body), Status: status,
-	}), s.opts.HistoryLimit)
+	}
+	s.mu.Lock()
+	s.requests = trimHistory(append(s.requests, req), s.opts.HistoryLimit)
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(req)
+	}
 	s.notify()
 	s.mu.Unlock()
 }

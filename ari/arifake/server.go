@@ -296,6 +296,16 @@ func (s *Server) SetPhone(number string, p Phone) {
 	s.phones[digits(number)] = p
 }
 
+// ClearPhone removes a number's script (SetPhone, Options.Phones): it is
+// dialled as Options.PhoneFor or the default phone says again.
+func (s *Server) ClearPhone(number string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range numberKeys(number) {
+		delete(s.phones, k)
+	}
+}
+
 // SetDefaultPhone scripts every number not set with SetPhone.
 func (s *Server) SetDefaultPhone(p Phone) {
 	s.mu.Lock()
@@ -313,6 +323,11 @@ func (s *Server) SetTrunk(name string, st TrunkState) {
 func (s *Server) phoneFor(number string) Phone {
 	for _, k := range numberKeys(number) {
 		if p, ok := s.phones[k]; ok {
+			return p
+		}
+	}
+	if s.opts.PhoneFor != nil {
+		if p, ok := s.opts.PhoneFor(number); ok {
 			return p
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -14,6 +15,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs, cfgPath := newFlags("simulate", stderr)
 	o := app.SimulateOptions{}
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the fake Asterisk's ARI (loopback)")
+	directory := fs.String("directory", "database", "callers and people: the database's directory, or synthetic:CAFES,STAFF (generated from --seed and imported into the database first)")
 	fs.Float64Var(&o.Rate, "rate", 0.2, "new calls per second")
 	fs.IntVar(&o.Calls, "calls", 0, "stop after this many calls (0 = until --duration or Ctrl-C)")
 	fs.DurationVar(&o.Duration, "duration", 0, "stop placing calls after this long (0 = no limit)")
@@ -43,8 +45,14 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{err}
 	}
 	o.Mix = m
-	if o.Rate <= 0 || o.Rate > 200 {
-		return usageError{fmt.Errorf("--rate %g must be above 0 and at most 200 calls/s", o.Rate)}
+	if o.Directory, err = sim.ParseDirectorySpec(*directory); err != nil {
+		return usageError{fmt.Errorf("--directory: %w", err)}
+	}
+	if o.Directory.Synthetic() && !flagSet(fs, "mix") {
+		o.Mix = nil // each person behaves by their own shares
+	}
+	if o.Rate <= 0 || o.Rate > maxSimRate {
+		return usageError{fmt.Errorf("--rate %g must be above 0 and at most %d calls/s", o.Rate, maxSimRate)}
 	}
 	if o.Scale <= 0 || o.Scale > 10 {
 		return usageError{fmt.Errorf("--scale %g must be above 0 and at most 10", o.Scale)}
@@ -72,4 +80,15 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return nil // interrupted on purpose; the report was printed
 	}
 	return err
+}
+
+// maxSimRate bounds --rate: far above what one serve takes on a small
+// machine, low enough that a typo does not start a runaway generator.
+const maxSimRate = 5000
+
+// flagSet reports whether the command line gave the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

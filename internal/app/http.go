@@ -23,6 +23,7 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.gatherer, promhttp.HandlerOpts{Registry: a.registerer}))
+	addPprof(mux, a.cfg.HTTP.Addr)
 	// The board exists once the call flow does; until then it says so.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if h := a.board.Load(); h != nil {

@@ -17,6 +17,10 @@ import (
 
 // SimulateOptions are the flags of `hotline simulate`.
 type SimulateOptions struct {
+	// Directory is where the callers and people come from (--directory):
+	// the database's directory, or a synthetic one written into it first.
+	Directory sim.DirectorySpec
+
 	Listen   string
 	Rate     float64
 	Calls    int
@@ -52,6 +56,13 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 		db.Close()
 		return err
 	}
+	var people *sim.SyntheticDirectory
+	if o.Directory.Synthetic() {
+		if people, err = importSynthetic(ctx, db, o.Directory, o.Seed, log); err != nil {
+			db.Close()
+			return err
+		}
+	}
 	data, err := store.LoadDirectoryData(ctx, db)
 	if err != nil {
 		db.Close()
@@ -68,6 +79,9 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 			cafes = append(cafes, c)
 		}
 	}
+	if people != nil {
+		cafes = syntheticCallers(data, people, log)
+	}
 	user, password := cfg.ARI.User, cfg.ARI.Password
 	if user == "" {
 		user = "hotline"
@@ -80,7 +94,7 @@ func Simulate(ctx context.Context, cfg config.Config, o SimulateOptions, out io.
 	var checkErr error
 	rep, err := sim.Run(ctx, sim.Options{
 		Listen: o.Listen, User: user, Password: password, App: cfg.ARI.App,
-		Directory: dir, Cafes: cafes, Trunks: dialplan.Trunks(cfg.Trunks),
+		Directory: dir, Cafes: cafes, Trunks: dialplan.Trunks(cfg.Trunks), People: people,
 		Rate: o.Rate, Calls: o.Calls, Duration: o.Duration, Mix: o.Mix, Unknown: o.Unknown,
 		Scale: o.Scale, Talk: o.Talk, WaitApp: o.WaitApp, Seed: o.Seed, Logger: log,
 		CutWS: o.CutWS, Rest500: o.Rest500, Settle: o.Settle, AloneLimit: o.AloneLimit, Ready: o.Ready,

@@ -64,7 +64,7 @@ loop:
 	}
 	g.rep.Elapsed = time.Since(start)
 	g.matchSetups()
-	g.rep.ARIRequests = len(g.srv.Requests())
+	g.rep.ARIRequests, g.rep.Rings = g.opts.track.count(), g.opts.people.counts()
 	g.settle(ctx)
 	g.rep.Chaos.REST500s = g.srv.FaultHits()
 	if g.opts.Finish != nil {
@@ -78,7 +78,7 @@ loop:
 func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	g.mu.Lock()
 	cafe := g.opts.Cafes[g.rnd.IntN(len(g.opts.Cafes))]
-	b := g.opts.Mix.pick(g.rnd)
+	b := g.pickBehaviour()
 	unknown := g.rnd.Float64() < g.opts.Unknown
 	anonymous := unknown && g.rnd.IntN(2) == 0
 	number := ""
@@ -107,7 +107,7 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 
 	placed := time.Now()
 	first := g.firstTarget(number, code, placed)
-	if first != "" {
+	if first != "" && b != ByPerson {
 		g.srv.SetPhone(first, g.phoneFor(b, talk))
 	}
 	call, err := g.srv.PlaceCall(arifake.CallSpec{Number: number})
@@ -115,7 +115,7 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 	g.rep.Placed++
 	if err != nil {
 		if first != "" {
-			g.srv.SetPhone(first, g.everyone)
+			g.srv.ClearPhone(first)
 		}
 		if errors.Is(err, arifake.ErrAppInactive) {
 			g.rep.Fallback++
@@ -139,7 +139,7 @@ func (g *generator) place(ctx context.Context, wg *sync.WaitGroup) {
 		got := g.caller(ctx, call, b == GivesUp, giveUp, code, score)
 		if first != "" {
 			// The script was for this call: the person behaves normally again.
-			g.srv.SetPhone(first, g.everyone)
+			g.srv.ClearPhone(first)
 		}
 		g.mu.Lock()
 		g.active--
@@ -183,7 +183,7 @@ func (g *generator) phoneFor(b Behaviour, talk time.Duration) arifake.Phone {
 func (g *generator) caller(ctx context.Context, call *arifake.Call, givesUp bool, giveUp time.Duration, code, score string) string {
 	start := time.Now()
 	limit := time.After(g.scale(10*time.Minute) + time.Minute)
-	poll := time.NewTicker(max(g.scale(100*time.Millisecond), 10*time.Millisecond))
+	poll := time.NewTicker(max(g.scale(100*time.Millisecond), 50*time.Millisecond))
 	defer poll.Stop()
 	seen := 0
 	var bridged, recorded, rated, typed, gaveUp bool
@@ -215,7 +215,7 @@ func (g *generator) caller(ctx context.Context, call *arifake.Call, givesUp bool
 			switch {
 			case h.Kind == "playback" && strings.Contains(h.Detail, "enter-code") && !typed && code != "":
 				typed = true
-				go func() { _ = call.Press(ctx, code+"#") }()
+				go func() { _ = call.Press(ctx, keypad(code)+"#") }()
 			case h.Kind == "playback" && strings.Contains(h.Detail, "/rate") && !rated:
 				rated = true
 				go func() { _ = call.Press(ctx, score) }()
@@ -241,17 +241,8 @@ func (g *generator) caller(ctx context.Context, call *arifake.Call, givesUp bool
 // leg's create names the caller's channel as its originator): the time from
 // the call's arrival to the first person's phone being set up.
 func (g *generator) matchSetups() {
-	first := map[string]time.Time{}
-	for _, r := range g.srv.Requests() {
-		if r.Method != "POST" || r.Path != "/ari/channels/create" || len(r.Query["originator"]) == 0 {
-			continue
-		}
-		if o := r.Query["originator"][0]; first[o].IsZero() {
-			first[o] = r.At
-		}
-	}
 	for _, p := range g.pending {
-		if at, ok := first[p.channel]; ok {
+		if at, ok := g.opts.track.firstLeg(p.channel); ok {
 			g.rep.SetupTimes = append(g.rep.SetupTimes, at.Sub(p.placed))
 		}
 	}

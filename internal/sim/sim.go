@@ -107,6 +107,16 @@ type Options struct {
 	Calls    int
 	Duration time.Duration
 	Mix      Mix
+
+	// People, for a synthetic directory, scripts every ring of its people
+	// by their own profiles, the first person rung and every fallback
+	// alike. A nil Mix then scripts nothing per call (ByPerson), and
+	// PeopleGiveUp % of callers give up; a Mix still scripts each call's
+	// first person.
+	People *SyntheticDirectory
+	people *people  // set by Run from People
+	track  *tracker // set by Run
+
 	// Unknown is the share (0..1) of calls from numbers not in the directory
 	// (half anonymous, half unknown numbers that type their café's code).
 	Unknown float64
@@ -146,6 +156,7 @@ type Report struct {
 	Behaviours                  map[Behaviour]int
 	Heard                       map[string]int // what callers ended up with: bridged, voicemail, rated…
 	MaxConcurrent               int
+	Rings                       map[Behaviour]int // with People: each ring's draw from the person's profile
 	// Placing is how long placing the calls took; Elapsed includes the
 	// wait for the last calls to end.
 	Placing, Elapsed time.Duration
@@ -168,6 +179,9 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		r.Placed, r.Placing.Round(time.Millisecond), float64(r.Placed)/max(r.Placing.Seconds(), 1e-9), r.Fallback,
 		r.Completed, r.Elapsed.Round(time.Millisecond), r.MaxConcurrent)
 	fmt.Fprintf(&b, "scripted: %s\n", formatCounts(r.Behaviours))
+	if len(r.Rings) > 0 {
+		fmt.Fprintf(&b, "people rung (each by their own shares): %s\n", formatCounts(r.Rings))
+	}
 	fmt.Fprintf(&b, "callers got: %s\n", formatCounts(r.Heard))
 	if n := len(r.SetupTimes); n > 0 {
 		s := slices.Clone(r.SetupTimes)
@@ -212,7 +226,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Rate <= 0 {
 		opts.Rate = 0.2
 	}
-	if opts.Mix == nil {
+	if opts.Mix == nil && opts.People == nil {
 		opts.Mix = DefaultMix
 	}
 	log := opts.Logger
@@ -230,6 +244,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Talk > 0 {
 		everyone.HangupAfter = opts.Talk * 3 / 2
 	}
+	if opts.People != nil {
+		opts.people = newPeople(opts.People, opts.Seed, scale)
+	}
+	opts.track = newTracker()
 	srv := arifake.NewServer(arifake.Options{
 		User: opts.User, Password: opts.Password, App: opts.App, Logger: log,
 		Second:         scale(time.Second),
@@ -238,6 +256,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		LocalLinger:    scale(5 * time.Second),
 		DefaultPhone:   everyone,
 		FaultSeed:      opts.Seed, // the 500s' own sequence: one seed, the same calls with or without them
+		PhoneFor:       opts.people.phoneFor,
+		OnRequest:      opts.track.onRequest,
 	})
 	if opts.Rest500 > 0 {
 		srv.AddFault(arifake.Fault{Status: http.StatusInternalServerError, Rate: opts.Rest500})
