@@ -57,7 +57,8 @@ type Database struct {
 	SpoolDir string `yaml:"spool_dir"`
 }
 
-// ARI is how to reach Asterisk.
+// ARI is how to reach Asterisk: one node (URL, User, Password, App,
+// Node — HOTLINE_ARI_*) or several (Nodes), never both.
 type ARI struct {
 	URL      string `yaml:"url"` // http(s)://host:8088
 	User     string `yaml:"user"`
@@ -65,6 +66,62 @@ type ARI struct {
 	App      string `yaml:"app"`
 	// Node names this Asterisk server in logs and metrics.
 	Node string `yaml:"node"`
+	// Nodes are several Asterisk servers one process serves at once. A
+	// node's empty user, password or app is ari.user, ari.password
+	// (HOTLINE_ARI_PASSWORD) or ari.app.
+	Nodes []Node `yaml:"nodes"`
+}
+
+// Node is one Asterisk server of ari.nodes.
+type Node struct {
+	// Name labels the node in logs, metrics (node), /readyz and the
+	// instance identity; letters, digits, '_', '.', '-', a letter first.
+	Name     string `yaml:"name"`
+	URL      string `yaml:"url"`
+	User     string `yaml:"user"`
+	Password string `yaml:"password"` // secret: never logged
+	App      string `yaml:"app"`
+}
+
+// String is the node without its password, for logs and errors.
+func (n Node) String() string {
+	return fmt.Sprintf("%s (%s, app %s)", n.Name, redactURL(n.URL), n.App)
+}
+
+// NodeList returns the Asterisk nodes to serve, with the defaults applied:
+// ari.nodes, or the single node of ari.url when ari.nodes is empty.
+func (c Config) NodeList() []Node {
+	if len(c.ARI.Nodes) == 0 {
+		return []Node{{Name: c.ARI.Node, URL: c.ARI.URL, User: c.ARI.User, Password: c.ARI.Password, App: c.ARI.App}}
+	}
+	out := make([]Node, len(c.ARI.Nodes))
+	for i, n := range c.ARI.Nodes {
+		if n.User == "" {
+			n.User = c.ARI.User
+		}
+		if n.Password == "" {
+			n.Password = c.ARI.Password
+		}
+		if n.App == "" {
+			n.App = c.ARI.App
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// NodeInstanceID is the identity, in reservations and callback leases, of
+// this process's call flow on node: InstanceID for the single node of
+// ari.url (as before ari.nodes existed, so a restart still frees what the
+// previous run held), InstanceID + "@" + the node's name with ari.nodes —
+// each node's flow then frees, when it starts, only what its own previous
+// run held, never what the process's other nodes hold already.
+func (c Config) NodeInstanceID(node string) string {
+	id := c.InstanceID()
+	if len(c.ARI.Nodes) == 0 || id == "" {
+		return id
+	}
+	return id + "@" + node
 }
 
 // HTTP is the process's own HTTP server (/metrics, /healthz, /readyz, board).

@@ -140,6 +140,8 @@ var (
 	appName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	digits  = regexp.MustCompile(`^[0-9]+$`)
 	dialTpl = regexp.MustCompile(`^[A-Za-z0-9]+/\S+$`)
+	// nodeName is what the metrics admit as a node label value.
+	nodeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,39}$`)
 )
 
 // instanceName is what a host name, an application name and a separator
@@ -172,33 +174,115 @@ func redactURL(s string) string {
 }
 
 func (c Config) validateOnline(bad func(string, ...any)) {
-	if c.ARI.URL == "" {
-		bad("ari.url: is required (or set %s)", EnvARIURL)
-	} else if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("ari.url: %q is not an http(s) URL", redactURL(c.ARI.URL))
-	}
-	if c.ARI.User == "" {
-		bad("ari.user: is required (or set %s)", EnvARIUser)
-	}
-	if c.ARI.Password == "" {
-		bad("ari.password: is required (or set %s)", EnvARIPassword)
-	}
-	if !appName.MatchString(c.ARI.App) {
-		bad("ari.app: %q must be letters, digits, '_' or '-'", c.ARI.App)
-	}
-	if c.ARI.Node == "" {
-		bad("ari.node: is required")
+	if len(c.ARI.Nodes) > 0 {
+		c.validateNodes(bad)
+	} else {
+		if c.ARI.URL == "" {
+			bad("ari.url: is required (or set %s)", EnvARIURL)
+		} else if !httpURL(c.ARI.URL) {
+			bad("ari.url: %q is not an http(s) URL", redactURL(c.ARI.URL))
+		}
+		if c.ARI.User == "" {
+			bad("ari.user: is required (or set %s)", EnvARIUser)
+		}
+		if c.ARI.Password == "" {
+			bad("ari.password: is required (or set %s)", EnvARIPassword)
+		}
+		if !appName.MatchString(c.ARI.App) {
+			bad("ari.app: %q must be letters, digits, '_' or '-'", c.ARI.App)
+		}
+		if c.ARI.Node == "" {
+			bad("ari.node: is required")
+		} else if !nodeName.MatchString(c.ARI.Node) {
+			bad("ari.node: %q must be 1 to 40 letters, digits, '_', '.' or '-', starting with a letter", c.ARI.Node)
+		}
 	}
 	switch id := c.InstanceID(); {
 	case id == "":
 		bad("instance: the host name is unknown; set instance (or %s)", EnvInstance)
 	case !instanceName.MatchString(id):
 		bad("instance: %q must be 1 to 128 letters, digits or . _ : / @ -, starting with a letter or digit", id)
+	default:
+		for _, n := range c.ARI.Nodes {
+			if nid := c.NodeInstanceID(n.Name); nodeName.MatchString(n.Name) && !instanceName.MatchString(nid) {
+				bad("instance: %q (the identity on node %s) is longer than 128 characters; set a shorter instance", nid, n.Name)
+			}
+		}
 	}
 
 	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
 		bad("http.addr: %q is not host:port", c.HTTP.Addr)
 	}
+}
+
+// validateNodes checks ari.nodes: each node complete and well-formed, no
+// name or URL twice, and not together with the single node's ari.url.
+func (c Config) validateNodes(bad func(string, ...any)) {
+	if c.ARI.URL != "" {
+		bad("ari.nodes: set together with ari.url %q (or %s): use ari.url for one node, ari.nodes for several, not both",
+			redactURL(c.ARI.URL), EnvARIURL)
+	}
+	names, urls := map[string]int{}, map[string]int{}
+	for i, n := range c.NodeList() {
+		key := fmt.Sprintf("ari.nodes[%d]", i)
+		switch {
+		case n.Name == "":
+			bad("%s.name: is required", key)
+		case !nodeName.MatchString(n.Name):
+			bad("%s.name: %q must be 1 to 40 letters, digits, '_', '.' or '-', starting with a letter", key, n.Name)
+		default:
+			if j, dup := names[n.Name]; dup {
+				bad("%s.name: %q is also ari.nodes[%d]'s name", key, n.Name, j)
+			} else {
+				names[n.Name] = i
+			}
+		}
+		switch {
+		case n.URL == "":
+			bad("%s.url: is required", key)
+		case !httpURL(n.URL):
+			bad("%s.url: %q is not an http(s) URL", key, redactURL(n.URL))
+		default:
+			u := sameNodeURL(n.URL)
+			if j, dup := urls[u]; dup {
+				bad("%s.url: %q is also ari.nodes[%d]'s URL: the same Asterisk twice", key, redactURL(n.URL), j)
+			} else {
+				urls[u] = i
+			}
+		}
+		if n.User == "" {
+			bad("%s.user: is required (or set ari.user, %s, for every node)", key, EnvARIUser)
+		}
+		if n.Password == "" {
+			bad("%s.password: is required (or set ari.password, %s, for every node)", key, EnvARIPassword)
+		}
+		if !appName.MatchString(n.App) {
+			bad("%s.app: %q must be letters, digits, '_' or '-'", key, n.App)
+		}
+	}
+}
+
+// httpURL reports whether s is an http(s) URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// sameNodeURL reduces an ARI URL to what tells two nodes apart: the host
+// and port (lower case, the scheme's default port made explicit) and the
+// path without "/ari" or a trailing "/"; credentials, query and scheme do
+// not matter.
+func sameNodeURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ari")
+	return net.JoinHostPort(host, port) + strings.TrimSuffix(p, "/")
 }
 
 var hoursRange = regexp.MustCompile(`^([01]?[0-9]|2[0-4]):([0-5][0-9])\s*[-–]\s*([01]?[0-9]|2[0-4]):([0-5][0-9])$`)
