@@ -56,7 +56,7 @@ func TestCheckSchemaOnOldSchema(t *testing.T) {
 
 	err := CheckSchema(ctx, db)
 	require.ErrorIs(t, err, ErrSchemaOutdated)
-	require.EqualError(t, err, `database schema is at version 2, this binary needs 8: run "hotline migrate"`)
+	require.EqualError(t, err, `database schema is at version 2, this binary needs 9: run "hotline migrate"`)
 	var se *SchemaError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, int64(2), se.Have)
@@ -105,7 +105,7 @@ func TestMigrationLandedOutOfOrder(t *testing.T) {
 }
 
 func TestSchemaVersionMatchesEmbeddedFiles(t *testing.T) {
-	require.Equal(t, int64(8), SchemaVersion(), "update TestCheckSchemaOnOldSchema when adding a migration")
+	require.Equal(t, int64(9), SchemaVersion(), "update TestCheckSchemaOnOldSchema when adding a migration")
 }
 
 func TestCheckConstraintsRejectUnknownVocabulary(t *testing.T) {

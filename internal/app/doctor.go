@@ -77,7 +77,13 @@ func Doctor(ctx context.Context, cfg config.Config, opts DoctorOptions) DoctorRe
 	d := &doctor{cfg: cfg, opts: opts}
 	d.config()
 	dir := d.database(ctx)
-	d.ari(ctx)
+	nodes := cfg.NodeList()
+	d.perNode = len(cfg.ARI.Nodes) > 0
+	for _, n := range nodes {
+		d.node = n
+		d.ari(ctx)
+	}
+	d.node, d.perNode = config.Node{}, false
 	if dir != nil {
 		d.coverage(dir)
 	}
@@ -120,9 +126,18 @@ type doctor struct {
 	cfg    config.Config
 	opts   DoctorOptions
 	checks []Check
+	// node is the Asterisk node being checked; with ari.nodes its name
+	// follows the name of each of its checks ("ari node-a").
+	node config.Node
+	// perNode: the checks of ari (ari, ari_app, trunks, prompts) carry the
+	// node's name.
+	perNode bool
 }
 
 func (d *doctor) add(check, status, msg, fix string) {
+	if d.perNode && d.node.Name != "" {
+		check += " " + d.node.Name
+	}
 	d.checks = append(d.checks, Check{Check: check, Status: status, Message: msg, Fix: fix})
 }
 
@@ -207,10 +222,11 @@ func (d *doctor) schema(ctx context.Context, db *sqlx.DB) bool {
 	return false
 }
 
-// ari checks the link, the application name, the trunks and the prompts.
+// ari checks the link, the application name, the trunks and the prompts of
+// d.node.
 func (d *doctor) ari(ctx context.Context) {
-	c := d.cfg.ARI
-	client, err := ari.New(ari.Config{URL: c.URL, User: c.User, Password: c.Password, App: c.App, Node: c.Node,
+	c := d.node
+	client, err := ari.New(ari.Config{URL: c.URL, User: c.User, Password: c.Password, App: c.App, Node: c.Name,
 		RequestTimeout: d.opts.Timeout})
 	if err != nil {
 		d.add("ari", CheckFail, "not checked: "+err.Error(), "set ari.url, ari.user, ari.password (HOTLINE_ARI_*)")
@@ -264,7 +280,7 @@ func rootCause(err error) error {
 // its channels are still in it). A hotline serve with this configuration
 // answering /readyz is that process, and fine.
 func (d *doctor) application(ctx context.Context, client *ari.Client) {
-	name := d.cfg.ARI.App
+	name := d.node.App
 	app, err := client.GetApplication(ctx, name)
 	switch {
 	case errors.Is(err, ari.ErrNotFound):
