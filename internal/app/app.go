@@ -22,7 +22,6 @@ import (
 
 	"github.com/csm-vn/hotline/internal/board"
 	"github.com/csm-vn/hotline/internal/config"
-	"github.com/csm-vn/hotline/ivr"
 	"github.com/csm-vn/hotline/metrics"
 	"github.com/csm-vn/hotline/store"
 )
@@ -54,7 +53,10 @@ type App struct {
 	// Set by Run once built; the board and tests read them.
 	metrics *metrics.Metrics
 	store   *store.Store
-	calls   *ivr.Server
+	// nodes are the Asterisk nodes served (nodes.go).
+	nodes []*node
+	// draining: SIGTERM came; a node claimed from now on takes no new call.
+	draining atomic.Bool
 
 	mu   sync.Mutex
 	addr string

@@ -262,9 +262,11 @@ func TestReadyzSaysWhatIsAwaited(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
+		t.Log(body)
 		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(body, `"database":"ok"`) &&
-			strings.Contains(body, `"ari":"not connected to http://127.0.0.1:1 (app hotline)"`)
-	}, 10*time.Second, 50*time.Millisecond, "last /readyz: %s", body)
+			strings.Contains(body, `"ari":"not connected to http://127.0.0.1:1 (app hotline): dial tcp 127.0.0.1:1: connect: connection refused"`)
+	}, 10*time.Second, 50*time.Millisecond)
+	t.Log("last /readyz:", body)
 	resp, err := http.Get(base + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()

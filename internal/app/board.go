@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/csm-vn/hotline/dialplan"
@@ -15,7 +16,7 @@ import (
 // boardSource assembles the live board from the call flow (calls now), the
 // store (today's totals, voicemails) and the directory (region names).
 type boardSource struct {
-	calls *ivr.Server
+	calls func() []*ivr.Server // every node's
 	store *store.Store
 	dir   func() *dialplan.Directory
 }
@@ -23,7 +24,17 @@ type boardSource struct {
 func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 	now := time.Now()
 	snap := board.Snapshot{Now: now}
-	for _, c := range s.calls.Snapshot() {
+	var live []ivr.LiveCall
+	for _, srv := range s.calls() {
+		live = append(live, srv.Snapshot()...)
+	}
+	slices.SortFunc(live, func(x, y ivr.LiveCall) int {
+		if c := x.Started.Compare(y.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	for _, c := range live {
 		bc := board.Call{ID: c.ID, State: c.State, CafeCode: c.CafeCode, CafeName: c.CafeName,
 			Province: c.Province, Region: c.Region, Caller: c.Caller, Started: c.Started, StateSince: c.Started,
 			Callback: c.Callback}

@@ -15,6 +15,17 @@ type callbackStarter interface {
 	CallbackNow(ctx context.Context, voicemailID int64, staffID, who string) error
 }
 
+// nodeCallbacks starts a "call back now" on a node that is up.
+type nodeCallbacks struct{ app *App }
+
+func (n nodeCallbacks) CallbackNow(ctx context.Context, voicemailID int64, staffID, who string) error {
+	calls := n.app.connectedServer()
+	if calls == nil {
+		return errors.New("no Asterisk node is connected: try again shortly")
+	}
+	return calls.CallbackNow(ctx, voicemailID, staffID, who)
+}
+
 // boardCallbacks is the inbox's "call back now": the call flow's, with its
 // errors in the board's terms (404 for an unknown voicemail or person, 409
 // when the café is being called back already; the rest — the person on a

@@ -13,6 +13,9 @@ import (
 type readiness struct {
 	name  string
 	check func(context.Context) error
+	// anyOf groups conditions of which one holding is enough (the
+	// Asterisk nodes: "ari").
+	anyOf string
 }
 
 func (a *App) routes() http.Handler {
@@ -38,19 +41,33 @@ func (a *App) routes() http.Handler {
 
 func (a *App) setBoard(h http.Handler) { a.board.Store(&h) }
 
-// handleReady answers 200 only when every condition holds (ARI connected,
-// database reachable), else 503; the body says which one fails and why.
+// handleReady answers 200 only when every condition holds (database
+// reachable, and at least one Asterisk node served with its events socket
+// up), else 503; the body says of each condition (each node) "ok" or why
+// not.
 func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status := http.StatusOK
 	body := map[string]string{}
+	groupOK := map[string]bool{}
 	for _, c := range a.ready {
-		if err := c.check(ctx); err != nil {
-			status = http.StatusServiceUnavailable
+		err := c.check(ctx)
+		if err != nil {
 			body[c.name] = err.Error()
 		} else {
 			body[c.name] = "ok"
+		}
+		switch {
+		case c.anyOf != "":
+			groupOK[c.anyOf] = groupOK[c.anyOf] || err == nil
+		case err != nil:
+			status = http.StatusServiceUnavailable
+		}
+	}
+	for _, ok := range groupOK {
+		if !ok {
+			status = http.StatusServiceUnavailable
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

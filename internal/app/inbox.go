@@ -28,7 +28,8 @@ const (
 type boardInbox struct {
 	app    *App
 	store  *store.Store
-	ari    *ari.Client
+	// clients are every node's: a recording is on the node that made it.
+	clients func() []*ari.Client
 	dir    func() *dialplan.Directory
 	trunks dialplan.Trunks
 }
@@ -135,14 +136,27 @@ func (b boardInbox) VoicemailAudio(ctx context.Context, id int64) (*board.Audio,
 	if v.Recording == "" {
 		return nil, fmt.Errorf("voicemail %d is a callback request only: %w", id, board.ErrNotFound)
 	}
-	f, err := b.ari.GetStoredRecordingFile(ctx, v.Recording)
-	if ari.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: %w", board.ErrNotFound, err)
+	// The recording is on the node that recorded it: ask each node.
+	var errs []error
+	notFound := 0
+	clients := b.clients()
+	for _, c := range clients {
+		f, err := c.GetStoredRecordingFile(ctx, v.Recording)
+		if err == nil {
+			return &board.Audio{Body: f.Body, ContentType: f.ContentType, Size: f.Size}, nil
+		}
+		if ari.IsNotFound(err) {
+			notFound++
+		}
+		errs = append(errs, fmt.Errorf("node %s: %w", c.Node(), err))
 	}
-	if err != nil {
-		return nil, err
+	if len(clients) == 0 {
+		return nil, errors.New("no Asterisk node to ask for the recording")
 	}
-	return &board.Audio{Body: f.Body, ContentType: f.ContentType, Size: f.Size}, nil
+	if notFound == len(clients) {
+		return nil, fmt.Errorf("%w: %w", board.ErrNotFound, errors.Join(errs...))
+	}
+	return nil, errors.Join(errs...)
 }
 
 func (b boardInbox) MarkVoicemailHandled(ctx context.Context, id int64, who, note string) error {

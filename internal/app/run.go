@@ -42,24 +42,21 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 
 	// HTTP first, so /healthz answers and /readyz says what is awaited.
 	var dbp atomic.Pointer[sqlx.DB]
-	var clientp atomic.Pointer[ari.Client]
+	a.nodes = a.buildNodes()
 	a.ready = []readiness{
-		{"database", func(ctx context.Context) error {
+		{name: "database", check: func(ctx context.Context) error {
 			if db := dbp.Load(); db != nil {
 				return db.PingContext(ctx)
 			}
 			return errors.New("waiting for the database")
 		}},
-		{"ari", func(context.Context) error {
-			c := clientp.Load()
-			if c == nil {
-				return errors.New("not started yet (database, directory, call records come first)")
-			}
-			if st, _ := c.State(); !st.Connected {
-				return fmt.Errorf("not connected to %s (app %s)", redact(a.cfg.ARI.URL), a.cfg.ARI.App)
-			}
-			return nil
-		}},
+	}
+	for _, n := range a.nodes {
+		name := "ari"
+		if len(a.cfg.ARI.Nodes) > 0 {
+			name = "ari " + n.cfg.Name
+		}
+		a.ready = append(a.ready, readiness{name: name, check: func(context.Context) error { return n.ready() }, anyOf: "ari"})
 	}
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	httpDone := make(chan error, 1)
@@ -80,7 +77,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	dbp.Store(db)
 
 	m := metrics.New(a.registerer, metrics.Options{
-		ARINodes: []string{a.cfg.ARI.Node}, Trunks: extraTrunks(a.cfg.Trunks), Version: a.opts.Version,
+		ARINodes: a.nodeNames(), Trunks: extraTrunks(a.cfg.Trunks), Version: a.opts.Version,
 		Provinces: provinceCodes(), NoRuntimeCollectors: true,
 	})
 	a.metrics = m
@@ -120,37 +117,20 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	st := store.New(db, store.WithLogger(a.log.With("component", "store")), store.WithRotationCache(rotationCacheAge))
 	a.store = st
 
-	client, err := ari.New(ari.Config{
-		URL: a.cfg.ARI.URL, User: a.cfg.ARI.User, Password: a.cfg.ARI.Password,
-		App: a.cfg.ARI.App, Node: a.cfg.ARI.Node,
-		Logger: a.log, Observer: m.ARI(),
-	})
-	if err != nil {
-		return fmt.Errorf("ari: %w", err)
-	}
-	clientp.Store(client)
-
-	instance := a.cfg.InstanceID()
-	calls, err := ivr.New(a.ivrConfig(instance), ivr.Deps{
-		ARI:       client,
+	deps := ivr.Deps{
 		Directory: watcher.Current,
 		Reserver:  st,
 		Recorder:  rec,
 		Metrics:   m,
-		Logger:    a.log,
 		Callbacks: st,
-	})
-	if err != nil {
-		return fmt.Errorf("ivr: %w", err)
 	}
-	a.calls = calls
-	a.setBoard(board.Handler(boardSource{calls: calls, store: st, dir: watcher.Current}, board.Options{
+	a.setBoard(board.Handler(boardSource{calls: a.servers, store: st, dir: watcher.Current}, board.Options{
 		Token: a.cfg.HTTP.BoardToken, RequireToken: board.RequireTokenFor(a.cfg.HTTP.Addr),
 		Logger: a.log.With("component", "board"),
-		Inbox:  boardInbox{app: a, store: st, ari: client, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
+		Inbox:  boardInbox{app: a, store: st, clients: a.clients, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},
 		Report: reportSource{store: st, dir: watcher.Current},
-		// "Call back now" (callback.go).
-		Callbacks: boardCallbacks{calls: calls},
+		// "Call back now" (callback.go), dialled through a node that is up.
+		Callbacks: boardCallbacks{calls: nodeCallbacks{app: a}},
 	}))
 
 	// Registered last, so it runs first: stop every goroutine (the call flow
@@ -158,9 +138,9 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 	// and the database closes.
 	defer func() { cancel(); wg.Wait() }()
 
-	goFn("ari", client.Run)
-	goFn("ari-watch", func(ctx context.Context) error { a.watchARI(ctx, client); return nil })
-	goFn("ivr", calls.Run)
+	for _, n := range a.nodes {
+		goFn("node "+n.cfg.Name, func(ctx context.Context) error { return a.runNode(ctx, n, nodeDeps{store: st, deps: deps}) })
+	}
 	goFn("voicemails", func(ctx context.Context) error { a.pollVoicemails(ctx, st); return nil })
 	goFn("coverage", func(ctx context.Context) error { a.watchCoverage(ctx, watcher.Current, coverageKick); return nil })
 
@@ -175,10 +155,20 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		return err
 	case <-drain:
 	}
-	calls.Drain()
+	a.draining.Store(true)
+	servers := a.servers()
+	for _, calls := range servers {
+		calls.Drain()
+	}
 	dctx, dcancel := context.WithTimeout(ctx, a.cfg.Call.Drain)
 	defer dcancel()
-	if err := calls.Wait(dctx); err != nil {
+	var left error
+	for _, calls := range servers {
+		if err := calls.Wait(dctx); err != nil {
+			left = err
+		}
+	}
+	if left != nil {
 		a.log.Warn("drain timeout: ending the calls still in progress", "drain", a.cfg.Call.Drain)
 	} else {
 		a.log.Info("drained: no call in progress")
@@ -262,17 +252,17 @@ func (a *App) directoryLoaded(d *dialplan.Directory) {
 	a.log.Info("directory loaded", "cafes", c.Cafes, "staff", c.Staff, "regions", c.Regions)
 }
 
-// watchARI logs the ARI link's state changes, so an operator sees exactly
-// what the process waits for.
-func (a *App) watchARI(ctx context.Context, c *ari.Client) {
+// watchARI logs a node's ARI link state changes, so an operator sees
+// exactly what the process waits for.
+func (a *App) watchARI(ctx context.Context, n *node, c *ari.Client) {
 	var was *bool
 	for {
 		st, changed := c.State()
 		if was == nil || *was != st.Connected {
 			if st.Connected {
-				a.log.Info("connected to Asterisk ARI", "url", redact(a.cfg.ARI.URL), "app", a.cfg.ARI.App, "connects", st.Connects)
+				n.log.Info("connected to Asterisk ARI", "url", redact(n.cfg.URL), "app", n.cfg.App, "connects", st.Connects)
 			} else if st.LastError != nil {
-				a.log.Warn("waiting for Asterisk ARI", "url", redact(a.cfg.ARI.URL), "user", a.cfg.ARI.User, "app", a.cfg.ARI.App, "err", st.LastError)
+				n.log.Warn("waiting for Asterisk ARI", "url", redact(n.cfg.URL), "user", n.cfg.User, "app", n.cfg.App, "err", st.LastError)
 			}
 			conn := st.Connected
 			was = &conn
@@ -283,6 +273,24 @@ func (a *App) watchARI(ctx context.Context, c *ari.Client) {
 		case <-changed:
 		}
 	}
+}
+
+// buildNodes are the nodes of the configuration, not started.
+func (a *App) buildNodes() []*node {
+	var out []*node
+	for _, c := range a.cfg.NodeList() {
+		out = append(out, &node{cfg: c, instance: a.cfg.NodeInstanceID(c.Name), log: a.log.With("node", c.Name)})
+	}
+	return out
+}
+
+// nodeNames are the configured nodes' names (the metrics' node labels).
+func (a *App) nodeNames() []string {
+	var out []string
+	for _, c := range a.cfg.NodeList() {
+		out = append(out, c.Name)
+	}
+	return out
 }
 
 // pollVoicemails keeps hotline_voicemails_waiting and the oldest waiting
