@@ -62,6 +62,14 @@ func sampleDatabase(t *testing.T) string {
 // each role's ring timeout; tweaks change them further), until the test ends.
 func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
+	h := startAppNoWait(t, dbURL, ariURL, ring, tweaks...)
+	h.waitReady()
+	return h
+}
+
+// startAppNoWait is startApp without waiting for /readyz.
+func startAppNoWait(t *testing.T, dbURL, ariURL string, ring time.Duration, tweaks ...func(*config.Config)) *harness {
+	t.Helper()
 	cfg := config.Default()
 	require.NoError(t, cfg.ApplyEnv([]string{
 		"HOTLINE_DATABASE_URL=" + dbURL, "HOTLINE_ARI_URL=" + ariURL,
@@ -98,7 +106,6 @@ func startApp(t *testing.T, dbURL, ariURL string, ring time.Duration, tweaks ...
 			t.Error("app did not stop within 20 s")
 		}
 	})
-	h.waitReady()
 	return h
 }
 
