@@ -126,6 +126,9 @@ ast_start() {
 		astsbindir => $(dirname "$bin")
 
 		[options]
+		; Each node's own entity id (the default is the host's MAC, the same
+		; for every node on one machine): hotline serve tells nodes apart by it.
+		entityid = $(printf '02:%s' "$(head -c 5 /dev/urandom | od -An -tx1 | tr -s ' ' ':' | sed 's/^://; s/:$//')")
 		verbose = 3
 		debug = 0
 		maxcalls = 500

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end run of deploy/kamailio: Kamailio in front of two real
-# Asterisk nodes, one `hotline serve` per node, one PostgreSQL, cafés and GSM
-# gateways played by sipp; everything on loopback, in a throwaway folder.
+# Asterisk nodes, one `hotline serve` per node (or, with --one-serve, one
+# serve for both: ari.nodes), one PostgreSQL, cafés and GSM gateways played
+# by sipp; everything on loopback, in a throwaway folder.
 #
-#   HOTLINE_TEST_ASTERISK=/path/to/sbin/asterisk scripts/cluster.sh [--calls N] [--rate R]
+#   HOTLINE_TEST_ASTERISK=/path/to/sbin/asterisk scripts/cluster.sh [--calls N] [--rate R] [--one-serve]
 #
 # Cafés of the sample directory call at R calls/s (default 1) for N calls
 # (default 90) through Kamailio; every person's mobile (the gateway) answers,
@@ -25,11 +26,13 @@ cd "$(dirname "$0")/.."
 
 calls=90
 rate=1
+one_serve=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--calls) calls=$2; shift 2 ;;
 	--rate) rate=$2; shift 2 ;;
-	*) die "usage: scripts/cluster.sh [--calls N] [--rate R]" ;;
+	--one-serve) one_serve=1; shift ;;
+	*) die "usage: scripts/cluster.sh [--calls N] [--rate R] [--one-serve]" ;;
 	esac
 done
 
@@ -69,26 +72,51 @@ export AST_CAFE_PORT=$kam_port AST_GW_VINAPHONE_PORT AST_GW_VIETTEL_PORT AST_BEH
 AST_GW_VINAPHONE_PORT=$(free_udp_port)
 AST_GW_VIETTEL_PORT=$(free_udp_port)
 
-declare -A sip_addr
-for n in node1 node2; do
-	ast_start "$work/$n" "$bin"
-	sip_addr[$n]=$HOTLINE_TEST_SIP_ASTERISK
+# serve_start NAME LOGDIR [VAR=value…]: a hotline serve with the trunks of
+# deploy/asterisk/test, waited for until /readyz says ready.
+serve_start() {
+	local name=$1 dir=$2 http
+	shift 2
 	http=127.0.0.1:$(free_port)
-	log "hotline serve for $n (ARI $HOTLINE_TEST_ARI_URL, HTTP $http)"
-	mkdir -p "$work/$n/spool-hotline"
-	HOTLINE_ARI_URL=$HOTLINE_TEST_ARI_URL HOTLINE_ARI_USER=$HOTLINE_TEST_ARI_USER \
-		HOTLINE_ARI_PASSWORD=$HOTLINE_TEST_ARI_PASSWORD HOTLINE_ARI_NODE=$n HOTLINE_INSTANCE=$n \
-		HOTLINE_HTTP_ADDR=$http HOTLINE_SPOOL_DIR=$work/$n/spool-hotline \
+	log "hotline serve for $name (HTTP $http)"
+	mkdir -p "$dir/spool-hotline"
+	env "$@" HOTLINE_HTTP_ADDR="$http" HOTLINE_SPOOL_DIR="$dir/spool-hotline" \
 		HOTLINE_TRUNK_VINAPHONE='PJSIP/{number}@gw-vinaphone' HOTLINE_TRUNK_VIETTEL='PJSIP/{number}@gw-viettel' \
 		HOTLINE_TRUNK_DEFAULT='PJSIP/{number}@gw-viettel' HOTLINE_CALLER_ID=19001234 \
-		"$hotline" serve >"$work/$n/serve.log" 2>&1 &
+		"$hotline" serve >"$dir/serve.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 1 120); do
 		curl -fsS -o /dev/null "http://$http/readyz" 2>/dev/null && break
 		sleep 0.5
 	done
-	curl -fsS -o /dev/null "http://$http/readyz" || { tail -20 "$work/$n/serve.log" >&2; die "serve for $n is not ready"; }
+	curl -fsS -o /dev/null "http://$http/readyz" || { tail -20 "$dir/serve.log" >&2; die "serve for $name is not ready"; }
+	serve_http=$http
+}
+
+declare -A sip_addr
+yaml=$work/hotline.yaml
+printf 'ari:\n  nodes:\n' >"$yaml"
+for n in node1 node2; do
+	ast_start "$work/$n" "$bin"
+	sip_addr[$n]=$HOTLINE_TEST_SIP_ASTERISK
+	if [ -n "$one_serve" ]; then
+		printf '    - {name: %s, url: "%s", user: "%s", password: "%s"}\n' "$n" "$HOTLINE_TEST_ARI_URL" \
+			"$HOTLINE_TEST_ARI_USER" "$HOTLINE_TEST_ARI_PASSWORD" >>"$yaml"
+		continue
+	fi
+	serve_start "$n" "$work/$n" HOTLINE_ARI_URL="$HOTLINE_TEST_ARI_URL" HOTLINE_ARI_USER="$HOTLINE_TEST_ARI_USER" \
+		HOTLINE_ARI_PASSWORD="$HOTLINE_TEST_ARI_PASSWORD" HOTLINE_ARI_NODE=$n HOTLINE_INSTANCE=$n
 done
+if [ -n "$one_serve" ]; then
+	# One serve for both nodes: ready once both are served.
+	serve_start "node1+node2" "$work" HOTLINE_CONFIG="$yaml" HOTLINE_INSTANCE=hotline
+	for _ in $(seq 1 60); do
+		curl -fsS "http://$serve_http/readyz" | grep -q '"ari node1":"ok".*"ari node2":"ok"' && break
+		sleep 0.5
+	done
+	curl -fsS "http://$serve_http/readyz" | grep -q '"ari node1":"ok".*"ari node2":"ok"' ||
+		{ tail -20 "$work/serve.log" >&2; die "the serve does not serve both nodes"; }
+fi
 
 # The gateways: one sipp each, shared by both nodes.
 for gw in vinaphone viettel; do

@@ -26,12 +26,12 @@ const (
 // once, so the "voicemails waiting" alert clears without waiting for the
 // next poll.
 type boardInbox struct {
-	app    *App
-	store  *store.Store
+	app   *App
+	store *store.Store
 	// clients are every node's: a recording is on the node that made it.
 	clients func() []*ari.Client
-	dir    func() *dialplan.Directory
-	trunks dialplan.Trunks
+	dir     func() *dialplan.Directory
+	trunks  dialplan.Trunks
 }
 
 var _ board.Inbox = boardInbox{}

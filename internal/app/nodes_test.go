@@ -176,4 +176,3 @@ func TestSecondServeForANodeWaits(t *testing.T) {
 	require.NoError(t, call.Hangup())
 	<-call.Done()
 }
-
