@@ -56,7 +56,7 @@ func TestCheckSchemaOnOldSchema(t *testing.T) {
 
 	err := CheckSchema(ctx, db)
 	require.ErrorIs(t, err, ErrSchemaOutdated)
-	require.EqualError(t, err, `database schema is at version 2, this binary needs 9: run "hotline migrate"`)
+	require.EqualError(t, err, `database schema is at version 2, this binary needs 10: run "hotline migrate"`)
 	var se *SchemaError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, int64(2), se.Have)
