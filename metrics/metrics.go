@@ -106,6 +106,7 @@ type Metrics struct {
 	coverageCafes *prometheus.GaugeVec
 	faults        faultMetrics    // faults.go
 	callbacks     callbackMetrics // callbacks.go
+	recovery      recoveryMetrics // recovery.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -140,6 +141,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerCoverage(f)
 	m.registerFaults(f)
 	m.registerCallbacks(f)
+	m.registerRecovery(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
@@ -314,6 +316,7 @@ func (m *Metrics) precreate(opts Options) {
 	}
 	for _, s := range States {
 		m.active.WithLabelValues(s)
+		m.recovery.adopted.WithLabelValues(s)
 	}
 	for _, k := range DirectoryKinds {
 		m.directory.WithLabelValues(k)
@@ -342,6 +345,7 @@ func (m *Metrics) precreate(opts Options) {
 		if node, ok := m.ariNodes.get(n); ok {
 			m.ariConnected.WithLabelValues(node)
 			m.ariReconnects.WithLabelValues(node)
+			m.recovery.applicationReplace.WithLabelValues(node)
 		}
 	}
 	m.regions.mu.Lock()

@@ -210,6 +210,36 @@ func TestMethodsMoveExactlyTheirSeries(t *testing.T) {
 			},
 		},
 		{
+			name: "reconcile failed",
+			call: func(m *Metrics) { m.ReconcileFailed() },
+			want: map[string]float64{`hotline_reconcile_failures_total{}`: 1},
+		},
+		{
+			name: "call adopted while bridged",
+			call: func(m *Metrics) { m.CallAdopted("bridged") },
+			want: map[string]float64{`hotline_calls_adopted_total{state="bridged"}`: 1},
+		},
+		{
+			name: "adoption fallback",
+			call: func(m *Metrics) { m.AdoptionFallback() },
+			want: map[string]float64{`hotline_adoption_fallbacks_total{}`: 1},
+		},
+		{
+			name: "call state save failed",
+			call: func(m *Metrics) { m.CallStateSaveFailed() },
+			want: map[string]float64{`hotline_call_state_save_failures_total{}`: 1},
+		},
+		{
+			name: "application replaced",
+			call: func(m *Metrics) { m.ApplicationReplaced("pbx-a", true) },
+			want: map[string]float64{`hotline_ari_application_replaced{node="pbx-a"}`: 1},
+		},
+		{
+			name: "application replaced then taken back",
+			call: func(m *Metrics) { m.ApplicationReplaced("pbx-a", true); m.ApplicationReplaced("pbx-a", false) },
+			want: map[string]float64{},
+		},
+		{
 			name: "ari queue overflow",
 			call: func(m *Metrics) { m.ARI().QueueOverflow("pbx-a", "ChannelVarset") },
 			want: map[string]float64{`hotline_ari_event_queue_overflows_total{}`: 1},
