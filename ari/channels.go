@@ -293,13 +293,20 @@ func (c *Client) GetChannelVar(ctx context.Context, id, name string) (string, er
 	return v.Value, nil
 }
 
-// SetChannelVar sets a channel variable.
+// SetChannelVar sets a channel variable. The value travels in a JSON body
+// ({"value": …}), not in the query: Asterisk reads a request line of at most
+// 4096 bytes (main/http.c MAX_HTTP_LINE_LENGTH) and a body of up to 40 kB.
+// On Asterisk the request runs on the channel's thread: while the channel
+// plays something outside a bridge, the answer waits for the playback's end.
 func (c *Client) SetChannelVar(ctx context.Context, id, name, value string) error {
+	if err := need("channels.var_set", "channel id", id); err != nil {
+		return err
+	}
 	if err := need("channels.var_set", "variable", name); err != nil {
 		return err
 	}
-	q := url.Values{"variable": {name}, "value": {value}}
-	return c.channelAction(ctx, "channels.var_set", "POST", id, "/variable", q)
+	return c.do(ctx, request{op: "channels.var_set", method: "POST", path: "/channels/" + seg(id) + "/variable",
+		query: url.Values{"variable": {name}}, body: map[string]string{"value": value}}, nil)
 }
 
 // PlayChannel starts a playback on a channel. With p.PlaybackID set, the id

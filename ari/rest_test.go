@@ -229,7 +229,7 @@ func TestRESTRequests(t *testing.T) {
 			return err
 		}, "GET", "/ari/channels/c1/variable", q("variable", "CALLERID(num)"), "", "channels.var_get"},
 		{"set var", 204, "", func() error { return c.SetChannelVar(ctx, "c1", "CDR(userfield)", "x y") },
-			"POST", "/ari/channels/c1/variable", q("variable", "CDR(userfield)", "value", "x y"), "", "channels.var_set"},
+			"POST", "/ari/channels/c1/variable", q("variable", "CDR(userfield)"), `{"value":"x y"}`, "channels.var_set"},
 		{"record", 201, `{"name":"vm-1","format":"wav","target_uri":"channel:c1","state":"queued"}`, func() error {
 			rec, err := c.RecordChannel(ctx, "c1", RecordParams{Name: "vm-1", Format: "wav", MaxDuration: 120 * time.Second,
 				MaxSilence: 5 * time.Second, IfExists: "overwrite", Beep: true, TerminateOn: "#"})
