@@ -374,14 +374,46 @@ func (s *Server) setChannelVar(q *req) {
 		q.fail(http.StatusBadRequest, "Variable name is required")
 		return
 	}
+	value, set := q.stringParam("value")
+	q.boolParam("report_events")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.stasisChannelFor(q)
 	if ch == nil {
 		return
 	}
-	q.boolParam("report_events")
-	s.setVar(ch, name, q.param("value"))
+	if commandQueueHeld(ch) {
+		// res/stasis/control.c: the set is a command run on the channel's
+		// thread, which a playback or a recording outside a bridge holds
+		// until it ends; the answer waits for it (a greeting: seconds).
+		s.mu.Unlock()
+		err := s.waitState(q.r.Context(), func() bool { return !commandQueueHeld(ch) })
+		s.mu.Lock()
+		if err != nil {
+			q.fail(http.StatusInternalServerError, "request abandoned while queued behind a playback")
+			return
+		}
+	}
+	if !set {
+		// No value (or not a string in a JSON body): pbx_builtin_setvar_helper
+		// with NULL deletes the variable; ChannelVarset "" only when the old
+		// value was not empty.
+		if old, ok := ch.vars[name]; ok {
+			delete(ch.vars, name)
+			if old != "" {
+				s.emitVarset(ch, name, "")
+			}
+		}
+		return
+	}
+	s.setVar(ch, name, value)
+}
+
+// commandQueueHeld reports whether a synchronous command on ch would wait:
+// a playback or a recording runs on the channel's thread outside a bridge.
+// Callers hold s.mu.
+func commandQueueHeld(ch *channel) bool {
+	return !ch.gone && ch.bridge == nil && (len(ch.plays) > 0 || ch.recording != nil)
 }
 
 // setVar sets a channel variable or caller-id function. Callers hold s.mu.

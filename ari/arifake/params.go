@@ -321,6 +321,17 @@ func (q *req) param(name string) string {
 	return v
 }
 
+// stringParam is a string parameter and whether it was given: a JSON body
+// value that is not a string leaves it unset (ast_json_string_get is NULL).
+func (q *req) stringParam(name string) (string, bool) {
+	q.decl(name, pString)
+	if v, ok := q.body[name]; ok {
+		s, isStr := v.(string)
+		return s, isStr
+	}
+	return q.last(name)
+}
+
 // intParam is an int parameter (0 when missing or not a number).
 func (q *req) intParam(name string) int {
 	q.decl(name, pInt)
