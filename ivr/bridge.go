@@ -47,17 +47,30 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 		return true
 	}
 	c.talkStart = c.now()
+	c.converse(ctx, l, bridgeID, destroy, c.s.cfg.MaxCall)
+	return true
+}
+
+// converse follows the bridged conversation of the caller with l's person
+// until either hangs up or maxCall passes, then, if the caller is still
+// there, takes them out of the bridge and asks for a rating. destroy
+// destroys the bridge (once).
+func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy func(), maxCall time.Duration) {
+	c.mu.Lock()
+	region := c.rec.Region
+	c.mu.Unlock()
 	c.setState(StateBridged)
 	c.setTarget(&LiveTarget{Staff: l.t.Staff, Name: l.t.Name, Role: string(l.t.Role), Number: l.t.Number,
 		Carrier: string(l.t.Carrier), Since: c.talkStart, Bridged: true})
 	if l.watch != nil {
 		// The hard limit of a bridged leg is MaxCall (with room for the
 		// flow's own limit to act first).
-		l.watch.Reset(c.s.cfg.MaxCall + 2*c.s.cfg.RequestTimeout)
+		l.watch.Reset(maxCall + 2*c.s.cfg.RequestTimeout)
 	}
 	c.log.Info("bridged", "staff", l.t.Staff, "bridge", bridgeID)
+	c.save()
 
-	maxT := newTimer(c.s.cfg.MaxCall)
+	maxT := newTimer(maxCall)
 	defer maxT.Stop()
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
@@ -123,12 +136,12 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 	c.s.met.TalkTime(region, string(l.t.Role), c.talkEnd.Sub(c.talkStart))
 	c.log.Info("conversation ended", "talk", c.talkEnd.Sub(c.talkStart).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		return true
+		return
 	}
+	c.save()
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
 	c.rate(ctx, l)
-	return true
 }
 
 // bridge creates the call's bridge and puts the caller and the leg in it.
@@ -294,6 +307,7 @@ func (c *call) rate(ctx context.Context, l *leg) {
 	}
 	rt := *c.rec.Rating
 	c.mu.Unlock()
+	c.save()
 	if rt.Complaint {
 		c.s.met.Complaint(region, l.t.Staff)
 	} else {

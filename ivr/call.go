@@ -63,11 +63,25 @@ type call struct {
 	rec          store.CallRecord
 
 	// owned are the call's goroutines besides its flow (database
-	// reservations, hangups being retried, marks of who was rung):
-	// teardown waits for them.
+	// reservations, hangups being retried, marks of who was rung, the
+	// saver): teardown waits for them.
 	owned sync.WaitGroup
 
+	// The call's state in Asterisk (persist.go): the flow puts the latest
+	// encoding in toSave and kicks the saver.
+	saveMu   sync.Mutex
+	toSave   string
+	saveKick chan struct{}
+	// adopted is the state a previous process left, for a call taken over
+	// at start-up (adopt.go); nil for a call that started here.
+	adopted *savedCall
+	// oldLegs are the adopted call's legs still in Asterisk at adoption;
+	// notAnswered: the adopted caller's channel was not answered yet.
+	oldLegs     []string
+	notAnswered bool
+
 	// Flow-only fields (the serve goroutine).
+	code      string // the café code typed, once it named a café
 	holds     []*reservation
 	offered   bool
 	exhausted bool // every target was tried: nobody accepted
@@ -86,20 +100,25 @@ type call struct {
 }
 
 func (s *Server) newCall(parent context.Context, e *ari.StasisStart) *call {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
-	id := ulid.Make().String()
 	start := s.now()
-	raw := e.Channel.Caller.Number
+	return s.buildCall(parent, ulid.Make().String(), e.Channel.ID, e.Channel.Caller.Number, start, time.Until(start))
+}
+
+// buildCall makes a call of the caller's channel; start is on the call's
+// clock, offset is that clock minus the wall clock.
+func (s *Server) buildCall(parent context.Context, id, channelID, raw string, start time.Time, offset time.Duration) *call {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
 	num := dialplan.Normalize(raw)
 	c := &call{
-		s: s, id: id, channelID: e.Channel.ID, callerRaw: raw, number: num,
+		s: s, id: id, channelID: channelID, callerRaw: raw, number: num,
 		seq:    s.seq.Add(1),
-		offset: time.Until(start),
+		offset: offset,
 		ctx:    ctx, cancel: cancel,
-		dtmf:    make(chan string, 64),
-		started: start,
-		legs:    map[string]*leg{},
-		resync:  make(chan struct{}),
+		dtmf:     make(chan string, 64),
+		started:  start,
+		legs:     map[string]*leg{},
+		resync:   make(chan struct{}),
+		saveKick: make(chan struct{}, 1),
 	}
 	c.log = s.log.With("call_id", id, "channel_id", c.channelID, "caller", raw)
 	c.rec = store.CallRecord{
@@ -119,26 +138,36 @@ func (c *call) newID(kind string) string {
 	return c.id + "-" + kind + strconv.FormatInt(c.ids.Add(1), 10)
 }
 
-// serve runs the call from StasisStart to its record.
+// serve runs the call from StasisStart (or its adoption) to its record.
 func (c *call) serve() {
-	c.setState(StateIVR)
-	c.log.Info("call started")
+	if c.adopted == nil {
+		c.setState(StateIVR)
+		c.log.Info("call started")
+	}
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
 		c.watch()
 	}()
+	stopSaving := make(chan struct{})
+	c.goOwned(func() { c.saver(stopSaving) })
 	defer func() {
 		if p := recover(); p != nil {
 			c.failure = fmt.Sprintf("panic: %v", p)
 			c.log.Error("call flow panicked", "panic", p)
 		}
+		close(stopSaving)
 		c.teardown()
 		c.sub.Close()
 		<-watchDone
 		c.setState("")
 		c.s.endCall(c)
 	}()
+	if c.adopted != nil {
+		c.resume(c.ctx)
+		return
+	}
+	c.save()
 	c.flow(c.ctx)
 }
 
@@ -237,6 +266,9 @@ func (c *call) flow(ctx context.Context) {
 		return
 	}
 	id = dialplan.Identify(dir, c.number, code)
+	if id.MatchedBy == dialplan.MatchedByDTMF {
+		c.code = code
+	}
 	dec := c.plan(dir, id)
 	in := c.startIntro(ctx, false, c.s.cfg.Prompts.Connecting)
 	c.ringAll(ctx, dec, in)
@@ -332,9 +364,12 @@ func (c *call) plan(dir *dialplan.Directory, id dialplan.Identification) dialpla
 		c.provinceName = provName
 	}
 	c.mu.Unlock()
-	c.offered = true
-	c.s.met.CallOffered(string(id.MatchedBy), dec.Region)
+	if !c.offered { // a call taken over was offered by the process that started it
+		c.offered = true
+		c.s.met.CallOffered(string(id.MatchedBy), dec.Region)
+	}
 	c.log = c.log.With("cafe", c.rec.Cafe, "matched_by", string(id.MatchedBy))
+	c.save()
 	skipped := make([]string, 0, len(dec.Skipped))
 	for _, sk := range dec.Skipped {
 		skipped = append(skipped, sk.Staff+":"+string(sk.Reason))

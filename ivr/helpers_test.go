@@ -247,6 +247,13 @@ type envOption struct {
 	// proxy puts a wsProxy between the hotline and the fake (env.proxy),
 	// so a test can keep the events WebSocket down.
 	proxy bool
+	// log, when set, is the hotline's logger.
+	log *slog.Logger
+	// db and spool, when set, are the (migrated) database and the record
+	// spool of a previous process, for a hotline that takes its calls over;
+	// by default a fresh database and spool.
+	db    *sqlx.DB
+	spool string
 }
 
 // newEnv starts everything; it is stopped (and checked clean) at the end.
@@ -281,12 +288,18 @@ func newEnv(t *testing.T, o envOption) *env {
 // the test. It returns once the client is connected.
 func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 	t.Helper()
-	db, _ := pgtest.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, store.Migrate(ctx, db))
+	db := o.db
+	if db == nil {
+		db, _ = pgtest.Open(t)
+		require.NoError(t, store.Migrate(ctx, db))
+	}
+	spool := o.spool
+	if spool == "" {
+		spool = filepath.Join(t.TempDir(), "spool.jsonl")
+	}
 	st := store.New(db)
-	rec, err := store.NewRecorder(db, store.RecorderOptions{SpoolPath: filepath.Join(t.TempDir(), "spool.jsonl"),
-		RetryInterval: 100 * time.Millisecond})
+	rec, err := store.NewRecorder(db, store.RecorderOptions{SpoolPath: spool, RetryInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 
 	backoff := o.backoff
@@ -321,8 +334,8 @@ func startHotline(t *testing.T, url, user, password string, o envOption) *env {
 	reg := prometheus.NewRegistry()
 	met := metrics.New(reg, metrics.Options{Regions: []string{"MN"},
 		Staff: []string{"KTV1", "KTV3", "KTV4", "AM1", "RM1", "OP1"}})
-	var log *slog.Logger
-	if os.Getenv("IVR_TEST_LOG") != "" {
+	log := o.log
+	if log == nil && os.Getenv("IVR_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := ivr.New(cfg, ivr.Deps{ARI: client, Directory: dirFunc,

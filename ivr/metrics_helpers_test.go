@@ -31,6 +31,8 @@ var callFamilies = []string{
 	"hotline_staff_complaints_total",
 	"hotline_calls_active",
 	"hotline_routing_decision_seconds",
+	"hotline_calls_adopted_total",
+	"hotline_adoption_fallbacks_total",
 	// A label value outside its set is a wiring bug in the call flow.
 	"hotline_metrics_label_rejected_total",
 }

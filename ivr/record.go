@@ -131,7 +131,8 @@ func (c *call) record() store.CallRecord {
 		rec.EndedAt = rec.StartedAt
 	}
 	cause := context.Cause(c.ctx)
-	interrupted := errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone)
+	interrupted := errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone) ||
+		errors.Is(cause, errCallerGoneRestart)
 	switch {
 	case !rec.AcceptedAt.IsZero():
 		rec.Outcome = store.OutcomeAnswered
@@ -165,6 +166,9 @@ func (c *call) record() store.CallRecord {
 	}
 	if rec.Outcome != store.OutcomeAnswered {
 		rec.Wait = rec.EndedAt.Sub(rec.StartedAt)
+	}
+	if c.adopted != nil && rec.Detail == "" {
+		rec.Detail = "taken over by a new hotline process after a restart"
 	}
 	if rec.Wait < 0 {
 		rec.Wait = 0

@@ -23,29 +23,57 @@ import (
 //   - every call re-checks what it was waiting for (a playback, a leg's
 //     answer, a recording) by asking Asterisk, and resumes: mid-IVR and
 //     ringing calls go on, bridged calls keep talking;
-//   - at start-up (first), channels that never sent us a StasisStart are
-//     leftovers of a previous process: callers go back to the dialplan
-//     (its fallback after Stasis()) and are recorded as interrupted, our old
-//     outgoing legs are hung up, our old bridges destroyed.
-func (s *Server) reconcile(ctx context.Context, first bool) {
+//   - at start-up (first), the calls a previous process left are taken
+//     over (adopt.go); after ReconcileGrace, channels that never sent us a
+//     StasisStart and were not taken over are leftovers: callers go back to
+//     the dialplan (its fallback after Stasis()) and are recorded as
+//     interrupted, our old outgoing legs are hung up, our old bridges
+//     destroyed.
+//
+// ctx ends when the connection it reconciles for is gone (or Run ends).
+// Listing the application is tried again, with backoff, until it works: a
+// failure is logged and counted (hotline_reconcile_failures_total). It
+// reports whether the reconciliation was made.
+func (s *Server) reconcile(ctx context.Context, first bool) bool {
 	seqBefore := s.seq.Load()
 	asked := time.Now()
-	app, err := s.getApplication(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("reconciliation failed: could not list the application's channels", "err", err)
+	var app *ari.Application
+	for failures := 0; ; {
+		var err error
+		if app, err = s.getApplication(ctx); err == nil {
+			if failures > 0 {
+				s.log.Info("reconciliation: the application's channels listed after failures", "failures", failures)
+			}
+			break
 		}
-		return
+		if ctx.Err() != nil {
+			return false // the connection went (the next one reconciles) or Run ends
+		}
+		failures++
+		s.met.ReconcileFailed()
+		wait := s.backoff(failures)
+		s.log.Error("reconciliation failed: could not list the application's channels; trying again",
+			"failures", failures, "next_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+		seqBefore, asked = s.seq.Load(), time.Now()
 	}
 	present := make(map[string]bool, len(app.ChannelIDs))
 	for _, id := range app.ChannelIDs {
 		present[id] = true
 	}
+	// Calls of ours (a reconnect; or one during start-up, which did not
+	// finish: it is made again below).
+	s.reconcileCalls(ctx, seqBefore, asked, present)
 	if !first {
-		// (At the first connection there is no call of ours yet.)
-		s.reconcileCalls(ctx, seqBefore, asked, present)
-		return
+		return true
 	}
+	adopted := s.adoptAll(ctx, app)
 	// Start-up: give calls arriving right now time to show their
 	// StasisStart, then treat the rest as leftovers.
 	t := time.NewTimer(s.cfg.ReconcileGrace)
@@ -53,15 +81,16 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 	case <-t.C:
 	case <-ctx.Done():
 		t.Stop()
-		return
+		return false
 	}
 	n := 0
 	for _, id := range app.ChannelIDs {
 		if s.known(id) {
 			continue
 		}
-		n++
-		s.leftover(ctx, id)
+		if s.leftover(ctx, id, "left in the application by a previous process without a saved state") {
+			n++
+		}
 	}
 	// Bridges: those the application is subscribed to, and ours by name
 	// (an empty bridge is not listed in the application).
@@ -75,17 +104,21 @@ func (s *Server) reconcile(ctx context.Context, first bool) {
 	} else {
 		s.log.Warn("could not list bridges", "err", err)
 	}
+	destroyed := 0
 	for _, id := range bridges {
 		if s.liveBridge(id) {
 			continue
 		}
+		destroyed++
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 		if err := s.ari.DestroyBridge(bctx, id); err != nil && !ari.IsNotFound(err) {
 			s.log.Warn("could not destroy a leftover bridge", "bridge", id, "err", err)
 		}
 		cancel()
 	}
-	s.log.Info("start-up reconciliation done", "leftover_channels", n, "bridges", len(bridges))
+	s.log.Info("start-up reconciliation done", "calls_taken_over", adopted, "leftover_channels", n,
+		"leftover_bridges", destroyed)
+	return true
 }
 
 func (s *Server) listBridges(ctx context.Context) ([]ari.Bridge, error) {
@@ -127,21 +160,28 @@ func (s *Server) liveBridge(id string) bool {
 	return try
 }
 
-// leftover deals with a channel a previous process left in the application.
-func (s *Server) leftover(parent context.Context, id string) {
+// leftover deals with a channel a previous process left in the application
+// that cannot be taken over; detail says why (for a caller's record). It
+// reports whether there was something to do (the channel still existed).
+func (s *Server) leftover(parent context.Context, id, detail string) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.cfg.RequestTimeout)
 	defer cancel()
 	log := s.log.With("channel_id", id)
 	if isLegID(id) {
-		if err := s.ari.Hangup(ctx, id, ari.HangupNormal); err != nil && !ari.IsNotFound(err) {
+		err := s.ari.Hangup(ctx, id, ari.HangupNormal)
+		switch {
+		case ari.IsNotFound(err):
+			return false
+		case err != nil:
 			log.Warn("could not hang up a leftover leg", "err", err)
+		default:
+			log.Info("hung up an outgoing leg left by a previous process")
 		}
-		log.Info("hung up an outgoing leg left by a previous process")
-		return
+		return true
 	}
 	ch, err := s.ari.GetChannel(ctx, id)
 	if ari.IsNotFound(err) {
-		return
+		return false
 	}
 	var raw string
 	start := time.Now()
@@ -151,13 +191,14 @@ func (s *Server) leftover(parent context.Context, id string) {
 			start = ch.CreationTime.Time
 		}
 	}
-	detail := "left in the application by a previous process; returned to the dialplan"
 	if err := s.ari.ContinueInDialplan(ctx, id, ari.ContinueParams{}); err != nil {
 		if ari.IsNotFound(err) {
-			return
+			return false
 		}
-		detail = "left in the application by a previous process; hung up"
+		detail += "; hung up"
 		_ = s.ari.Hangup(ctx, id, ari.HangupNormal)
+	} else {
+		detail += "; returned to the dialplan"
 	}
 	num := dialplan.Normalize(raw)
 	rec := store.CallRecord{
@@ -171,8 +212,10 @@ func (s *Server) leftover(parent context.Context, id string) {
 	rec.Wait = rec.EndedAt.Sub(rec.StartedAt)
 	s.met.CallOffered("", "")
 	s.met.CallEnded(string(store.OutcomeInterrupted), "", "")
+	s.met.AdoptionFallback()
 	s.rec.Submit(rec)
-	log.Info("caller left by a previous process handled", "caller", raw, "detail", detail)
+	log.Warn("caller left by a previous process could not be taken over", "caller", raw, "detail", detail)
+	return true
 }
 
 // goneGrace is how long reconciliation lets events already on their way
@@ -189,7 +232,11 @@ func (s *Server) reconcileCalls(ctx context.Context, seqBefore uint64, asked tim
 			calls = append(calls, c)
 		}
 	}
+	others := len(s.abandoned) + len(s.tries)
 	s.mu.Unlock()
+	if len(calls) == 0 && others == 0 {
+		return // nothing of ours to check (the first connection)
+	}
 	t := time.NewTimer(goneGrace)
 	select {
 	case <-t.C:

@@ -3,9 +3,12 @@ package ivr_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/csm-vn/hotline/ari"
@@ -55,6 +58,7 @@ func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
 	leg := e.waitDial(ktv1Vina)
 	e.waitHeard(c, "bridged", "")
 	checks := len(e.requests("GET /ari/channels/" + leg.ChannelID))
+	lists := len(e.requests("GET /ari/applications/hotline"))
 	require.True(t, e.fake.CutWebSocket("hotline"))
 	e.waitReconnected(2)
 	// Reconciliation ran (the bridged call asked Asterisk about its leg)
@@ -67,7 +71,9 @@ func TestWebSocketCutWhileBridgedCallGoesOn(t *testing.T) {
 	require.Len(t, live, 1)
 	require.Equal(t, "bridged", live[0].State)
 	require.Len(t, e.fake.Bridges(), 1)
-	require.NotEmpty(t, e.requests("GET /ari/applications/hotline"))
+	// Reconciliation listed the application after the cut (start-up's
+	// listing was before it).
+	require.Greater(t, len(e.requests("GET /ari/applications/hotline")), lists)
 
 	// The KTV hangs up: events flow on the new socket; the caller rates.
 	require.NoError(t, e.fake.HangupLeg(leg.ChannelID))
@@ -186,6 +192,7 @@ func TestStartUpHandlesLeftoversOfAPreviousProcess(t *testing.T) {
 	e.expectMetrics(map[string]float64{
 		offered("none", "none"):              1,
 		ended("interrupted", "none", "none"): 1,
+		"hotline_adoption_fallbacks_total":   1,
 	})
 }
 
@@ -207,5 +214,69 @@ func TestShutdownEndsLiveCalls(t *testing.T) {
 		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
 		staffLegs("KTV1", "cancelled"):                            1,
 		routed:                                                    1,
+	})
+}
+
+// Reconciliation is retried until it works (issue 10, point 4): the KTV
+// hangs up while the events WebSocket is down, and the first listings of the
+// application after the reconnect fail. Before, the one failed attempt was
+// all: the caller stayed alone in the bridge until MaxCall.
+func TestReconciliationIsRetriedUntilItListsTheApplication(t *testing.T) {
+	logs := newLogCapture()
+	e := newEnv(t, envOption{backoff: 50 * time.Millisecond, proxy: true, log: slog.New(logs),
+		cfg: expect{tech: true, confirm: true}.cfg(func(c *ivr.Config) {
+			c.MaxCall = 10 * time.Minute // only reconciliation can find the hangup within the test
+			c.TeardownBackoff = 50 * time.Millisecond
+		}),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+		}})
+	c := e.call(cafe1Phone)
+	leg := e.waitDial(ktv1Vina)
+	e.waitHeard(c, "bridged", "")
+	lists := len(e.requests("GET /ari/applications/hotline"))
+	const failures = 3
+	e.cutWebSocketWhile(func() {
+		require.NoError(t, e.fake.HangupLeg(leg.ChannelID)) // its events are lost
+		e.fake.FailNext(http.MethodGet, "/ari/applications/hotline", http.StatusInternalServerError, failures)
+	})
+	e.waitHeard(c, "playback", "vi/rate")
+	e.waitEnded(c)
+	require.Equal(t, lists+failures+1, len(e.requests("GET /ari/applications/hotline")))
+	require.Len(t, logs.find(slog.LevelError, "reconciliation failed"), failures)
+	require.Equal(t, float64(failures), e.metric("hotline_reconcile_failures_total"))
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	require.Empty(t, r.Legs[0].Detail, "ended by reconciliation, not by the call's maximum length")
+}
+
+// A second process taking the application over (ApplicationReplaced) is
+// logged at ERROR and shown by hotline_ari_application_replaced until our
+// client connects again (issue 10, point 4).
+func TestApplicationReplacedIsReported(t *testing.T) {
+	logs := newLogCapture()
+	e := newEnv(t, envOption{log: slog.New(logs), proxy: true})
+	require.Zero(t, e.metric("hotline_ari_application_replaced"))
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	other, _, err := websocket.Dial(ctx, e.fake.EventsURL("hotline", false), nil)
+	require.NoError(t, err)
+	eventually(t, "the replaced gauge", func() (bool, string) {
+		v := e.metric("hotline_ari_application_replaced")
+		return v == 1, fmt.Sprintf("gauge %v", v)
+	})
+	errs := logs.find(slog.LevelError, "another process took this ARI application over")
+	require.Len(t, errs, 1)
+	st, _ := e.client.State()
+	require.True(t, st.Replaced)
+	// The other process goes; our client connects again (its socket is
+	// cut) and takes the application back.
+	_ = other.CloseNow()
+	require.Positive(t, e.proxy.cutWebSockets())
+	e.waitReconnected(2)
+	eventually(t, "the replaced gauge back to 0", func() (bool, string) {
+		v := e.metric("hotline_ari_application_replaced")
+		return v == 0, fmt.Sprintf("gauge %v", v)
 	})
 }

@@ -209,6 +209,8 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		vars["CALLERID(num)"] = c.s.cfg.CallerID
 		vars["CONNECTEDLINE(num,i)"] = c.s.cfg.CallerID
 	}
+	// What a process taking the call over needs of the leg (persist.go).
+	vars[varLeg] = c.legVariable(l)
 	// Create and dial are not cut short by the caller hanging up: an
 	// aborted request could leave a channel we do not know exists. The
 	// caller's hangup is acted on right after (the loop below).
@@ -227,6 +229,7 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 	c.mu.Lock()
 	l.createdAt = time.Now()
 	c.mu.Unlock()
+	c.save()
 	l.watch = time.AfterFunc(ring+c.s.cfg.MaxLeg, l.watchdog)
 	if !l.awaitStasis(stasisEntryLimit) {
 		log.Warn("outgoing channel ended before it entered the application")

@@ -270,6 +270,9 @@ type ARI interface {
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
 	SetEventFilter(ctx context.Context, name string, f ari.EventFilter) (*ari.Application, error)
+	GetChannelVar(ctx context.Context, id, name string) (string, error)
+	SetChannelVar(ctx context.Context, id, name, value string) error
+	GetStoredRecording(ctx context.Context, name string) (*ari.StoredRecording, error)
 }
 
 // Reserver reserves a person for a call across instances; *store.Store
@@ -341,13 +344,17 @@ type Server struct {
 	// socket reader runs ahead of Run) still reaches the call.
 	starts *ari.Subscription
 
-	mu       sync.Mutex
-	calls    map[string]*call  // by caller channel id
-	legs     map[string]*call  // our outgoing channels, by channel id
-	seen     map[string]bool   // channels whose StasisStart we handled (for start-up reconciliation)
-	reserved map[string]string // staff code → call id (in-memory reservation)
-	lastRung map[string]time.Time
-	changed  chan struct{} // closed and replaced when a call ends
+	mu    sync.Mutex
+	calls map[string]*call // by caller channel id
+	legs  map[string]*call // our outgoing channels, by channel id
+	// seen are the channels whose StasisStart we handled (or whose call we
+	// took over) until start-up reconciliation is done: a call that already
+	// ended is not a leftover. Not kept afterwards.
+	seen      map[string]bool
+	startedUp bool              // start-up reconciliation done (under mu)
+	reserved  map[string]string // staff code → call id (in-memory reservation)
+	lastRung  map[string]time.Time
+	changed   chan struct{} // closed and replaced when a call ends
 	// abandoned are legs of ended calls we gave up hanging up, by channel
 	// id: their watchdogs are still armed (leg.go).
 	abandoned map[string]*leg
@@ -428,20 +435,53 @@ func (s *Server) Run(ctx context.Context) error {
 	// calls waiting until it reaches their mark (call.synced).
 	var handled uint64
 	var syncing []*call
+	// conn ends the current connection's reconciliation.
+	var conn struct{ end context.CancelFunc }
+	endConn := func() {
+		if conn.end != nil {
+			conn.end()
+		}
+	}
+	defer endConn()
+	replaced := false
 	st, changed := s.ari.State()
 	for {
+		if (!st.Connected || st.Connects != connects) && connects != 0 {
+			endConn() // that connection is gone: its reconciliation stops retrying
+		}
 		if st.Connected && st.Connects != connects {
-			first := connects == 0
 			connects = st.Connects
+			var cctx context.Context
+			cctx, conn.end = context.WithCancel(ctx)
 			bg.Add(2)
 			go func() {
 				defer bg.Done()
-				s.filterEvents(ctx)
+				s.filterEvents(cctx)
 			}()
 			go func() {
 				defer bg.Done()
-				s.reconcile(ctx, first)
+				s.mu.Lock()
+				first := !s.startedUp
+				s.mu.Unlock()
+				if s.reconcile(cctx, first) && first {
+					s.mu.Lock()
+					s.startedUp = true
+					s.seen = map[string]bool{}
+					s.mu.Unlock()
+				}
 			}()
+		}
+		if st.Connected && st.Replaced != replaced {
+			replaced = st.Replaced
+			s.met.ApplicationReplaced(st.Node, replaced)
+			if replaced {
+				s.log.Error("another process took this ARI application over (ApplicationReplaced): this process gets "+
+					"no more events for its calls and new calls go to the other one; run one hotline per application",
+					"node", st.Node, "live_calls", len(s.liveCallIDs()))
+			}
+		} else if !st.Connected && replaced {
+			replaced = false // a new connection takes the application back
+			s.met.ApplicationReplaced(st.Node, false)
 		}
 		select {
 		case ev, ok := <-sub.Events():
@@ -501,7 +541,9 @@ func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) *call {
 		s.mu.Unlock()
 		return nil
 	}
-	s.seen[id] = true
+	if !s.startedUp {
+		s.seen[id] = true
+	}
 	if s.stop.Load() || ctx.Err() != nil {
 		s.mu.Unlock()
 		s.wg.Add(1)
@@ -630,7 +672,6 @@ func (s *Server) endCall(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.calls, c.channelID)
-	delete(s.seen, c.channelID)
 	close(s.changed)
 	s.changed = make(chan struct{})
 }

@@ -14,6 +14,7 @@ import (
 func (c *call) voicemail(ctx context.Context) {
 	c.setState(StateIVR)
 	c.setTarget(nil)
+	c.save()
 	if err := c.playWait(ctx, c.channelID, c.s.cfg.Prompts.Voicemail); ctx.Err() != nil {
 		return
 	} else if err != nil && len(sounds(c.s.cfg.Prompts.Voicemail)) > 0 {

@@ -1,0 +1,575 @@
+package ivr_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/dialplan"
+	"github.com/csm-vn/hotline/ivr"
+	"github.com/csm-vn/hotline/store"
+	"github.com/csm-vn/hotline/store/pgtest"
+)
+
+// A hotline killed with SIGKILL and started again (issue 10, point 7). The
+// first hotline runs in a child process (the test binary again, running
+// TestHotlineChildProcess only), against the test's Asterisk, database and
+// record spool; the test kills it and starts a second hotline in the test
+// process, which must take the calls over.
+
+// childSpecEnv carries a childSpec (JSON) to the child process.
+const childSpecEnv = "HOTLINE_TEST_CHILD_SPEC"
+
+// childSpec is what the child hotline runs with.
+type childSpec struct {
+	URL, User, Password string
+	DB, Spool           string
+	Config              ivr.Config
+	// KTV1, when set, selects phoneDirectory with these numbers for KTV1
+	// (the real Asterisk's test phones); otherwise testDirectory.
+	KTV1 []string
+}
+
+// TestHotlineChildProcess is not a test of its own: startChild runs the test
+// binary with only this function selected, as a hotline process to kill.
+func TestHotlineChildProcess(t *testing.T) {
+	raw := os.Getenv(childSpecEnv)
+	if raw == "" {
+		t.Skip("the hotline of a child process: run by startChild")
+	}
+	var spec childSpec
+	require.NoError(t, json.Unmarshal([]byte(raw), &spec))
+	ctx := context.Background()
+	db, err := sqlx.ConnectContext(ctx, "postgres", spec.DB)
+	require.NoError(t, err)
+	rec, err := store.NewRecorder(db, store.RecorderOptions{SpoolPath: spec.Spool, RetryInterval: 100 * time.Millisecond})
+	require.NoError(t, err)
+	client, err := ari.New(ari.Config{URL: spec.URL, User: spec.User, Password: spec.Password, App: "hotline",
+		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RequestTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	go func() { _ = client.Run(ctx) }()
+	dir := testDirectory(t)
+	if len(spec.KTV1) > 0 {
+		dir = phoneDirectory(t, phonePlan{ktv1: spec.KTV1})
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := ivr.New(spec.Config, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
+		Reserver: store.New(db), Recorder: rec, Now: func() time.Time { return weekday10 }, Logger: log.With("process", "child")})
+	require.NoError(t, err)
+	go func() { _ = srv.Run(ctx) }()
+	select {} // until killed
+}
+
+// child is a hotline process.
+type child struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+}
+
+// lockedBuffer collects the child's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startChild runs a hotline in a child process until kill (or the test's
+// end). Its log is shown when the test fails (and as it goes with
+// IVR_TEST_LOG).
+func startChild(t *testing.T, spec childSpec) *child {
+	t.Helper()
+	b, err := json.Marshal(spec)
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHotlineChildProcess$", "-test.count=1", "-test.timeout=30m")
+	cmd.Env = append(os.Environ(), childSpecEnv+"="+string(b))
+	c := &child{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	var w io.Writer = c.out
+	if os.Getenv("IVR_TEST_LOG") != "" {
+		w = io.MultiWriter(c.out, os.Stderr)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	require.NoError(t, cmd.Start())
+	go func() {
+		_ = cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		c.kill()
+		if t.Failed() {
+			t.Logf("the killed hotline's output:\n%s", c.out)
+		}
+	})
+	return c
+}
+
+// kill kills the child as the kernel would on SIGKILL: no teardown at all.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.done
+}
+
+// adoptEnv is a fake Asterisk with a hotline in a child process, until
+// restart kills it and starts the hotline that takes its calls over.
+type adoptEnv struct {
+	t     *testing.T
+	o     envOption
+	fake  *aritest.Server
+	db    *sqlx.DB
+	spool string
+	child *child
+	// rest reads channel variables as anyone could (REST only).
+	rest *ari.Client
+}
+
+func newAdoptEnv(t *testing.T, o envOption) *adoptEnv {
+	t.Helper()
+	fo := aritest.Options{Second: time.Second, DefaultPhone: aritest.NeverAnswers()}
+	if o.fake != nil {
+		o.fake(&fo)
+	}
+	fake := aritest.Start(t, fo)
+	fake.RequireCleanAtEnd(t, waitTimeout)
+	db, dbURL := pgtest.Open(t)
+	require.NoError(t, store.Migrate(context.Background(), db))
+	cfg := testConfig()
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
+	a := &adoptEnv{t: t, o: o, fake: fake, db: db, spool: filepath.Join(t.TempDir(), "spool.jsonl")}
+	a.child = startChild(t, childSpec{URL: fake.URL(), User: "asterisk", Password: "asterisk", DB: dbURL,
+		Spool: a.spool, Config: cfg})
+	rest, err := ari.New(ari.Config{URL: fake.URL(), User: "asterisk", Password: "asterisk", App: "test-observer"})
+	require.NoError(t, err)
+	a.rest = rest
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, fake.WaitConnected(ctx, "hotline"), "the child hotline did not connect")
+	return a
+}
+
+// restart kills the child hotline (SIGKILL) and starts a new one on the
+// same Asterisk, database, record spool and instance name.
+func (a *adoptEnv) restart() *env {
+	a.t.Helper()
+	a.child.kill()
+	o := a.o
+	o.db, o.spool = a.db, a.spool
+	e := startHotline(a.t, a.fake.URL(), "asterisk", "asterisk", o)
+	e.fake = a.fake
+	wctx, wcancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer wcancel()
+	require.NoError(a.t, a.fake.WaitConnected(wctx, "hotline"))
+	return e
+}
+
+// saved is HOTLINE_CALL as a supervisor could read it in Asterisk (the
+// fields the tests look at).
+type saved struct {
+	ID    string `json:"id"`
+	Phase string `json:"st"`
+	Legs  []struct {
+		ID     string `json:"id"`
+		Result string `json:"res"`
+	} `json:"legs"`
+	Accepted string `json:"acc"`
+}
+
+// waitSaved waits until the caller's HOTLINE_CALL satisfies ok.
+func (a *adoptEnv) waitSaved(c *aritest.Call, what string, ok func(saved) bool) saved {
+	a.t.Helper()
+	var s saved
+	eventually(a.t, what, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		raw, err := a.rest.GetChannelVar(ctx, c.ID(), "HOTLINE_CALL")
+		if err != nil {
+			return false, err.Error()
+		}
+		s = saved{}
+		if err := json.Unmarshal([]byte(raw), &s); err != nil {
+			return false, raw
+		}
+		return ok(s), raw
+	})
+	return s
+}
+
+// A bridged call survives the hotline's SIGKILL: the new process takes it
+// over, the caller and the KTV keep talking in the same bridge, and when the
+// KTV hangs up the caller is asked to rate; one record, answered, with its
+// leg and rating. Before: the new process sent the caller back to the
+// dialplan (recorded interrupted) and destroyed the bridge.
+func TestAdoptionKeepsABridgedCallTalking(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{tech: true, confirm: true, rate: true}.cfg(),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+		}})
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+	require.NoError(t, err)
+	_, err = c.WaitHeard(ctxFor(t), "bridged", "")
+	require.NoError(t, err)
+	st := a.waitSaved(c, "the bridged call saved", func(s saved) bool { return s.Phase == "bridged" })
+	bridge := st.ID + "-br"
+	legID := st.Accepted
+	require.NotEmpty(t, legID)
+
+	e := a.restart()
+	waitLive(t, ctxFor(t), e, "taken over, bridged with KTV1", func(l ivr.LiveCall) bool {
+		return l.ID == st.ID && l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1" && l.Target.Bridged
+	})
+	// Still talking in the same bridge: nothing was undone.
+	brs := a.fake.Bridges()
+	require.Len(t, brs, 1)
+	require.Equal(t, bridge, brs[0].ID)
+	require.ElementsMatch(t, []string{c.ID(), legID}, brs[0].Channels)
+	require.False(t, c.Continued())
+	require.Empty(t, e.requests("DELETE /ari/bridges/"))
+	require.Zero(t, e.hangups(c.ID()))
+	require.Zero(t, e.hangups(legID))
+
+	require.NoError(t, a.fake.HangupLeg(legID))
+	e.waitHeard(c, "playback", "vi/rate")
+	require.NoError(t, c.Press(e.ctx(), "4"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, st.ID, r.ID, "the call keeps its id")
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, "KTV1", r.AcceptedBy.String)
+	require.Equal(t, "KG001", r.Cafe.String)
+	require.Equal(t, "caller_id", r.MatchedBy)
+	require.Equal(t, weekday10, r.StartedAt.In(weekday10.Location()), "the call's start is the original one")
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	require.Equal(t, legID, r.Legs[0].ChannelID)
+	require.True(t, r.Legs[0].AcceptedAt.Valid)
+	require.Contains(t, r.Detail, "taken over")
+	require.NotNil(t, r.Rating)
+	require.Equal(t, int64(4), r.Rating.Score.Int64)
+	require.Equal(t, "KTV1", r.Rating.Staff)
+	e.expectMetrics(map[string]float64{
+		`hotline_calls_adopted_total{state="bridged"}`:           1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		talks("MN", "technician"):                                1,
+		`hotline_ratings_total{region="MN",score="4"}`:           1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:        4,
+	})
+}
+
+// A call whose KTV was ringing at the kill is rung again by the new
+// process: the old leg is hung up (and gone) before the new one is created,
+// the KTV answers this time, the call completes. Before: the caller went
+// back to the dialplan.
+func TestAdoptionRingsARingingCallAgain(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg()})
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+	require.NoError(t, err)
+	st := a.waitSaved(c, "the ringing call saved with its leg", func(s saved) bool {
+		return s.Phase == "ringing" && len(s.Legs) == 1 && s.Legs[0].Result == ""
+	})
+	oldLeg := st.Legs[0].ID
+	require.NoError(t, a.fake.WaitFor(ctxFor(t), func() bool {
+		return len(a.fake.Dials()) == 1 && len(requestsOf(a.fake, "POST /ari/channels/"+oldLeg+"/dial")) == 1
+	}))
+
+	a.fake.SetPhone(ktv1Vina, aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond))
+	e := a.restart()
+	var newLeg aritest.Dialled
+	require.NoError(t, a.fake.WaitFor(e.ctx(), func() bool {
+		for _, d := range a.fake.Dials() {
+			if d.ChannelID != oldLeg && d.Number == ktv1Vina {
+				newLeg = d
+				return true
+			}
+		}
+		return false
+	}))
+	require.True(t, strings.HasPrefix(newLeg.ChannelID, st.ID+"-leg"), "the call keeps its id: %s", newLeg.ChannelID)
+	// Nobody rung twice at once: the old leg was gone before the new one
+	// was created.
+	gone := eventAt(t, a.fake, "ChannelDestroyed", oldLeg)
+	created := requestsOf(a.fake, "POST /ari/channels/create")
+	i := slices.IndexFunc(created, func(r aritest.Request) bool { return r.Query["channelId"][0] == newLeg.ChannelID })
+	require.GreaterOrEqual(t, i, 0)
+	require.True(t, gone.Before(created[i].At), "old leg destroyed %v, new leg created %v", gone, created[i].At)
+
+	e.hangUpWhenBridged(ktv1Vina)
+	e.waitEnded(c) // no rating given: the prompt times out
+	r := e.record(c.ID())
+	require.Equal(t, st.ID, r.ID)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/cancelled", "KTV1/answered"}, r.results())
+	require.Equal(t, oldLeg, r.Legs[0].ChannelID)
+	require.Contains(t, r.Legs[0].Detail, "restart")
+	require.Equal(t, newLeg.ChannelID, r.Legs[1].ChannelID)
+	e.expectMetrics(map[string]float64{
+		`hotline_calls_adopted_total{state="ringing"}`:            1,
+		ended("answered", "caller_id", "MN"):                      1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"): 1,
+		legs("technician", "vinaphone", "vinaphone", "answered"):  1,
+		staffLegs("KTV1", "cancelled"):                            1,
+		staffLegs("KTV1", "answered"):                             1,
+		answerWaits("MN"):                                         1,
+		talks("MN", "technician"):                                 1,
+		routed:                                                    1,
+	})
+}
+
+// A caller whose saved state cannot be used (garbled, or unreadable: every
+// read fails) goes to the dialplan's fallback and is recorded interrupted;
+// a call next to it, whose state is fine, is taken over. Before: every call
+// went to the dialplan, none was taken over.
+func TestAdoptionFallsBackToTheDialplanWhenTheStateCannotBeRead(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spoil  func(a *adoptEnv, c *aritest.Call)
+		detail string
+	}{
+		{"garbled", func(a *adoptEnv, c *aritest.Call) {
+			require.NoError(t, a.rest.SetChannelVar(ctxFor(t), c.ID(), "HOTLINE_CALL", `{"v":1,"id":"01KAB7Y1Q3F7T8M2XW6N4P9R5S","st":`))
+		}, "could not be read"},
+		{"from a newer version", func(a *adoptEnv, c *aritest.Call) {
+			require.NoError(t, a.rest.SetChannelVar(ctxFor(t), c.ID(), "HOTLINE_CALL",
+				`{"v":2,"id":"01KAB7Y1Q3F7T8M2XW6N4P9R5S","ch":"`+c.ID()+`","t0":1,"st":"ringing"}`))
+		}, "version 2"},
+		{"unreadable", func(a *adoptEnv, c *aritest.Call) {
+			a.fake.FailNext(http.MethodGet, "/ari/channels/"+c.ID()+"/variable", http.StatusInternalServerError, 0)
+		}, "could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdoptEnv(t, envOption{cfg: expect{tech: true, am: true}.cfg(func(c *ivr.Config) {
+				c.TeardownBackoff = 20 * time.Millisecond // the unreadable state is given up quickly
+			})})
+			spoilt, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+			require.NoError(t, err)
+			a.waitSaved(spoilt, "the first call ringing", func(s saved) bool { return s.Phase == "ringing" && len(s.Legs) == 1 })
+			fine, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe2Phone}) // same KTV: its area manager is rung
+			require.NoError(t, err)
+			st := a.waitSaved(fine, "the second call ringing", func(s saved) bool { return s.Phase == "ringing" && len(s.Legs) == 1 })
+			tc.spoil(a, spoilt)
+
+			e := a.restart()
+			require.NoError(t, e.fake.WaitFor(e.ctx(), spoilt.Continued))
+			r := e.record(spoilt.ID())
+			require.Equal(t, "interrupted", r.Outcome)
+			require.Contains(t, r.Detail, tc.detail)
+			require.Contains(t, r.Detail, "returned to the dialplan")
+			e.fake.ClearFaults()
+			waitLive(t, ctxFor(t), e, "the second call rung again", func(l ivr.LiveCall) bool {
+				return l.ID == st.ID && l.State == "ringing"
+			})
+			require.NoError(t, fine.Hangup())
+			rf := e.record(fine.ID())
+			require.Equal(t, st.ID, rf.ID)
+			require.Equal(t, "abandoned", rf.Outcome)
+			require.Equal(t, 1.0, e.metric("hotline_adoption_fallbacks_total"))
+			require.Equal(t, 1.0, e.metric("hotline_calls_adopted_total", "state", "ringing"))
+		})
+	}
+}
+
+// ctxFor is a bounded context for one step of a test.
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// requestsOf returns the fake's requests whose "METHOD path" contains s.
+func requestsOf(fake *aritest.Server, s string) []aritest.Request {
+	var out []aritest.Request
+	for _, r := range fake.Requests() {
+		if strings.Contains(r.Method+" "+r.Path, s) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// eventAt is when the fake sent the first event of type typ about channel
+// id.
+func eventAt(t *testing.T, fake *aritest.Server, typ, id string) time.Time {
+	t.Helper()
+	for _, ev := range fake.Events() {
+		var m struct {
+			Channel struct {
+				ID string `json:"id"`
+			} `json:"channel"`
+		}
+		if ev.Type == typ && json.Unmarshal(ev.JSON, &m) == nil && m.Channel.ID == id {
+			return ev.At
+		}
+	}
+	t.Fatalf("no %s event for %s", typ, id)
+	return time.Time{}
+}
+
+// What happened to a bridged call while no hotline ran is read from
+// Asterisk when the new one starts: the person hung up (the caller is alone
+// in the bridge: rating), the caller hung up (the leg is hung up and the
+// call recorded), or the process died right after bridging, before saving
+// it (the bridge says who talks).
+func TestAdoptionOfABridgedCallAfterChangesWhileDead(t *testing.T) {
+	rate := func(t *testing.T, e *env, c *aritest.Call) {
+		e.waitHeard(c, "playback", "vi/rate")
+		require.NoError(t, c.Press(e.ctx(), "5"))
+	}
+	for _, tc := range []struct {
+		name string
+		// meanwhile runs between the kill and the new process's start;
+		// ringing is HOTLINE_CALL as it was while the KTV was rung.
+		meanwhile func(t *testing.T, a *adoptEnv, c *aritest.Call, leg, ringing string)
+		// then drives the call taken over to its end.
+		then  func(t *testing.T, e *env, c *aritest.Call, leg string)
+		check func(t *testing.T, r callRow)
+	}{
+		{"the KTV hung up", func(t *testing.T, a *adoptEnv, c *aritest.Call, leg, _ string) {
+			require.NoError(t, a.fake.HangupLeg(leg))
+		}, func(t *testing.T, e *env, c *aritest.Call, _ string) {
+			rate(t, e, c)
+		}, func(t *testing.T, r callRow) {
+			require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+			require.Equal(t, int64(5), r.Rating.Score.Int64)
+		}},
+		{"the caller hung up", func(t *testing.T, a *adoptEnv, c *aritest.Call, _, _ string) {
+			require.NoError(t, c.Hangup())
+		}, func(*testing.T, *env, *aritest.Call, string) {}, func(t *testing.T, r callRow) {
+			require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+			require.Contains(t, r.Detail, "vanished while the hotline was restarting")
+			require.Nil(t, r.Rating)
+		}},
+		{"the bridge was not saved yet", func(t *testing.T, a *adoptEnv, c *aritest.Call, _, ringing string) {
+			require.NoError(t, a.rest.SetChannelVar(ctxFor(t), c.ID(), "HOTLINE_CALL", ringing))
+		}, func(t *testing.T, e *env, c *aritest.Call, leg string) {
+			waitLive(t, e.ctx(), e, "taken over, bridged", func(l ivr.LiveCall) bool { return l.State == "bridged" })
+			require.NoError(t, e.fake.HangupLeg(leg))
+			rate(t, e, c)
+		}, func(t *testing.T, r callRow) {
+			require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+			require.True(t, r.AcceptedAt.Valid)
+			require.Equal(t, int64(5), r.Rating.Score.Int64)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdoptEnv(t, envOption{cfg: expect{tech: true, confirm: true, rate: true}.cfg(),
+				fake: func(o *aritest.Options) {
+					// Answers a moment after ringing: time to read the
+					// ringing call's state first.
+					o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(300*time.Millisecond, "1", 10*time.Millisecond)}
+				}})
+			c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+			require.NoError(t, err)
+			a.waitSaved(c, "the ringing call saved", func(s saved) bool { return s.Phase == "ringing" && len(s.Legs) == 1 })
+			ringing, err := a.rest.GetChannelVar(ctxFor(t), c.ID(), "HOTLINE_CALL")
+			require.NoError(t, err)
+			st := a.waitSaved(c, "the bridged call saved", func(s saved) bool { return s.Phase == "bridged" })
+			a.child.kill()
+			tc.meanwhile(t, a, c, st.Accepted, ringing)
+
+			e := a.restart()
+			tc.then(t, e, c, st.Accepted)
+			e.waitEnded(c)
+			r := e.record(c.ID())
+			require.Equal(t, st.ID, r.ID)
+			require.Equal(t, []string{"KTV1/answered"}, r.results())
+			require.Equal(t, st.Accepted, r.Legs[0].ChannelID)
+			require.Len(t, e.heardKinds(c, "bridged"), 1, "bridged once, by the first process")
+			tc.check(t, r)
+			require.NoError(t, a.fake.CheckClean(e.ctx()))
+		})
+	}
+}
+
+// A call killed while the caller was asked for a rating, or was leaving a
+// message, finishes that with the new process: the rating is asked again
+// and stored; the message being recorded (Asterisk goes on recording)
+// is kept, with the goodbye.
+func TestAdoptionFinishesTheRatingAndTheMessage(t *testing.T) {
+	t.Run("rating", func(t *testing.T) {
+		a := newAdoptEnv(t, envOption{cfg: expect{tech: true, confirm: true, rate: true}.cfg(),
+			fake: func(o *aritest.Options) {
+				o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+			}})
+		c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+		require.NoError(t, err)
+		st := a.waitSaved(c, "the bridged call saved", func(s saved) bool { return s.Phase == "bridged" })
+		require.NoError(t, a.fake.HangupLeg(st.Accepted))
+		_, err = c.WaitHeard(ctxFor(t), "playback", "vi/rate")
+		require.NoError(t, err)
+		a.waitSaved(c, "the call saved while rating", func(s saved) bool { return s.Phase == "rating" })
+		e := a.restart()
+		eventually(t, "the rating asked again", func() (bool, string) {
+			return countHeard(c, "playback", "sound:vi/rate") == 2, fmt.Sprint(c.Heard())
+		})
+		require.NoError(t, c.Press(e.ctx(), "3"))
+		e.waitEnded(c)
+		r := e.record(c.ID())
+		require.Equal(t, st.ID, r.ID)
+		require.Equal(t, "answered", r.Outcome)
+		require.Equal(t, []string{"KTV1/answered"}, r.results())
+		require.Equal(t, int64(3), r.Rating.Score.Int64)
+		require.Equal(t, "KTV1", r.Rating.Staff)
+		require.Equal(t, 1.0, e.metric("hotline_calls_adopted_total", "state", "ivr"))
+	})
+	t.Run("message", func(t *testing.T) {
+		a := newAdoptEnv(t, envOption{cfg: expect{message: true}.cfg()})
+		c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+		require.NoError(t, err)
+		st := a.waitSaved(c, "the call saved in voicemail", func(s saved) bool { return s.Phase == "voicemail" })
+		rec, err := c.WaitHeard(ctxFor(t), "recording", "")
+		require.NoError(t, err)
+		e := a.restart()
+		waitLive(t, e.ctx(), e, "taken over", func(l ivr.LiveCall) bool { return l.ID == st.ID })
+		require.NoError(t, c.Press(e.ctx(), "#"))
+		e.waitHeard(c, "playback", "vi/goodbye")
+		e.waitEnded(c)
+		r := e.record(c.ID())
+		require.Equal(t, st.ID, r.ID)
+		require.Equal(t, "voicemail", r.Outcome)
+		require.Len(t, r.Legs, 5, "%+v", r.Legs)
+		require.NotNil(t, r.Voicemail)
+		require.Equal(t, rec.Detail, r.Voicemail.Recording)
+		require.Equal(t, "+84945551001", r.Voicemail.Callback)
+	})
+}
+
+// countHeard counts what the caller was given of kind and detail.
+func countHeard(c *aritest.Call, kind, detail string) int {
+	n := 0
+	for _, h := range c.Heard() {
+		if h.Kind == kind && h.Detail == detail {
+			n++
+		}
+	}
+	return n
+}
