@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/csm-vn/hotline/ari/aritest"
@@ -278,6 +279,26 @@ func TestReadyzSaysWhatIsAwaited(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestReadyzSaysTheApplicationWasReplaced: a second process taking the ARI
+// application over (ApplicationReplaced) makes /readyz 503 with the reason,
+// and hotline_ari_application_replaced 1 (issue 10, point 4).
+func TestReadyzSaysTheApplicationWasReplaced(t *testing.T) {
+	h := startHarness(t, nil)
+	ctx := ctxFor(t, 10*time.Second)
+	other, _, err := websocket.Dial(ctx, h.ast.EventsURL("hotline", false), nil)
+	require.NoError(t, err)
+	defer other.CloseNow()
+	var body string
+	require.Eventually(t, func() bool {
+		var code int
+		code, body = h.get("/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `"ari":"replaced: another process took the application hotline over`) &&
+			strings.Contains(body, `"database":"ok"`)
+	}, 10*time.Second, 50*time.Millisecond, "last /readyz: %s", body)
+	_, metrics := h.get("/metrics")
+	require.Regexp(t, `(?m)^hotline_ari_application_replaced\{node="[^"]*"\} 1$`, metrics)
 }
 
 // TestServeRefusesOldSchema: serve stops at once, naming the fix.

@@ -68,7 +68,8 @@ func (n *node) ready() error {
 	if cs, _ := st.client.State(); !cs.Connected {
 		return fmt.Errorf("not connected to %s (app %s)", redact(n.cfg.URL), n.cfg.App)
 	} else if cs.Replaced {
-		return fmt.Errorf("another process took application %s over on %s (ApplicationReplaced)", n.cfg.App, n.cfg.Name)
+		return fmt.Errorf("replaced: another process took the application %s over on %s (ApplicationReplaced); "+
+			"this one gets no events for its calls: run one hotline per application", n.cfg.App, n.cfg.Name)
 	}
 	return nil
 }
