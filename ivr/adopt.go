@@ -196,12 +196,10 @@ func (s *Server) adopt(parent context.Context, sc savedCall, ch *ari.Channel, le
 	}
 	c := s.buildCall(parent, sc.ID, sc.Chan, raw, fromMS(sc.Start), time.Duration(sc.Offset)*time.Millisecond)
 	c.adopted = &sc
-	c.offered = sc.Matched != ""
-	c.code = sc.Code
 	c.ids.Store(sc.IDs + adoptIDJump)
 	c.oldLegs = legs
-	c.rec.MatchedBy = dialplan.MatchedBy(sc.Matched)
-	c.rec.Cafe, c.rec.Province, c.rec.Area, c.rec.Region = sc.Cafe, sc.Province, sc.Area, sc.Region
+	c.identified(sc)
+	c.offered = sc.Matched != ""
 	if ch == nil {
 		c.gone.Store(true)
 		c.cancel(errCallerGoneRestart)
@@ -279,6 +277,12 @@ func (c *call) resume(ctx context.Context) {
 		}
 		if lv, err := c.readLeg(id); err == nil {
 			up[id] = lv.Leg
+			if sc.Matched == "" && lv.Call.Matched != "" {
+				// The caller's state was saved before the plan (its next
+				// write was held up by a prompt): the leg knows more.
+				sc.Matched, sc.Code = lv.Call.Matched, lv.Call.Code
+				c.identified(lv.Call)
+			}
 		} else {
 			c.log.Warn("an outgoing leg of the call has no usable state; hanging it up", "leg", id, "err", err)
 			c.hangupChannel(id, "leg")
@@ -408,6 +412,15 @@ func (c *call) dropOldLegs(legs []savedLeg, present map[string]bool) {
 		}
 		l.finish()
 	}
+}
+
+// identified takes a saved call's identification.
+func (c *call) identified(sc savedCall) {
+	c.adopted.Matched, c.code, c.offered = sc.Matched, sc.Code, true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rec.MatchedBy = dialplan.MatchedBy(sc.Matched)
+	c.rec.Cafe, c.rec.Province, c.rec.Area, c.rec.Region = sc.Cafe, sc.Province, sc.Area, sc.Region
 }
 
 // resumeTalk follows a conversation the previous process had bridged;

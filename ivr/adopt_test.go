@@ -61,15 +61,16 @@ func TestHotlineChildProcess(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := store.NewRecorder(db, store.RecorderOptions{SpoolPath: spec.Spool, RetryInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := ari.New(ari.Config{URL: spec.URL, User: spec.User, Password: spec.Password, App: "hotline",
-		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RequestTimeout: 5 * time.Second})
+		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond, RequestTimeout: 5 * time.Second,
+		Logger: log.With("process", "child")})
 	require.NoError(t, err)
 	go func() { _ = client.Run(ctx) }()
 	dir := testDirectory(t)
 	if len(spec.KTV1) > 0 {
 		dir = phoneDirectory(t, phonePlan{ktv1: spec.KTV1})
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := ivr.New(spec.Config, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
 		Reserver: store.New(db), Recorder: rec, Now: func() time.Time { return weekday10 }, Logger: log.With("process", "child")})
 	require.NoError(t, err)
@@ -572,4 +573,29 @@ func countHeard(c *aritest.Call, kind, detail string) int {
 		}
 	}
 	return n
+}
+
+// Every call's state is in Asterisk before the caller is answered or hears
+// anything: on Asterisk a write waits while a prompt plays (the fake does
+// the same), so a call is never long without a saved state to take over.
+func TestCallStateIsSavedBeforeTheCallerHearsAnything(t *testing.T) {
+	for _, tc := range []struct{ name, number string }{
+		{"known café", cafe1Phone},
+		{"unknown number", "0901234567"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOption{fake: func(o *aritest.Options) { o.PlaybackLength = 300 * time.Millisecond }})
+			c := e.call(tc.number)
+			e.waitHeard(c, "playback", "vi/greeting")
+			var first []string
+			for _, r := range e.requests("/ari/channels/" + c.ID() + "/") {
+				first = append(first, r.Method+" "+strings.TrimPrefix(r.Path, "/ari/channels/"+c.ID()+"/"))
+			}
+			require.GreaterOrEqual(t, len(first), 3, "%v", first)
+			require.Equal(t, "POST variable", first[0], "saved first; then %v", first)
+			require.Equal(t, "HOTLINE_CALL", e.requests("/ari/channels/" + c.ID() + "/variable")[0].Query["variable"][0])
+			require.NoError(t, c.Hangup())
+			e.waitEnded(c)
+		})
+	}
 }

@@ -72,6 +72,10 @@ type call struct {
 	saveMu   sync.Mutex
 	toSave   string
 	saveKick chan struct{}
+	// firstSaved is closed once the first write ended (or failed): the
+	// caller hears nothing before, since on Asterisk a write waits while a
+	// prompt plays.
+	firstSaved chan struct{}
 	// adopted is the state a previous process left, for a call taken over
 	// at start-up (adopt.go); nil for a call that started here.
 	adopted *savedCall
@@ -119,6 +123,8 @@ func (s *Server) buildCall(parent context.Context, id, channelID, raw string, st
 		legs:     map[string]*leg{},
 		resync:   make(chan struct{}),
 		saveKick: make(chan struct{}, 1),
+
+		firstSaved: make(chan struct{}),
 	}
 	c.log = s.log.With("call_id", id, "channel_id", c.channelID, "caller", raw)
 	c.rec = store.CallRecord{
@@ -254,6 +260,7 @@ func (c *call) flow(ctx context.Context) {
 		return
 	}
 	// Unknown number: greet, ask for the café code, then identify.
+	c.awaitFirstSave(ctx)
 	if err := c.answer(ctx); err != nil {
 		return
 	}

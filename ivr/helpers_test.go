@@ -215,6 +215,9 @@ type env struct {
 	cancel context.CancelFunc
 	runErr chan error
 	proxy  *wsProxy // between the hotline and the fake, with envOption.proxy
+	// killable is the hotline of a child process (phoneDriver.startKillable),
+	// until restart; srv is nil then.
+	killable *killable
 
 	stopOnce sync.Once
 	stopErr  error

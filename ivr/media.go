@@ -243,6 +243,7 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 	}
 	go func() {
 		defer close(in.done)
+		c.awaitFirstSave(ctx)
 		if answer {
 			err := c.answer(ctx)
 			in.answerErr = err

@@ -240,6 +240,26 @@ func (c *call) save() {
 	}
 }
 
+// saveTimeout bounds one write of HOTLINE_CALL: on Asterisk it waits while
+// the caller hears a prompt or records a message outside a bridge.
+func (s *Server) saveTimeout() time.Duration {
+	return max(s.cfg.MaxPrompt, s.cfg.VoicemailMax) + s.cfg.RequestTimeout
+}
+
+// awaitFirstSave waits until the first write of the call's state is over
+// (bounded by RequestTimeout): made before the caller is answered or hears
+// a prompt, it is not held up by one, so a call is never without a saved
+// state for long.
+func (c *call) awaitFirstSave(ctx context.Context) {
+	t := time.NewTimer(c.s.cfg.RequestTimeout)
+	defer t.Stop()
+	select {
+	case <-c.firstSaved:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // saver writes HOTLINE_CALL on the caller's channel whenever the flow saved
 // a new state, until the call's context ends or stop is closed. A failed
 // write is logged, counted and tried again with backoff (a newer state, if
@@ -247,6 +267,14 @@ func (c *call) save() {
 func (c *call) saver(stop <-chan struct{}) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
+	first := true
+	firstDone := func() {
+		if first {
+			first = false
+			close(c.firstSaved)
+		}
+	}
+	defer firstDone()
 	go func() {
 		select {
 		case <-stop:
@@ -269,9 +297,10 @@ func (c *call) saver(stop <-chan struct{}) {
 			if v == written {
 				break
 			}
-			rctx, rcancel := context.WithTimeout(ctx, c.s.cfg.RequestTimeout)
+			rctx, rcancel := context.WithTimeout(ctx, c.s.saveTimeout())
 			err := c.s.ari.SetChannelVar(rctx, c.channelID, varCall, v)
 			rcancel()
+			firstDone()
 			switch {
 			case err == nil:
 				written = v

@@ -50,7 +50,8 @@ const (
 	tpNeverRM1     = "0919000301"
 	tpNeverOP1     = "0919000401"
 	// _0912XXXXXX: like _091XXXXXXX but talks 12 s after pressing 1.
-	tpLongKTV1 = "0912000101"
+	tpLongKTV1        = "0912000101"
+	tpLongKTV1Restart = "0912000199" // the same; the fake's talks longer (a hotline restarts meanwhile)
 )
 
 // Trunks of phoneConfig: every carrier reaches [test-phones]; the
@@ -77,6 +78,13 @@ type phoneDriver interface {
 	// cutWebSocket cuts the hotline's events WebSocket (the client is left
 	// to reconnect on its own).
 	cutWebSocket(t *testing.T, e *env)
+	// startKillable runs the hotline (o.cfg; o.dir in this process, KTV1
+	// with the numbers ktv1 in the child) in a child process against this
+	// Asterisk, on a fresh database; the env has no Server until restart.
+	startKillable(t *testing.T, o envOption, ktv1 []string) *env
+	// restart kills that child with SIGKILL and starts the hotline in this
+	// process on the same Asterisk, database, record spool and instance.
+	restart(t *testing.T, first *env) *env
 }
 
 // phoneCaller is the caller's side of a call.
@@ -177,31 +185,40 @@ func (d fakePhones) name() string        { return "fake" }
 func (d fakePhones) unit() time.Duration { return d.u }
 
 func (d fakePhones) start(t *testing.T, o envOption) *env {
-	u := d.u
-	// A person: answers after 2 units, presses 1 a unit later, hangs up 3
-	// units after that; the long one talks 12 units. Here the talk counts
-	// from the moment they are bridged with the caller (hangUpAfterTalking),
-	// not from the answer: a loaded machine may take longer than that to
-	// set the bridge up. KTV1 talks at least a second (the long one 3 s),
-	// time for a scenario to see the bridged call on the board.
-	talker := aritest.AnswersAndPresses(2*u, "1", u)
-	talks := map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
-		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second)}
-	o.fake = func(fo *aritest.Options) {
-		fo.Phones = map[string]aritest.Phone{
-			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
-			tpKTV1: talker, tpKTV1Viettel: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
-			tpBusyVina: aritest.Busy(), tpNeverVina: aritest.NeverAnswers(), tpNeverViettel: aritest.NeverAnswers(),
-			tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
-			tpLongKTV1: talker,
-		}
-		fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
-		// [test-phones-congested] answers Congestion to every number.
-		fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
-	}
+	o.fake = d.phones
 	e := newEnv(t, o)
-	hangUpAfterTalking(t, e.fake, talks)
+	hangUpAfterTalking(t, e.fake, d.talks())
 	return e
+}
+
+// phones are the fake's test phones, like deploy/asterisk/test's.
+func (d fakePhones) phones(fo *aritest.Options) {
+	u := d.u
+	talker := aritest.AnswersAndPresses(2*u, "1", u)
+	fo.Phones = map[string]aritest.Phone{
+		tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
+		tpKTV1: talker, tpKTV1Viettel: talker, tpAM1: talker, tpRM1: talker, tpOP1: talker,
+		tpBusyVina: aritest.Busy(), tpNeverVina: aritest.NeverAnswers(), tpNeverViettel: aritest.NeverAnswers(),
+		tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
+		tpLongKTV1: talker, tpLongKTV1Restart: talker,
+	}
+	fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
+	// [test-phones-congested] answers Congestion to every number.
+	fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
+}
+
+// talks is how long each person talks once bridged (hangUpAfterTalking). A
+// person: answers after 2 units, presses 1 a unit later, hangs up 3 units
+// after that; the long one talks 12 units. Here the talk counts from the
+// moment they are bridged with the caller, not from the answer: a loaded
+// machine may take longer than that to set the bridge up. KTV1 talks at
+// least a second (the long one 3 s, the one of the restart scenario 8 s),
+// time for a scenario to see the bridged call on the board (or to restart
+// the hotline).
+func (d fakePhones) talks() map[string]time.Duration {
+	u := d.u
+	return map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
+		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second), tpLongKTV1Restart: max(12*u, 8*time.Second)}
 }
 
 // hangUpAfterTalking hangs up every leg to a number of talks that long
@@ -338,7 +355,8 @@ func (d *realPhones) start(t *testing.T, o envOption) *env {
 	d.mu.Lock()
 	d.proxy = p
 	d.mu.Unlock()
-	e := startHotline(t, p.url(), d.user, d.password, envOption{dir: o.dir, dirFunc: o.dirFunc, cfg: o.cfg, now: o.now})
+	e := startHotline(t, p.url(), d.user, d.password, envOption{dir: o.dir, dirFunc: o.dirFunc, cfg: o.cfg, now: o.now,
+		db: o.db, spool: o.spool})
 	// Registered after startHotline's cleanup, so it runs before the
 	// hotline stops: what the scenario left behind is still there to see.
 	t.Cleanup(func() {
@@ -447,6 +465,7 @@ var phoneScenarios = []phoneScenario{
 	{"WebSocketCutWhileBridgedCallGoesOn", scenarioWebSocketCutWhileBridged},
 	{"CongestionOnOneTrunkTriesTheOther", scenarioCongestedTrunk},
 	{"MissedCallCalledBack", scenarioMissedCallCalledBack}, // real_asterisk_callback_test.go
+	{"KilledWhileBridgedTakenOverByANewProcess", scenarioKilledWhileBridgedTakenOver},
 }
 
 func TestPhoneScenariosFake(t *testing.T) {

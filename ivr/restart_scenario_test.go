@@ -1,0 +1,174 @@
+package ivr_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/csm-vn/hotline/ari"
+	"github.com/csm-vn/hotline/ari/aritest"
+	"github.com/csm-vn/hotline/ivr"
+	"github.com/csm-vn/hotline/store"
+	"github.com/csm-vn/hotline/store/pgtest"
+)
+
+// The shared scenario of a hotline killed mid-call (phoneScenarios), on the
+// fake and on a real Asterisk: the first hotline runs in a child process
+// (adopt_test.go), the second in the test.
+
+// killable is a hotline of a child process and what restart needs.
+type killable struct {
+	child *child
+	o     envOption
+	spool string
+	// rest reads channels, bridges and variables (REST only).
+	rest *ari.Client
+}
+
+// startKillableOn runs the hotline in a child process against the Asterisk
+// at url, on a fresh database, and waits until it connected.
+func startKillableOn(t *testing.T, url, user, password string, o envOption, ktv1 []string) *env {
+	t.Helper()
+	db, dbURL := pgtest.Open(t)
+	require.NoError(t, store.Migrate(context.Background(), db))
+	cfg := testConfig()
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
+	k := &killable{o: o, spool: filepath.Join(t.TempDir(), "spool.jsonl")}
+	k.child = startChild(t, childSpec{URL: url, User: user, Password: password, DB: dbURL, Spool: k.spool,
+		Config: cfg, KTV1: ktv1})
+	rest, err := ari.New(ari.Config{URL: url, User: user, Password: password, App: "test-observer"})
+	require.NoError(t, err)
+	k.rest = rest
+	eventually(t, "the child hotline connected", func() (bool, string) {
+		out := k.child.out.String()
+		return strings.Contains(out, "ari: events socket connected"), out
+	})
+	return &env{t: t, db: db, killable: k}
+}
+
+// restartOn kills first's child and starts the hotline in this process
+// against the Asterisk at url.
+func restartOn(t *testing.T, first *env, start func(o envOption) *env) *env {
+	t.Helper()
+	k := first.killable
+	k.child.kill()
+	o := k.o
+	o.db, o.spool = first.db, k.spool
+	return start(o)
+}
+
+func (d fakePhones) startKillable(t *testing.T, o envOption, ktv1 []string) *env {
+	fo := aritest.Options{Second: time.Second, DefaultPhone: aritest.NeverAnswers()}
+	d.phones(&fo)
+	fake := aritest.Start(t, fo)
+	fake.RequireCleanAtEnd(t, waitTimeout)
+	hangUpAfterTalking(t, fake, d.talks())
+	e := startKillableOn(t, fake.URL(), "asterisk", "asterisk", o, ktv1)
+	e.fake = fake
+	return e
+}
+
+func (d fakePhones) restart(t *testing.T, first *env) *env {
+	return restartOn(t, first, func(o envOption) *env {
+		e := startHotline(t, first.fake.URL(), "asterisk", "asterisk", o)
+		e.fake = first.fake
+		return e
+	})
+}
+
+func (d *realPhones) startKillable(t *testing.T, o envOption, ktv1 []string) *env {
+	return startKillableOn(t, d.url, d.user, d.password, o, ktv1)
+}
+
+func (d *realPhones) restart(t *testing.T, first *env) *env {
+	return restartOn(t, first, func(o envOption) *env { return d.start(t, o) })
+}
+
+// waitSavedBridged waits until a call is bridged and has saved so in
+// Asterisk (HOTLINE_CALL on the caller's channel), and returns its id and
+// the accepted leg.
+func waitSavedBridged(t *testing.T, ctx context.Context, rest *ari.Client) (callID, leg string) {
+	t.Helper()
+	for {
+		brs, err := rest.ListBridges(ctx)
+		require.NoError(t, err)
+		for _, b := range brs {
+			id, ok := strings.CutSuffix(b.ID, "-br")
+			if !ok || len(b.Channels) != 2 {
+				continue
+			}
+			var caller string
+			for _, ch := range b.Channels {
+				if strings.HasPrefix(ch, id+"-leg") {
+					leg = ch
+				} else {
+					caller = ch
+				}
+			}
+			raw, err := rest.GetChannelVar(ctx, caller, "HOTLINE_CALL")
+			var s saved
+			if err == nil && json.Unmarshal([]byte(raw), &s) == nil && s.Phase == "bridged" && s.Accepted == leg {
+				return id, leg
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no bridged call saved in Asterisk; bridges %+v", brs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// The hotline is killed (SIGKILL) while the caller talks with the KTV; a
+// new one starts and takes the call over: the conversation goes on in its
+// bridge, and when the KTV hangs up the caller rates the call, which is
+// recorded once, answered, under its first id.
+func scenarioKilledWhileBridgedTakenOver(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	u := d.unit()
+	ktv1 := []string{tpLongKTV1Restart}
+	o := envOption{dir: phoneDirectory(t, phonePlan{ktv1: ktv1}),
+		cfg: expect{tech: true, confirm: true, rate: true}.cfg(phoneConfig(u), func(c *ivr.Config) { c.MaxCall = 60 * u })}
+	first := d.startKillable(t, o, ktv1)
+	c := d.placeCall(t, ctx, first, cafe1Phone)
+	callID, leg := waitSavedBridged(t, ctx, first.killable.rest)
+
+	e := d.restart(t, first)
+	waitLive(t, ctx, e, "taken over, bridged with KTV1", func(l ivr.LiveCall) bool {
+		return l.ID == callID && l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1" && l.Target.Bridged
+	})
+	br, err := first.killable.rest.GetBridge(ctx, callID+"-br")
+	require.NoError(t, err, "the bridge survived the restart")
+	require.Contains(t, br.Channels, leg)
+	// The KTV hangs up on their own (12 units after pressing 1).
+	waitLive(t, ctx, e, "asking for a rating", func(l ivr.LiveCall) bool { return l.State == "ivr" && l.Target == nil })
+	require.NoError(t, c.press(ctx, "5"))
+	c.waitEnded(t, ctx)
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, callID, r.ID)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+	require.Equal(t, leg, r.Legs[0].ChannelID)
+	require.True(t, r.Legs[0].AcceptedAt.Valid)
+	require.Contains(t, r.Detail, "taken over")
+	require.NotNil(t, r.Rating)
+	require.Equal(t, int64(5), r.Rating.Score.Int64)
+	d.checkClean(t, ctx, e)
+	e.expectMetrics(map[string]float64{
+		`hotline_calls_adopted_total{state="bridged"}`:           1,
+		ended("answered", "caller_id", "MN"):                     1,
+		legs("technician", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "answered"):                            1,
+		talks("MN", "technician"):                                1,
+		`hotline_ratings_total{region="MN",score="5"}`:           1,
+		`hotline_staff_ratings_total{staff="KTV1"}`:              1,
+		`hotline_staff_rating_points_total{staff="KTV1"}`:        5,
+	})
+}
