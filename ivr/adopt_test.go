@@ -599,3 +599,27 @@ func TestCallStateIsSavedBeforeTheCallerHearsAnything(t *testing.T) {
 		})
 	}
 }
+
+// A caller who hangs up while no hotline runs, their KTV still ringing: the
+// new process finds the call from its leg (HOTLINE_LEG), hangs the leg up
+// and records the call, interrupted.
+func TestAdoptionRecordsACallerWhoLeftWhileNoProcessRan(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{tech: true}.cfg()})
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+	require.NoError(t, err)
+	st := a.waitSaved(c, "the ringing call saved with its leg", func(s saved) bool {
+		return s.Phase == "ringing" && len(s.Legs) == 1 && s.Legs[0].Result == ""
+	})
+	a.child.kill()
+	require.NoError(t, c.Hangup())
+	e := a.restart()
+	r := e.record(c.ID())
+	require.Equal(t, st.ID, r.ID)
+	require.Equal(t, "interrupted", r.Outcome)
+	require.Contains(t, r.Detail, "vanished while the hotline was restarting")
+	require.Equal(t, []string{"KTV1/cancelled"}, r.results())
+	require.Equal(t, st.Legs[0].ID, r.Legs[0].ChannelID)
+	require.Equal(t, cafe1Phone, r.CallerRaw)
+	require.Equal(t, "KG001", r.Cafe.String)
+	require.NoError(t, a.fake.CheckClean(e.ctx()))
+}
