@@ -138,7 +138,9 @@ func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy fu
 	if ctx.Err() != nil {
 		return
 	}
-	c.save()
+	if c.s.cfg.Prompts.Rate != "" {
+		c.save() // rating: a restart asks again
+	}
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
 	c.rate(ctx, l)

@@ -173,7 +173,6 @@ func (c *call) serve() {
 		c.resume(c.ctx)
 		return
 	}
-	c.save()
 	c.flow(c.ctx)
 }
 
@@ -250,6 +249,8 @@ func (c *call) flow(ctx context.Context) {
 		c.failure = "no directory loaded"
 		return
 	}
+	// The call's state is saved in Asterisk (persist.go) from here on: by the
+	// plan for a known café, before the greeting otherwise.
 	id := dialplan.Identify(dir, c.number, "")
 	if id.MatchedBy == dialplan.MatchedByCallerID {
 		// Known café: ring its first target at once, while the greeting
@@ -260,6 +261,7 @@ func (c *call) flow(ctx context.Context) {
 		return
 	}
 	// Unknown number: greet, ask for the café code, then identify.
+	c.save()
 	c.awaitFirstSave(ctx)
 	if err := c.answer(ctx); err != nil {
 		return

@@ -138,8 +138,9 @@
 //   - failed: an internal error before anyone took the call (no directory,
 //     the answer refused while the caller is there); the caller is handed
 //     to the dialplan's fallback;
-//   - interrupted: the process stopped (Run's context ended) or the caller's
-//     channel vanished while the ARI link was down.
+//   - interrupted: the process stopped (Run's context ended), the caller's
+//     channel vanished while the ARI link was down or while no process ran
+//     (a restart), or a restarted process could not rebuild the call.
 //
 // Calls returned to the dialplan while draining never entered the flow and
 // are not recorded (the dialplan's fallback handles them).
@@ -160,16 +161,38 @@
 // # Recovery
 //
 // Whenever the events WebSocket connects again (ConnState.Connects grows),
-// Run reconciles with GET /applications/{app}: after a short grace for
-// events already on their way, a call whose caller channel is gone ends
-// (interrupted, or answered if it was), a leg that is gone ends (the flow
-// moves on: next target, or the rating), and every call re-checks what it was
-// waiting for (GetPlayback, GetChannel, GetLiveRecording) and resumes —
-// mid-IVR and ringing calls go on, bridged calls keep talking. At the first
-// connection, after ReconcileGrace, channels of the application that never
-// sent us a StasisStart are a previous process's: callers are continued in
-// the dialplan (its fallback) and recorded as interrupted, our old legs are
-// hung up, our old bridges destroyed.
+// Run reconciles with GET /applications/{app}, retried with backoff until it
+// works (each failure an ERROR and hotline_reconcile_failures_total) or the
+// connection drops again: after a short grace for events already on their
+// way, a call whose caller channel is gone ends (interrupted, or answered
+// if it was), a leg that is gone ends (the flow moves on: next target, or
+// the rating), and every call re-checks what it was waiting for
+// (GetPlayback, GetChannel, GetLiveRecording) and resumes — mid-IVR and
+// ringing calls go on, bridged calls keep talking. ApplicationReplaced
+// (another process took the application) is an ERROR and
+// hotline_ari_application_replaced.
+//
+// # Restarts (adopt.go, persist.go)
+//
+// A call keeps its state in Asterisk: HOTLINE_CALL on the caller's channel
+// (JSON: call id, start, identification, phase, legs, the accepted leg,
+// talk times, rating), written before the caller hears anything and again
+// at each change by a goroutine the call owns; HOTLINE_LEG on each leg, set
+// when it is created (the leg, and a copy of the call). At its first
+// connection a process takes over, at once, the calls of its application a
+// previous process left (it was killed, crashed): a bridged call keeps
+// talking in its bridge and is rated and recorded when it ends; a call
+// ringing or in the greeting or café code has its old legs hung up (and
+// confirmed gone: nobody is rung twice at once) and is planned and rung
+// again; a rating or a message in progress is finished; a person who hung
+// up meanwhile sends the caller to the rating; a caller who hung up
+// meanwhile is recorded from the legs. The bridge, not the saved phase, says
+// who talks. Records keep the call's id and start; Detail says "taken over".
+// Only a caller without a usable HOTLINE_CALL goes back to the dialplan
+// (its fallback after Stasis()) and is recorded as interrupted
+// (hotline_adoption_fallbacks_total); after ReconcileGrace, other channels
+// that never sent us a StasisStart are leftovers: our old legs are hung up,
+// our old bridges destroyed.
 //
 // Drain makes new calls continue in the dialplan while live calls finish;
 // Wait returns when none is left. When Run's context ends every live call

@@ -200,7 +200,9 @@ func (l *leg) finish() {
 	l.rec.Seq = len(c.rec.Legs) + 1
 	c.rec.Legs = append(c.rec.Legs, l.rec)
 	c.mu.Unlock()
-	c.save()
+	if !l.accepted { // (the accepted leg ends with the call: its end is recorded, not saved)
+		c.save()
+	}
 	if l.t.Role != store.RoleCafe { // a callback's leg to the café is counted as a callback
 		c.s.met.LegEnded(string(l.t.Role), string(l.t.Carrier), l.rec.Trunk, string(l.rec.Result), l.t.Staff)
 	}

@@ -58,6 +58,11 @@
 //	hotline_directory_last_load_timestamp_seconds          1
 //	hotline_cdr_spooled                                    1
 //	hotline_db_errors_total{op}                            ≤ 32 operations (+ other)
+//	hotline_reconcile_failures_total                       1
+//	hotline_calls_adopted_total{state}                     ivr, ringing, bridged
+//	hotline_adoption_fallbacks_total                       1
+//	hotline_call_state_save_failures_total                 1
+//	hotline_ari_application_replaced{node}                 ≤ 8 nodes (+ other)
 //	hotline_coverage_gap_hours{region,province}            provinces with an active café (≤ 63)
 //	hotline_coverage_cafes{region,problem}                 (R+1) × 2 problems
 //	hotline_metrics_label_rejected_total{label}            16 label names
