@@ -547,6 +547,7 @@ func (c *call) resumeRating(ctx context.Context, sc savedCall, br *ari.Bridge, l
 // the voicemail starts again.
 func (c *call) resumeVoicemail(ctx context.Context) {
 	c.exhausted = true
+	c.save() // (the new resource counter)
 	name := "hotline-vm-" + c.id
 	sub := c.s.ari.Subscribe(ari.RecordingKey(name))
 	defer sub.Close()
