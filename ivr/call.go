@@ -262,10 +262,10 @@ func (c *call) flow(ctx context.Context) {
 	}
 	// Unknown number: greet, ask for the café code, then identify.
 	c.save()
-	c.awaitFirstSave(ctx)
 	if err := c.answer(ctx); err != nil {
 		return
 	}
+	c.awaitFirstSave(ctx)
 	_ = c.playWait(ctx, c.channelID, c.s.cfg.Prompts.Greeting)
 	if ctx.Err() != nil {
 		return

@@ -243,7 +243,6 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 	}
 	go func() {
 		defer close(in.done)
-		c.awaitFirstSave(ctx)
 		if answer {
 			err := c.answer(ctx)
 			in.answerErr = err
@@ -252,6 +251,9 @@ func (c *call) startIntro(ctx context.Context, answer bool, prompts ...string) *
 				return
 			}
 		}
+		// Before the first prompt: a write of the call's state made during
+		// one would wait for its end (persist.go).
+		c.awaitFirstSave(ctx)
 		for _, name := range prompts {
 			media := sounds(name)
 			if len(media) == 0 {

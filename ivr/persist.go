@@ -154,6 +154,8 @@ func (sc savedCall) check() error {
 		return fmt.Errorf("%w: call id %q", errBadState, sc.ID)
 	case sc.Start <= 0:
 		return fmt.Errorf("%w: no start time", errBadState)
+	case sc.Chan == "":
+		return fmt.Errorf("%w: no caller's channel", errBadState)
 	}
 	switch sc.Phase {
 	case phaseIVR, phaseRinging, phaseBridged, phaseRating, phaseVoicemail:
@@ -222,10 +224,18 @@ func (c *call) snapshot() savedCall {
 	return sc
 }
 
+// persisted reports whether the call keeps its state in Asterisk: a café's
+// call (a caller's channel). A callback try has none; its request is kept in
+// the database, and a restart leaves its legs to the leftover handling.
+func (c *call) persisted() bool { return c.cb == nil && c.channelID != "" }
+
 // save hands the call's current state to its saver (the flow's goroutine
 // only). The saver writes the latest state it was given; a state given
 // while a write is under way is written after it.
 func (c *call) save() {
+	if !c.persisted() {
+		return
+	}
 	b, err := json.Marshal(c.snapshot())
 	if err != nil { // cannot happen: plain fields
 		c.log.Error("could not encode the call's state", "err", err)
@@ -247,10 +257,12 @@ func (s *Server) saveTimeout() time.Duration {
 }
 
 // awaitFirstSave waits until the first write of the call's state is over
-// (bounded by RequestTimeout): made before the caller is answered or hears
-// a prompt, it is not held up by one, so a call is never without a saved
-// state for long.
+// (bounded by RequestTimeout): made before the caller hears a prompt, it is
+// not held up by one, so a call is never without a saved state for long.
 func (c *call) awaitFirstSave(ctx context.Context) {
+	if !c.persisted() || c.firstSaved == nil {
+		return
+	}
 	t := time.NewTimer(c.s.cfg.RequestTimeout)
 	defer t.Stop()
 	select {
@@ -327,8 +339,12 @@ func (c *call) saver(stop <-chan struct{}) {
 	}
 }
 
-// legVariable is HOTLINE_LEG for a leg about to be created.
+// legVariable is HOTLINE_LEG for a leg about to be created ("" for a
+// callback try's).
 func (c *call) legVariable(l *leg) string {
+	if !c.persisted() {
+		return ""
+	}
 	b, _ := json.Marshal(legVar{V: savedVersion, Leg: saveLeg(l.rec), Call: c.snapshot()})
 	return string(b)
 }

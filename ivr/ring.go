@@ -210,7 +210,9 @@ func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Rout
 		vars["CONNECTEDLINE(num,i)"] = c.s.cfg.CallerID
 	}
 	// What a process taking the call over needs of the leg (persist.go).
-	vars[varLeg] = c.legVariable(l)
+	if v := c.legVariable(l); v != "" {
+		vars[varLeg] = v
+	}
 	// Create and dial are not cut short by the caller hanging up: an
 	// aborted request could leave a channel we do not know exists. The
 	// caller's hangup is acted on right after (the loop below).
