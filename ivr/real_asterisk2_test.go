@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -195,6 +194,7 @@ type wsProxy struct {
 	conns   map[*proxyConn]struct{}
 	held    bool // new events WebSockets are refused
 	refused int  // events WebSockets refused while held
+	muted   bool // what Asterisk sends on an events WebSocket is dropped
 	wg      sync.WaitGroup
 }
 
@@ -269,8 +269,19 @@ func (p *wsProxy) accept() {
 		p.wg.Add(2)
 		go func() {
 			defer p.wg.Done()
-			_, _ = io.Copy(client, server)
-			c.close()
+			defer c.close()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := server.Read(buf)
+				if n > 0 && !(c.isWS() && p.isMuted()) {
+					if _, werr := client.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
 		}()
 		go func() {
 			defer p.wg.Done()
@@ -312,6 +323,26 @@ func (p *wsProxy) hold() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.held = true
+}
+
+// mute drops, until unmute, what Asterisk sends on events WebSockets (the
+// events are lost as in a cut, while Asterisk sees the socket up).
+func (p *wsProxy) mute() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.muted = true
+}
+
+func (p *wsProxy) unmute() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.muted = false
+}
+
+func (p *wsProxy) isMuted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.muted
 }
 
 // release lets the events WebSocket connect again.

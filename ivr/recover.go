@@ -30,11 +30,13 @@ import (
 //     interrupted, our old outgoing legs are hung up, our old bridges
 //     destroyed.
 //
-// ctx ends when the connection it reconciles for is gone (or Run ends).
-// Listing the application is tried again, with backoff, until it works: a
-// failure is logged and counted (hotline_reconcile_failures_total). It
-// reports whether the reconciliation was made.
-func (s *Server) reconcile(ctx context.Context, first bool) bool {
+// ctx ends when the connection it reconciles for is gone; runCtx when Run
+// ends. Listing the application is tried again, with backoff, until it
+// works or ctx ends: a failure is logged and counted
+// (hotline_reconcile_failures_total). The first listing that works starts
+// the start-up part, which goes on (on runCtx) when the connection drops
+// meanwhile: reconnects then reconcile the calls only.
+func (s *Server) reconcile(ctx, runCtx context.Context) {
 	seqBefore := s.seq.Load()
 	asked := time.Now()
 	var app *ari.Application
@@ -47,7 +49,7 @@ func (s *Server) reconcile(ctx context.Context, first bool) bool {
 			break
 		}
 		if ctx.Err() != nil {
-			return false // the connection went (the next one reconciles) or Run ends
+			return // the connection went (the next one reconciles) or Run ends
 		}
 		failures++
 		s.met.ReconcileFailed()
@@ -59,20 +61,33 @@ func (s *Server) reconcile(ctx context.Context, first bool) bool {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return
 		}
 		seqBefore, asked = s.seq.Load(), time.Now()
 	}
+	s.mu.Lock()
+	first, startedUp := !s.startupClaimed, s.startedUp
+	s.startupClaimed = true
+	s.mu.Unlock()
 	present := make(map[string]bool, len(app.ChannelIDs))
 	for _, id := range app.ChannelIDs {
 		present[id] = true
 	}
-	// Calls of ours (a reconnect; or one during start-up, which did not
-	// finish: it is made again below).
+	// Calls of ours (after a reconnect).
 	s.reconcileCalls(ctx, seqBefore, asked, present)
 	if !first {
-		return true
+		if startedUp { // (during start-up, a caller never seen may be a previous process's)
+			s.startLost(ctx, app)
+		}
+		return
 	}
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.startedUp = true
+		s.seen = map[string]bool{}
+	}()
+	ctx = runCtx
 	adopted := s.adoptAll(ctx, app)
 	// Start-up: give calls arriving right now time to show their
 	// StasisStart, then treat the rest as leftovers.
@@ -81,7 +96,7 @@ func (s *Server) reconcile(ctx context.Context, first bool) bool {
 	case <-t.C:
 	case <-ctx.Done():
 		t.Stop()
-		return false
+		return
 	}
 	n := 0
 	for _, id := range app.ChannelIDs {
@@ -118,7 +133,6 @@ func (s *Server) reconcile(ctx context.Context, first bool) bool {
 	}
 	s.log.Info("start-up reconciliation done", "calls_taken_over", adopted, "leftover_channels", n,
 		"leftover_bridges", destroyed)
-	return true
 }
 
 func (s *Server) listBridges(ctx context.Context) ([]ari.Bridge, error) {
@@ -289,5 +303,52 @@ func (s *Server) reconcileAbandoned(ctx context.Context, present map[string]bool
 		if err == nil || ari.IsNotFound(err) {
 			s.forgetAbandoned(l)
 		}
+	}
+}
+
+// startLost starts the calls whose StasisStart was lost with the events
+// WebSocket (Asterisk sent it on the connection that dropped, and replays
+// nothing): callers in the application that we never saw, once events still
+// on their way have had goneGrace to arrive. A caller with a saved state
+// (HOTLINE_CALL) is another process's call, not one of ours.
+func (s *Server) startLost(ctx context.Context, app *ari.Application) {
+	var lost []string
+	for _, id := range app.ChannelIDs {
+		if !isLegID(id) && !s.known(id) {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	t := time.NewTimer(goneGrace)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return
+	}
+	for _, id := range lost {
+		if s.known(id) {
+			continue // its StasisStart came after all
+		}
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		ch, err := s.ari.GetChannel(rctx, id)
+		var saved error = ari.ErrNotFound
+		if err == nil {
+			_, saved = s.ari.GetChannelVar(rctx, id, varCall)
+		}
+		cancel()
+		switch {
+		case err != nil:
+			continue // gone meanwhile (or Asterisk does not say: the next reconciliation will)
+		case !ari.IsNotFound(saved):
+			s.log.Warn("a caller in the application is not ours: it has another process's saved state, or it cannot be read",
+				"channel_id", id, "err", saved)
+			continue
+		}
+		s.log.Warn("a call whose StasisStart was lost with the events WebSocket is taken now", "channel_id", id,
+			"caller", ch.Caller.Number)
+		s.startCall(ctx, *ch)
 	}
 }

@@ -280,3 +280,28 @@ func TestApplicationReplacedIsReported(t *testing.T) {
 		return v == 0, fmt.Sprintf("gauge %v", v)
 	})
 }
+
+// A StasisStart sent on a WebSocket that then drops is lost (Asterisk
+// replays nothing): reconciliation after the reconnect finds the caller in
+// the application and takes the call. Before, it only looked at the calls
+// it knew: the caller waited unanswered, and no record was written.
+func TestCallWhoseStasisStartWasLostIsTakenAfterTheReconnect(t *testing.T) {
+	e := newEnv(t, envOption{backoff: 50 * time.Millisecond, proxy: true,
+		cfg: expect{tech: true, confirm: true}.cfg(func(c *ivr.Config) { c.ReconcileGrace = 100 * time.Millisecond }),
+		fake: func(o *aritest.Options) {
+			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+		}})
+	// Start-up reconciliation is over (its last step lists the bridges): a
+	// caller never seen is no longer taken for a previous process's.
+	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool { return len(e.requests("GET /ari/bridges")) > 0 }))
+	e.proxy.mute()
+	c := e.call(cafe1Phone)
+	_, err := e.fake.WaitEvent(e.ctx(), "hotline", "StasisStart", 0) // sent, and lost
+	require.NoError(t, err)
+	e.cutWebSocketWhile(e.proxy.unmute)
+	e.hangUpWhenBridged(ktv1Vina)
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/answered"}, r.results())
+}

@@ -350,11 +350,14 @@ type Server struct {
 	// seen are the channels whose StasisStart we handled (or whose call we
 	// took over) until start-up reconciliation is done: a call that already
 	// ended is not a leftover. Not kept afterwards.
-	seen      map[string]bool
-	startedUp bool              // start-up reconciliation done (under mu)
-	reserved  map[string]string // staff code → call id (in-memory reservation)
-	lastRung  map[string]time.Time
-	changed   chan struct{} // closed and replaced when a call ends
+	seen map[string]bool
+	// startupClaimed: a reconciliation listed the application and does the
+	// start-up part (adoption, leftovers); startedUp: that is done.
+	startupClaimed, startedUp bool
+
+	reserved map[string]string // staff code → call id (in-memory reservation)
+	lastRung map[string]time.Time
+	changed  chan struct{} // closed and replaced when a call ends
 	// abandoned are legs of ended calls we gave up hanging up, by channel
 	// id: their watchdogs are still armed (leg.go).
 	abandoned map[string]*leg
@@ -460,15 +463,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}()
 			go func() {
 				defer bg.Done()
-				s.mu.Lock()
-				first := !s.startedUp
-				s.mu.Unlock()
-				if s.reconcile(cctx, first) && first {
-					s.mu.Lock()
-					s.startedUp = true
-					s.seen = map[string]bool{}
-					s.mu.Unlock()
-				}
+				s.reconcile(cctx, ctx)
 			}()
 		}
 		if st.Connected && st.Replaced != replaced {
@@ -565,6 +560,36 @@ func (s *Server) onStasisStart(ctx context.Context, e *ari.StasisStart) *call {
 		c.serve()
 	}()
 	return c
+}
+
+// startCall starts a call of a caller's channel found by reconciliation
+// (its StasisStart was lost), as onStasisStart would have. Its own
+// subscription is made now, and the channel was there just before: a hangup
+// in between is found by the next reconciliation or the call's first
+// request.
+func (s *Server) startCall(ctx context.Context, ch ari.Channel) {
+	s.mu.Lock()
+	if _, dup := s.calls[ch.ID]; dup {
+		s.mu.Unlock()
+		return
+	}
+	if s.stop.Load() || ctx.Err() != nil {
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.sendBack(ch.ID)
+		}()
+		return
+	}
+	c := s.newCall(ctx, &ari.StasisStart{Channel: ch})
+	s.calls[ch.ID] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
 }
 
 // onChannelEnd passes the end of a caller's channel to its call. The call's
