@@ -310,6 +310,9 @@ func (c *call) resume(ctx context.Context) {
 	}
 	// Every other leg goes first: nobody is rung twice at once.
 	c.dropOldLegs(sortedLegs(up), present)
+	if acc == nil || sc.TalkEnd != 0 {
+		c.releaseOld() // nobody talks (a plan made again reserves its people anew)
+	}
 	switch {
 	case acc != nil && sc.TalkEnd == 0:
 		c.s.met.CallAdopted(StateBridged)
@@ -462,6 +465,7 @@ func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ar
 	c.mu.Unlock()
 	defer l.finish()
 	c.holdAdopted(l.t)
+	c.releaseOld()
 	l.watch = time.AfterFunc(c.s.cfg.MaxCall+2*c.s.cfg.RequestTimeout, l.watchdog)
 
 	destroyed := false
@@ -637,8 +641,44 @@ func (c *call) ringAgain(ctx context.Context) {
 	c.ringAll(ctx, dec, in)
 }
 
+// releaseOld frees the reservations the previous process made for this
+// call (kept at start-up: releasePredecessorExcept) except those of the
+// people the call holds now: the one it talks with, or one whose old leg
+// is not confirmed gone. One try each, made before the call reserves
+// anyone anew; a failure is logged (the row then lasts as long as the call).
+func (c *call) releaseOld() {
+	l, ok := c.s.res.(reservationLister)
+	if !ok {
+		return
+	}
+	ctx, cancel := c.teardownCtx()
+	rows, err := l.Reservations(ctx)
+	cancel()
+	if err != nil {
+		c.log.Warn("could not list the reservations of the previous process for this call; they last as long as the call",
+			"err", err)
+		return
+	}
+	held := map[string]bool{}
+	for _, r := range c.holds {
+		held[r.staff] = true
+	}
+	for _, r := range rows {
+		if r.CallID != c.id || r.Instance != c.s.cfg.Instance || held[r.Staff] {
+			continue
+		}
+		ctx, cancel := c.teardownCtx()
+		err := c.s.res.Release(ctx, r.Staff, r.CallID)
+		cancel()
+		if err != nil {
+			c.log.Warn("could not release a reservation of the previous process for this call; it lasts as long as the call",
+				"staff", r.Staff, "err", err)
+		}
+	}
+}
+
 // holdAdopted reserves the person a taken-over call is talking with (the
-// previous run's reservations were released at start-up).
+// previous run's reservation of them, kept at start-up, is renewed).
 func (c *call) holdAdopted(t dialplan.Target) {
 	if _, err := c.reserve(t); err != nil {
 		c.log.Warn("the person of a call taken over is held by another call", "staff", t.Staff, "err", err)

@@ -633,3 +633,33 @@ func TestAdoptionRecordsACallerWhoLeftWhileNoProcessRan(t *testing.T) {
 	require.Equal(t, "KG001", r.Cafe.String)
 	require.NoError(t, a.fake.CheckClean(e.ctx()))
 }
+
+// A call arriving right after the restart, while the calls of the killed
+// process are being taken over, does not ring a person one of those calls
+// talks with: the previous run's reservations of the calls taken over are
+// kept (the others are freed). Before: every reservation of the previous run
+// was freed at start-up, and the new call rang the KTV in the middle of
+// their conversation.
+func TestAdoptionKeepsThePersonOfACallTakenOverReserved(t *testing.T) {
+	talker := aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)
+	a := newAdoptEnv(t, envOption{cfg: expect{tech: true, am: true, confirm: true}.cfg(),
+		fake: func(o *aritest.Options) { o.Phones = map[string]aritest.Phone{ktv1Vina: talker, am1: talker} }})
+	first, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+	require.NoError(t, err)
+	st := a.waitSaved(first, "the first call bridged with KTV1", func(s saved) bool { return s.Phase == "bridged" })
+	// The new process takes its time over the bridged call.
+	a.fake.AddFault(aritest.Fault{Method: http.MethodGet, Path: "/ari/bridges/" + st.ID + "-br", Delay: time.Second, Times: 1})
+	e := a.restart()
+	second := e.call(cafe2Phone) // KTV1's café too
+	e.waitHeard(second, "bridged", "")
+	require.Len(t, e.dialsTo(ktv1Vina), 1, "KTV1 rung again while talking: %+v", e.dialsTo(ktv1Vina))
+	require.Len(t, e.dialsTo(am1), 1)
+	require.NoError(t, first.Hangup())
+	require.NoError(t, second.Hangup())
+	e.waitEnded(first)
+	e.waitEnded(second)
+	require.Equal(t, []string{"KTV1/answered"}, e.record(first.ID()).results())
+	r := e.record(second.ID())
+	require.Equal(t, []string{"AM1/answered"}, r.results(), "%+v", r.Legs)
+	e.requireNoReservation(waitTimeout)
+}

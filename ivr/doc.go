@@ -117,9 +117,11 @@
 // Releases are retried with backoff; giving up is logged at ERROR and
 // counted. When the Reserver can ExtendLeases (store.Store) Run renews,
 // every Lease/3, the leases of the calls still in progress only, so a row
-// we failed to release expires within a lease. At start, before taking
-// calls, it releases what a previous run of the same Instance left (and
-// logs how many): Instance must stay the same across restarts and differ
+// we failed to release expires within a lease. At start-up it releases
+// what a previous run of the same Instance left (and logs how many), once
+// the calls it could take over are its own: their reservations are kept, so
+// a call arriving meanwhile does not ring the person one of them talks with
+// (adopt.go). Instance must stay the same across restarts and differ
 // between processes running at once.
 //
 // # Records

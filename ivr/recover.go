@@ -89,6 +89,9 @@ func (s *Server) reconcile(ctx, runCtx context.Context) {
 	}()
 	ctx = runCtx
 	adopted := s.adoptAll(ctx, app)
+	if l, ok := s.res.(reservationLister); ok {
+		s.releasePredecessorExcept(l)
+	}
 	// Start-up: give calls arriving right now time to show their
 	// StasisStart, then treat the rest as leftovers.
 	t := time.NewTimer(s.cfg.ReconcileGrace)

@@ -417,7 +417,9 @@ func (s *Server) Run(ctx context.Context) error {
 	sub := s.starts
 	defer sub.Close()
 	if r, ok := s.res.(instanceReleaser); ok {
-		s.releasePredecessor(r)
+		if _, lists := s.res.(reservationLister); !lists {
+			s.releasePredecessor(r)
+		} // else once start-up reconciliation took over what it could (releasePredecessorExcept)
 	}
 	var bg sync.WaitGroup
 	defer bg.Wait()
@@ -719,6 +721,53 @@ func (s *Server) releasePredecessor(r instanceReleaser) {
 	}
 	s.log.Info("released the reservations a previous run of this instance left", "instance", s.cfg.Instance,
 		"count", released)
+}
+
+// reservationLister is the optional side of a Reserver (store.Store) that
+// lists who is reserved: a restarted instance then frees its previous
+// run's reservations except those of the calls it took over.
+type reservationLister interface {
+	Reservations(ctx context.Context) ([]store.Reservation, error)
+}
+
+// releasePredecessorExcept frees the reservations a previous run of this
+// Instance left, except those of the calls in progress here (the calls
+// taken over at start-up keep their people until they decide: adopt.go),
+// and says how many. Rows it could not free expire within a lease.
+func (s *Server) releasePredecessorExcept(l reservationLister) {
+	live := map[string]bool{}
+	for _, id := range s.liveCallIDs() {
+		live[id] = true
+	}
+	var rows []store.Reservation
+	tries, err := s.retry(0, func(ctx context.Context) error {
+		var err error
+		rows, err = l.Reservations(ctx)
+		return err
+	})
+	if err != nil {
+		s.log.Error("could not list the reservations a previous run of this instance left; they expire within a lease",
+			"instance", s.cfg.Instance, "tries", tries, "lease", s.cfg.Lease, "err", err)
+		return
+	}
+	released, kept := 0, 0
+	for _, r := range rows {
+		switch {
+		case r.Instance != s.cfg.Instance:
+		case live[r.CallID]:
+			kept++
+		default:
+			if _, err := s.retry(0, func(ctx context.Context) error { return s.res.Release(ctx, r.Staff, r.CallID) }); err != nil {
+				s.met.ReleaseGivenUp()
+				s.log.Error("could not release a reservation a previous run of this instance left; it expires within a lease",
+					"staff", r.Staff, "call_id", r.CallID, "err", err)
+				continue
+			}
+			released++
+		}
+	}
+	s.log.Info("released the reservations a previous run of this instance left", "instance", s.cfg.Instance,
+		"count", released, "kept_for_calls_taken_over", kept)
 }
 
 // liveCallIDs returns the ids of the calls in progress (teardown included),
