@@ -292,8 +292,9 @@ func (c *call) resume(ctx context.Context) {
 	// saved last.
 	bridgeID := c.id + "-br"
 	br, err := c.getBridge(bridgeID)
-	if err != nil && !ari.IsNotFound(err) {
-		c.log.Warn("could not look at the call's bridge", "bridge", bridgeID, "err", err)
+	brKnown := err == nil || ari.IsNotFound(err)
+	if !brKnown {
+		c.log.Warn("could not look at the call's bridge; leaving it as it is", "bridge", bridgeID, "err", err)
 	}
 	accepted := sc.Accepted
 	if accepted == "" && br != nil {
@@ -316,7 +317,7 @@ func (c *call) resume(ctx context.Context) {
 	switch {
 	case acc != nil && sc.TalkEnd == 0:
 		c.s.met.CallAdopted(StateBridged)
-		c.resumeTalk(ctx, sc, *acc, br, present[acc.ID])
+		c.resumeTalk(ctx, sc, *acc, br, brKnown, present[acc.ID])
 	case sc.Phase == phaseRating || (acc == nil && sc.Accepted != ""):
 		c.s.met.CallAdopted(StateIVR)
 		var l *leg
@@ -335,8 +336,8 @@ func (c *call) resume(ctx context.Context) {
 		} else {
 			c.s.met.CallAdopted(StateIVR)
 		}
-		if br != nil {
-			c.destroyBridge(bridgeID)
+		if br != nil || !brKnown {
+			c.destroyBridge(bridgeID) // (nobody talks in it)
 		}
 		c.ringAgain(ctx)
 	}
@@ -427,8 +428,9 @@ func (c *call) identified(sc savedCall) {
 }
 
 // resumeTalk follows a conversation the previous process had bridged;
-// legUp says the accepted leg was still in the application.
-func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ari.Bridge, legUp bool) {
+// legUp says the accepted leg was still in the application; brKnown that
+// Asterisk said what br is (nil: no such bridge).
+func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ari.Bridge, brKnown, legUp bool) {
 	l := c.adoptLeg(sl, !legUp)
 	l.answered, l.accepted = true, true
 	if l.rec.AnsweredAt.IsZero() {
@@ -477,14 +479,14 @@ func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ar
 	}
 	defer destroy()
 	inBridge := br != nil && slices.Contains(br.Channels, c.channelID) && slices.Contains(br.Channels, l.id)
-	if legUp && !c.callerLeft() && !inBridge {
+	if brKnown && legUp && !c.callerLeft() && !inBridge {
 		// The previous process died between creating the bridge and
 		// adding both: finish its work.
 		if br == nil {
 			bctx, cancel := c.teardownCtx()
 			_, err := c.s.ari.CreateBridge(bctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id})
 			cancel()
-			if err != nil {
+			if err != nil && !errors.Is(err, ari.ErrConflict) { // (409: it exists after all)
 				c.failure = "create bridge: " + err.Error()
 				c.log.Error("could not create the bridge of a call taken over", "err", err)
 				return
@@ -708,10 +710,22 @@ func (c *call) getChannel(id string) (*ari.Channel, error) {
 	return c.s.ari.GetChannel(ctx, id)
 }
 
+// getBridge reads a bridge, trying again (TeardownTries) when Asterisk
+// does not answer 200 or 404.
 func (c *call) getBridge(id string) (*ari.Bridge, error) {
-	ctx, cancel := c.teardownCtx()
-	defer cancel()
-	return c.s.ari.GetBridge(ctx, id)
+	var br *ari.Bridge
+	_, err := c.s.retryCtx(context.WithoutCancel(c.ctx), func(ctx context.Context) error {
+		var err error
+		br, err = c.s.ari.GetBridge(ctx, id)
+		if ari.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err == nil && br == nil {
+		return nil, ari.ErrNotFound
+	}
+	return br, err
 }
 
 // retryCtx is retry (TeardownTries tries with backoff) that stops early

@@ -767,7 +767,7 @@ func (s *Server) releasePredecessorExcept(l reservationLister) {
 		}
 	}
 	s.log.Info("released the reservations a previous run of this instance left", "instance", s.cfg.Instance,
-		"count", released, "kept_for_calls_taken_over", kept)
+		"count", released, "kept_for_calls_in_progress", kept)
 }
 
 // liveCallIDs returns the ids of the calls in progress (teardown included),
