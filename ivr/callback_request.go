@@ -71,6 +71,7 @@ func (s *Server) cafeCalling(c *call, cafe string) {
 	if !s.cfg.Callback.Enabled || s.cb.store == nil || c.cb != nil {
 		return
 	}
+	log := c.log // (the flow goes on changing c.log)
 	c.goOwned(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 		defer cancel()
@@ -78,9 +79,9 @@ func (s *Server) cafeCalling(c *call, cafe string) {
 		switch {
 		case err != nil:
 			s.met.DBError("cancel_callbacks")
-			c.log.Warn("could not cancel the café's pending callback; its call's record will", "err", err)
+			log.Warn("could not cancel the café's pending callback; its call's record will", "err", err)
 		case n > 0:
-			c.log.Info("the café called again: its pending callback is cancelled")
+			log.Info("the café called again: its pending callback is cancelled")
 		}
 	})
 }
