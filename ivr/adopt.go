@@ -225,6 +225,7 @@ func (s *Server) adopt(parent context.Context, sc savedCall, ch *ari.Channel, le
 		return false
 	}
 	s.calls[sc.Chan] = c
+	s.adoptedIDs[sc.ID] = true
 	if !s.startedUp {
 		s.seen[sc.Chan] = true
 	}

@@ -697,3 +697,32 @@ func TestAdoptionSurvivesFailingReadsOfTheBridge(t *testing.T) {
 		})
 	}
 }
+
+// A caller who hangs up during the greeting or the café code while no
+// hotline runs leaves nothing in Asterisk (no leg was created yet): the new
+// process finds the call in the database's journal of calls in progress and
+// records it, interrupted, under its id. Before: no record at all.
+func TestAdoptionRecordsACallerWhoLeftTheMenuWhileNoProcessRan(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{code: true}.cfg()})
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: "0901234567"}) // not a café's: asked for the code
+	require.NoError(t, err)
+	st := a.waitSaved(c, "the call saved in the menu", func(s saved) bool { return s.Phase == "ivr" })
+	_, err = c.WaitHeard(ctxFor(t), "playback", "vi/enter-code")
+	require.NoError(t, err)
+	a.child.kill()
+	require.NoError(t, c.Hangup())
+	e := a.restart()
+	r := e.record(c.ID())
+	require.Equal(t, st.ID, r.ID)
+	require.Equal(t, "interrupted", r.Outcome)
+	require.Contains(t, r.Detail, "vanished while the hotline was restarting")
+	require.Equal(t, "0901234567", r.CallerRaw)
+	require.Empty(t, r.Legs)
+	var left int
+	require.NoError(t, e.db.Get(&left, "SELECT count(*) FROM live_calls"))
+	require.Zero(t, left, "the journal's row ends with the record")
+	e.expectMetrics(map[string]float64{
+		offered("none", "none"):              1,
+		ended("interrupted", "none", "none"): 1,
+	})
+}

@@ -76,6 +76,8 @@ type call struct {
 	// caller hears nothing before, since on Asterisk a write waits while a
 	// prompt plays.
 	firstSaved chan struct{}
+	// noted is closed once the call's journal row is written (journal.go).
+	noted chan struct{}
 	// adopted is the state a previous process left, for a call taken over
 	// at start-up (adopt.go); nil for a call that started here.
 	adopted *savedCall
@@ -125,6 +127,7 @@ func (s *Server) buildCall(parent context.Context, id, channelID, raw string, st
 		saveKick: make(chan struct{}, 1),
 
 		firstSaved: make(chan struct{}),
+		noted:      make(chan struct{}),
 	}
 	c.log = s.log.With("call_id", id, "channel_id", c.channelID, "caller", raw)
 	c.rec = store.CallRecord{
@@ -157,6 +160,7 @@ func (c *call) serve() {
 	}()
 	stopSaving := make(chan struct{})
 	c.goOwned(func() { c.saver(stopSaving) })
+	c.note()
 	defer func() {
 		if p := recover(); p != nil {
 			c.failure = fmt.Sprintf("panic: %v", p)

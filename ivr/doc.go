@@ -188,8 +188,9 @@
 // confirmed gone: nobody is rung twice at once) and is planned and rung
 // again; a rating or a message in progress is finished; a person who hung
 // up meanwhile sends the caller to the rating; a caller who hung up
-// meanwhile is recorded from the legs. The bridge, not the saved phase, says
-// who talks. Records keep the call's id and start; Detail says "taken over".
+// meanwhile is recorded from the legs, or, when it had none yet, from the
+// database's journal of calls in progress (journal.go). The bridge, not the
+// saved phase, says who talks. Records keep the call's id and start; Detail says "taken over".
 // Only a caller without a usable HOTLINE_CALL goes back to the dialplan
 // (its fallback after Stasis()) and is recorded as interrupted
 // (hotline_adoption_fallbacks_total); after ReconcileGrace, other channels

@@ -35,6 +35,7 @@ func (c *call) teardown() {
 	}
 	c.cancel(nil) // no-op when already cancelled with a cause
 	rec := c.record()
+	c.awaitNoted() // (the record's write ends the journal's row)
 	c.s.rec.Submit(rec)
 	c.log.Info("call ended", "outcome", string(rec.Outcome), "legs", len(rec.Legs),
 		"wait", rec.Wait, "talk", rec.Talk, "detail", rec.Detail)

@@ -88,6 +88,10 @@ func (s *Server) reconcile(ctx, runCtx context.Context) {
 		s.seen = map[string]bool{}
 	}()
 	ctx = runCtx
+	prev := s.previousRun(ctx)
+	s.mu.Lock()
+	s.prevRun = prev
+	s.mu.Unlock()
 	adopted := s.adoptAll(ctx, app)
 	if l, ok := s.res.(reservationLister); ok {
 		s.releasePredecessorExcept(l)
@@ -134,8 +138,9 @@ func (s *Server) reconcile(ctx, runCtx context.Context) {
 		}
 		cancel()
 	}
+	vanished := s.recordVanished(prev, present)
 	s.log.Info("start-up reconciliation done", "calls_taken_over", adopted, "leftover_channels", n,
-		"leftover_bridges", destroyed)
+		"leftover_bridges", destroyed, "calls_vanished", vanished)
 }
 
 func (s *Server) listBridges(ctx context.Context) ([]ari.Bridge, error) {
@@ -217,9 +222,18 @@ func (s *Server) leftover(parent context.Context, id, detail string) bool {
 	} else {
 		detail += "; returned to the dialplan"
 	}
+	callID := ulid.Make().String()
+	s.mu.Lock()
+	if r, ok := s.prevRun[id]; ok { // the call's id and start in the journal
+		callID = r.ID
+		if !r.StartedAt.IsZero() {
+			start = r.StartedAt
+		}
+	}
+	s.mu.Unlock()
 	num := dialplan.Normalize(raw)
 	rec := store.CallRecord{
-		ID: ulid.Make().String(), Node: s.cfg.Instance, ChannelID: id, CallerRaw: raw, Caller: num.E164,
+		ID: callID, Node: s.cfg.Instance, ChannelID: id, CallerRaw: raw, Caller: num.E164,
 		CallerKind: string(num.Kind), MatchedBy: dialplan.MatchedByNone, StartedAt: start, EndedAt: time.Now(),
 		Outcome: store.OutcomeInterrupted, Detail: detail,
 	}

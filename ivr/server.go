@@ -354,6 +354,12 @@ type Server struct {
 	// startupClaimed: a reconciliation listed the application and does the
 	// start-up part (adoption, leftovers); startedUp: that is done.
 	startupClaimed, startedUp bool
+	// adoptedIDs are the calls taken over at start-up; prevRun the
+	// journal's calls of previous runs, by caller's channel (journal.go).
+	adoptedIDs map[string]bool
+	prevRun    map[string]store.LiveCall
+	// run identifies this run of the process in the journal.
+	run string
 
 	reserved map[string]string // staff code → call id (in-memory reservation)
 	lastRung map[string]time.Time
@@ -398,8 +404,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		met: deps.Metrics, log: log.With("component", "ivr"), now: now,
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
-		abandoned: map[string]*leg{}, tries: map[string]*call{},
-		cb: newCallbacks(deps.Callbacks),
+		abandoned: map[string]*leg{}, tries: map[string]*call{}, adoptedIDs: map[string]bool{},
+		run: ulid.Make().String(),
+		cb:  newCallbacks(deps.Callbacks),
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/csm-vn/hotline/dialplan"
 )
@@ -84,6 +85,16 @@ RETURNING id`
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("store: write %s: %w", batchName(recs), err)
 		}
+	}
+
+	// The calls are no longer in progress (live_calls), whether this write
+	// or an earlier one (a spool replay, a batch retried) stored them.
+	ids := make([]string, 0, len(first))
+	for id := range first {
+		ids = append(ids, id)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM live_calls WHERE call_id = ANY($1)", pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("store: write %s: %w", batchName(recs), err)
 	}
 
 	var legs, ratings, voicemails [][]any
