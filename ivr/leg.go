@@ -81,6 +81,11 @@ type leg struct {
 	sub   *ari.Subscription
 	gone  chan struct{} // closed by reconciliation when the channel vanished
 	watch *time.Timer   // hard limit (MaxLeg, then MaxCall): kept until the end is confirmed
+
+	// hold is the reservation of the leg's person (nil: none), held until
+	// the leg's end is confirmed (reservation.pin).
+	hold *reservation
+
 	// createdAt (set once the create request returned) and goneClosed are
 	// guarded by call.mu: reconciliation reads them.
 	createdAt  time.Time
@@ -211,6 +216,9 @@ func (l *leg) finish() {
 	case legNew, legGone:
 		l.release()
 	default:
+		if l.hold != nil {
+			l.hold.pin() // the person stays held until the leg is gone
+		}
 		c.goOwned(l.confirmEnd)
 	}
 }
@@ -230,6 +238,9 @@ func (l *leg) release() {
 // until the end is confirmed or TeardownTries requests were made; then it
 // gives up loudly, leaving the watchdog armed.
 func (l *leg) confirmEnd() {
+	if l.hold != nil {
+		defer l.hold.unpin()
+	}
 	if l.reason == "" {
 		l.reason = ari.HangupNormal
 	}

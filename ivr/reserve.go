@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,22 @@ type reservation struct {
 	// release is closed when the call is done with the person.
 	release  chan struct{}
 	released bool // flow goroutine only
+	// pins are the legs to the person whose end Asterisk has not confirmed
+	// yet (their hangup is being retried): the person is let go only once
+	// they are gone, so nobody rings them meanwhile.
+	pins   sync.WaitGroup
+	pinned atomic.Int32
+}
+
+// pin holds the person until unpin: a leg to them may still be up.
+func (r *reservation) pin() {
+	r.pinned.Add(1)
+	r.pins.Add(1)
+}
+
+func (r *reservation) unpin() {
+	r.pinned.Add(-1)
+	r.pins.Done()
 }
 
 // reserve reserves t's person before they are dialled. This instance's
@@ -128,6 +145,16 @@ func (c *call) unhold(r *reservation) {
 		return
 	}
 	r.released = true
+	if r.pinned.Load() > 0 {
+		// A leg to the person is still being hung up: they are let go
+		// when it is gone (or given up on).
+		c.goOwned(func() {
+			r.pins.Wait()
+			c.s.releaseMem(r.staff, c.id)
+			close(r.release)
+		})
+		return
+	}
 	c.s.releaseMem(r.staff, c.id)
 	close(r.release)
 }
