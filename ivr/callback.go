@@ -162,6 +162,15 @@ func (s *Server) runCallbacks(ctx context.Context) {
 	}()
 	cfg := s.cfg.Callback
 	if cfg.Enabled {
+		// A previous run's try may still be up in Asterisk (it was killed
+		// mid-try): its request is not tried again, nor its people rung,
+		// until start-up reconciliation has hung that try's legs up and
+		// freed the previous run's reservations.
+		select {
+		case <-s.startupClear:
+		case <-ctx.Done():
+			return
+		}
 		s.releaseCallbackPredecessor()
 	}
 	poll := time.NewTicker(cfg.Poll)

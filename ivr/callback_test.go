@@ -21,6 +21,7 @@ import (
 	"github.com/csm-vn/hotline/ivr"
 	"github.com/csm-vn/hotline/metrics"
 	"github.com/csm-vn/hotline/store"
+	"github.com/csm-vn/hotline/store/pgtest"
 )
 
 var _ ivr.CallbackStore = (*store.Store)(nil)
@@ -584,4 +585,71 @@ func TestCallbackNow(t *testing.T) {
 	require.Len(t, e.dialsTo(ktv1Vina), ktvBefore, "only the chosen person is rung")
 	require.Len(t, e.dialsTo(am1), amBefore+1)
 	require.True(t, strings.HasPrefix(done.LastCallID.String, r.ID))
+}
+
+// A process killed in the middle of a callback's try leaves the try's leg
+// ringing KTV1 and the request held by its instance. The restarted process
+// (same instance) tries the request again only once start-up
+// reconciliation has hung that leg up: KTV1 is never rung twice at once.
+// Before, the callback worker released the request and tried it at once,
+// while the old leg still rang.
+func TestCallbackWaitsForAPreviousRunsTryToBeHungUp(t *testing.T) {
+	const oldTry = "01KAB7Y1Q3F7T8M2XW6N4P9R5T" // the previous process's try
+	db, _ := pgtest.Open(t)
+	ctx := context.Background()
+	require.NoError(t, store.Migrate(ctx, db))
+	ended := time.Now().Add(-time.Minute)
+	_, err := store.WriteCall(ctx, db, &store.CallRecord{ID: "01KAB7Y1Q3F7T8M2XW6N4P9R5V", Node: "test-1",
+		ChannelID: "missed", CallerRaw: cafe1Phone, Caller: "+84945551001", CallerKind: "mobile", Cafe: "KG001",
+		MatchedBy: dialplan.MatchedByCallerID, StartedAt: ended.Add(-time.Minute), EndedAt: ended,
+		Outcome: store.OutcomeNoAnswer, Callback: &store.CallbackRequest{Number: "+84945551001"}})
+	require.NoError(t, err)
+	_, err = db.Exec("UPDATE callbacks SET holder = 'test-1', held_until = now() + interval '1 hour'")
+	require.NoError(t, err)
+
+	clk := &fixedClock{t: inHours}
+	e := newEnv(t, envOption{now: clk.now, db: db, cfg: expect{tech: true, confirm: true}.cfg(func(c *ivr.Config) {
+		callbackConfig(c)
+		c.ReconcileGrace = 500 * time.Millisecond
+	}), before: func(fake *aritest.Server) {
+		// The previous process: its try's leg to KTV1, ringing; then it dies.
+		ctx, cancel := context.WithCancel(context.Background())
+		prev, err := ari.New(ari.Config{URL: fake.URL(), User: "asterisk", Password: "asterisk", App: "hotline"})
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = prev.Run(ctx)
+		}()
+		require.NoError(t, fake.WaitConnected(ctx, "hotline"))
+		legStart := prev.Subscribe(ari.ChannelKey(oldTry + "-leg1"))
+		_, err = prev.CreateChannel(ctx, ari.CreateChannelParams{ChannelID: oldTry + "-leg1",
+			Endpoint: "PJSIP/" + ktv1Vina + "@gw-vinaphone"})
+		require.NoError(t, err)
+		for ev := range legStart.Events() {
+			if _, ok := ev.(*ari.StasisStart); ok {
+				break
+			}
+		}
+		legStart.Close()
+		require.NoError(t, prev.Dial(ctx, oldTry+"-leg1", "", 0))
+		cancel()
+		<-done
+	}})
+	var newLeg aritest.Dialled
+	require.NoError(t, e.fake.WaitFor(e.ctx(), func() bool {
+		for _, d := range e.dialsTo(ktv1Vina) {
+			// (the create request is in the fake's history once it is answered)
+			if d.ChannelID != oldTry+"-leg1" && len(requestsOf(e.fake, "POST /ari/channels/create")) > 1 {
+				newLeg = d
+				return true
+			}
+		}
+		return false
+	}), "the request tried again")
+	gone := eventAt(t, e.fake, "ChannelDestroyed", oldTry+"-leg1")
+	created := requestsOf(e.fake, "POST /ari/channels/create")
+	i := slices.IndexFunc(created, func(r aritest.Request) bool { return r.Query["channelId"][0] == newLeg.ChannelID })
+	require.GreaterOrEqual(t, i, 0, "new leg %+v; creates %+v", newLeg, created)
+	require.True(t, gone.Before(created[i].At), "old leg destroyed %v, new leg created %v", gone, created[i].At)
 }

@@ -83,10 +83,14 @@ func (s *Server) reconcile(ctx, runCtx context.Context) {
 	}
 	defer func() {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		s.startedUp = true
 		s.seen = map[string]bool{}
+		s.mu.Unlock()
+		s.clearStartup()
 	}()
+	if !slices.ContainsFunc(app.ChannelIDs, func(id string) bool { return !s.known(id) }) {
+		s.clearStartup() // nothing of a previous process is up
+	}
 	ctx = runCtx
 	prev := s.previousRun(ctx)
 	s.mu.Lock()
@@ -141,6 +145,11 @@ func (s *Server) reconcile(ctx, runCtx context.Context) {
 	vanished := s.recordVanished(prev, present)
 	s.log.Info("start-up reconciliation done", "calls_taken_over", adopted, "leftover_channels", n,
 		"leftover_bridges", destroyed, "calls_vanished", vanished)
+}
+
+// clearStartup closes startupClear (once).
+func (s *Server) clearStartup() {
+	s.startupClearOnce.Do(func() { close(s.startupClear) })
 }
 
 func (s *Server) listBridges(ctx context.Context) ([]ari.Bridge, error) {

@@ -354,6 +354,12 @@ type Server struct {
 	// startupClaimed: a reconciliation listed the application and does the
 	// start-up part (adoption, leftovers); startedUp: that is done.
 	startupClaimed, startedUp bool
+	// startupClear is closed once nothing a previous process left in the
+	// application can still be up: start-up found none of its channels, or
+	// its reconciliation is done (leftover legs hung up, the predecessor's
+	// reservations freed). The callback worker waits for it (callback.go).
+	startupClear     chan struct{}
+	startupClearOnce sync.Once
 	// adoptedIDs are the calls taken over at start-up; prevRun the
 	// journal's calls of previous runs, by caller's channel (journal.go).
 	adoptedIDs map[string]bool
@@ -405,8 +411,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		calls: map[string]*call{}, legs: map[string]*call{}, seen: map[string]bool{},
 		reserved: map[string]string{}, lastRung: map[string]time.Time{}, changed: make(chan struct{}),
 		abandoned: map[string]*leg{}, tries: map[string]*call{}, adoptedIDs: map[string]bool{},
-		run: ulid.Make().String(),
-		cb:  newCallbacks(deps.Callbacks),
+		startupClear: make(chan struct{}),
+		run:          ulid.Make().String(),
+		cb:           newCallbacks(deps.Callbacks),
 	}, nil
 }
 
