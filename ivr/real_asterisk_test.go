@@ -466,6 +466,7 @@ var phoneScenarios = []phoneScenario{
 	{"CongestionOnOneTrunkTriesTheOther", scenarioCongestedTrunk},
 	{"MissedCallCalledBack", scenarioMissedCallCalledBack}, // real_asterisk_callback_test.go
 	{"KilledWhileBridgedTakenOverByANewProcess", scenarioKilledWhileBridgedTakenOver},
+	{"KilledWhileRingingRungAgainByANewProcess", scenarioKilledWhileRingingRungAgain}, // restart_scenario_test.go
 }
 
 func TestPhoneScenariosFake(t *testing.T) {

@@ -172,3 +172,81 @@ func scenarioKilledWhileBridgedTakenOver(t *testing.T, d phoneDriver) {
 		`hotline_staff_rating_points_total{staff="KTV1"}`:        5,
 	})
 }
+
+// waitSavedRinging waits until a call saved in Asterisk (HOTLINE_CALL on
+// the caller's channel) rings one of its legs, and returns its id and that
+// leg.
+func waitSavedRinging(t *testing.T, ctx context.Context, rest *ari.Client) (callID, leg string) {
+	t.Helper()
+	for {
+		chans, err := rest.ListChannels(ctx)
+		require.NoError(t, err)
+		for _, ch := range chans {
+			raw, err := rest.GetChannelVar(ctx, ch.ID, "HOTLINE_CALL")
+			var s saved
+			if err != nil || json.Unmarshal([]byte(raw), &s) != nil {
+				continue
+			}
+			for _, l := range chans {
+				if strings.HasPrefix(l.ID, s.ID+"-leg") && l.State == "Ringing" {
+					t.Logf("killed with the call saved as %s", raw)
+					return s.ID, l.ID
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no ringing call saved in Asterisk; channels %+v", chans)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// The hotline is killed (SIGKILL) while KTV1's phone rings; a new one takes
+// the call over: the old leg is hung up, the call is planned again and rung
+// from the top (KTV1 again, then the area manager, who accepts). One
+// record under the call's first id, the old leg cancelled by the restart.
+func scenarioKilledWhileRingingRungAgain(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	u := d.unit()
+	ktv1 := []string{tpNeverVina}
+	o := envOption{dir: phoneDirectory(t, phonePlan{ktv1: ktv1}),
+		cfg: expect{am: true, confirm: true}.cfg(phoneConfig(u))}
+	first := d.startKillable(t, o, ktv1)
+	c := d.placeCall(t, ctx, first, cafe1Phone)
+	callID, oldLeg := waitSavedRinging(t, ctx, first.killable.rest)
+
+	e := d.restart(t, first)
+	c.waitEnded(t, ctx) // AM1 accepts, talks briefly and hangs up
+	r := e.recordOf(cafe1Phone)
+	require.Equal(t, callID, r.ID)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, []string{"KTV1/cancelled", "KTV1/no_answer", "AM1/answered"}, r.results())
+	require.Equal(t, oldLeg, r.Legs[0].ChannelID)
+	require.Contains(t, r.Legs[0].Detail, "restart")
+	require.NotEqual(t, oldLeg, r.Legs[1].ChannelID)
+	require.True(t, strings.HasPrefix(r.Legs[1].ChannelID, callID+"-leg"), "the call keeps its id: %s", r.Legs[1].ChannelID)
+	require.Equal(t, "AM1", r.AcceptedBy.String)
+	d.checkClean(t, ctx, e)
+	// Taken over as ringing, or as still in the IVR when the kill came
+	// before the ringing state was written (on Asterisk the write waits
+	// while the caller hears the intro's prompts): either way rung again.
+	ivrPhase := e.metric("hotline_calls_adopted_total", "state", "ivr")
+	require.Equal(t, 1.0, ivrPhase+e.metric("hotline_calls_adopted_total", "state", "ringing"))
+	e.expectMetrics(map[string]float64{
+		`hotline_calls_adopted_total{state="ivr"}`:                 ivrPhase,
+		`hotline_calls_adopted_total{state="ringing"}`:             1 - ivrPhase,
+		ended("answered", "caller_id", "MN"):                       1,
+		legs("technician", "vinaphone", "vinaphone", "cancelled"):  1,
+		legs("technician", "vinaphone", "vinaphone", "no_answer"):  1,
+		legs("area_manager", "vinaphone", "vinaphone", "answered"): 1,
+		staffLegs("KTV1", "cancelled"):                             1,
+		staffLegs("KTV1", "no_answer"):                             1,
+		staffLegs("AM1", "answered"):                               1,
+		streak("KTV1"):                                             1,
+		fallback("technician", "area_manager"):                     1,
+		answerWaits("MN"):                                          1,
+		talks("MN", "area_manager"):                                1,
+		routed:                                                     1,
+	})
+}
