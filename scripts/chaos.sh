@@ -4,7 +4,7 @@
 # break, and the run reports what callers and staff would have noticed.
 #
 #   scripts/chaos.sh                  1,200 calls at 6/s, time scale 0.05, conversations of 8-16 s
-#                                     (about 4 minutes of calls; 6 to 8 minutes in all)
+#                                     (about 4 minutes of calls; 4 to 8 minutes in all)
 #   scripts/chaos.sh --quick          smoke run: 100 calls at 10/s, faults close together (< 2 minutes)
 #   scripts/chaos.sh --calls N --rate R --scale S --talk D --seed N --keep
 #
