@@ -31,9 +31,12 @@ import (
 //   - A call whose person hung up meanwhile goes to the rating; a call in
 //     voicemail finishes its message; a call whose caller hung up meanwhile
 //     is recorded (its legs are hung up).
-//   - A caller whose call cannot be rebuilt (no HOTLINE_CALL, or one that
-//     cannot be read) goes back to the dialplan (its fallback) and is
-//     recorded as interrupted.
+//   - A caller without HOTLINE_CALL (killed before the first write) whose
+//     call is in the journal (journal.go) is taken over from the menu
+//     under the journal's id.
+//   - A caller whose call cannot be rebuilt (no HOTLINE_CALL and no
+//     journal row, or a HOTLINE_CALL that cannot be read) goes back to the
+//     dialplan (its fallback) and is recorded as interrupted.
 
 // adoptIDJump is added to a taken-over call's resource counter: the
 // previous process may have created resources after it last saved the
@@ -70,6 +73,16 @@ func (s *Server) adoptAll(ctx context.Context, app *ari.Application) int {
 			return n
 		}
 		sc, ch, err := s.readSavedCall(ctx, id)
+		if err == nil && ch != nil && sc.ID == "" {
+			// No saved call: killed before its first write. The journal
+			// still knows the call (its id, caller and start) if its row
+			// was written: taken over from the menu, as a call that had
+			// not rung anyone yet.
+			var ok bool
+			if sc, ok = s.journalCall(id); !ok {
+				continue // a leftover once the grace has passed
+			}
+		}
 		switch {
 		case ari.IsNotFound(err) || (err == nil && ch == nil):
 			continue // gone meanwhile, or no saved call: a leftover once the grace has passed
@@ -104,7 +117,7 @@ func (s *Server) adoptAll(ctx context.Context, app *ari.Application) int {
 	return n
 }
 
-// readSavedCall reads a channel and its HOTLINE_CALL; ch is nil (and err
+// readSavedCall reads a channel and its HOTLINE_CALL; sc is empty (and err
 // nil) when the channel has no saved call. A failed read is tried again
 // (TeardownTries in all).
 func (s *Server) readSavedCall(ctx context.Context, id string) (savedCall, *ari.Channel, error) {
@@ -131,10 +144,24 @@ func (s *Server) readSavedCall(ctx context.Context, id string) (savedCall, *ari.
 	case ch == nil:
 		return savedCall{}, nil, ari.ErrNotFound
 	case missing:
-		return savedCall{}, nil, nil
+		return savedCall{}, ch, nil
 	}
 	sc, err := decodeCall(raw)
 	return sc, ch, err
+}
+
+// journalCall is the call of a previous run's journal row for the caller's
+// channel id, as a call in the menu (nothing identified, nobody rung: legs
+// it had, if any, are found by their ids); false without a row.
+func (s *Server) journalCall(id string) (savedCall, bool) {
+	s.mu.Lock()
+	r, ok := s.prevRun[id]
+	s.mu.Unlock()
+	if !ok {
+		return savedCall{}, false
+	}
+	return savedCall{V: savedVersion, ID: r.ID, Chan: id, From: r.CallerRaw, Start: ms(r.StartedAt),
+		Offset: s.now().Sub(time.Now()).Milliseconds(), Phase: phaseIVR}, true
 }
 
 // callFromLegs rebuilds a call from the HOTLINE_LEG of its legs: the latest

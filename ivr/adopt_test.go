@@ -726,3 +726,39 @@ func TestAdoptionRecordsACallerWhoLeftTheMenuWhileNoProcessRan(t *testing.T) {
 		ended("interrupted", "none", "none"): 1,
 	})
 }
+
+// A hotline killed before it could save a call's state in Asterisk (every
+// write of HOTLINE_CALL refused here) still wrote the call in the journal:
+// the new process takes the caller over from the menu under the call's id
+// (asked for the café code again) instead of sending them to the
+// dialplan's fallback. Before: returned to the dialplan, recorded
+// interrupted.
+func TestAdoptionTakesOverACallerWithoutSavedStateFromTheJournal(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{code: true}.cfg()})
+	a.fake.FailNext(http.MethodPost, "/ari/channels/*/variable", http.StatusInternalServerError, 0)
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: "0901234567"}) // not a café's: asked for the code
+	require.NoError(t, err)
+	_, err = c.WaitHeard(ctxFor(t), "playback", "vi/enter-code")
+	require.NoError(t, err)
+	var callID string
+	eventually(t, "the call in the journal", func() (bool, string) {
+		err := a.db.Get(&callID, "SELECT call_id FROM live_calls WHERE channel_id = $1", c.ID())
+		return err == nil, fmt.Sprint(err)
+	})
+	_, err = a.rest.GetChannelVar(ctxFor(t), c.ID(), "HOTLINE_CALL")
+	require.True(t, ari.IsNotFound(err), "no state saved: %v", err)
+	a.child.kill()
+	a.fake.ClearFaults()
+	e := a.restart()
+	eventually(t, "the caller asked for the code again", func() (bool, string) {
+		return countHeard(c, "playback", "sound:vi/enter-code") >= 2, fmt.Sprint(c.Heard())
+	})
+	require.False(t, c.Continued(), "not returned to the dialplan")
+	require.NoError(t, c.Hangup())
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, callID, r.ID)
+	require.Contains(t, r.Detail, "taken over")
+	require.Equal(t, 1.0, e.metric("hotline_calls_adopted_total", "state", "ivr"))
+	require.Zero(t, e.metric("hotline_adoption_fallbacks_total"))
+}
