@@ -19,7 +19,7 @@ import (
 // goes on as after a missed target (bridgeFailed).
 func (c *call) talk(ctx context.Context, l *leg) bool {
 	c.acceptedBy = l
-	defer l.finish()
+	defer func() { l.finish() }() // l: who talks with the caller now; a transfer changes it
 	acc := l.rec.AcceptedAt
 	c.mu.Lock()
 	c.rec.AcceptedAt, c.rec.AcceptedBy = acc, l.t.Staff
@@ -59,6 +59,7 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 
 	maxT := newTimer(c.s.cfg.MaxCall)
 	defer maxT.Stop()
+	xfer := c.newTransfers(bridgeID) // *<area code># of the person talking (transfer.go)
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
 	for !l.over {
@@ -69,6 +70,10 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 				break
 			}
 			switch e := ev.(type) {
+			case *ari.ChannelDTMFReceived:
+				if e.Channel.ID == l.id { // the person's keys only, never the caller's
+					l = xfer.key(ctx, l, e.Digit)
+				}
 			case *ari.ChannelHangupRequest:
 				if e.Channel.ID == l.id {
 					if !e.Soft && e.Cause > 0 && l.cause == 0 {
@@ -127,6 +132,10 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 	}
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
+	if xfer.voicemail { // a transfer nobody took, its person gone (transfer.go)
+		c.voicemail(ctx)
+		return true
+	}
 	c.rate(ctx, l)
 	return true
 }

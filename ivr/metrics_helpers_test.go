@@ -31,6 +31,9 @@ var callFamilies = []string{
 	"hotline_staff_complaints_total",
 	"hotline_calls_active",
 	"hotline_routing_decision_seconds",
+	// Transfers: a call nobody transfers moves none of them.
+	"hotline_transfers_requested_total",
+	"hotline_transfers_ended_total",
 	// A label value outside its set is a wiring bug in the call flow.
 	"hotline_metrics_label_rejected_total",
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -187,6 +188,8 @@ func (d fakePhones) start(t *testing.T, o envOption) *env {
 	talker := aritest.AnswersAndPresses(2*u, "1", u)
 	talks := map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
 		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second)}
+	xferPhones, xferTalks := fakeTransferPhones(u)
+	maps.Copy(talks, xferTalks)
 	o.fake = func(fo *aritest.Options) {
 		fo.Phones = map[string]aritest.Phone{
 			tpBusy: aritest.Busy(), tpNever: aritest.NeverAnswers(), tpVoicemail: aritest.Voicemail(2 * u),
@@ -195,6 +198,7 @@ func (d fakePhones) start(t *testing.T, o envOption) *env {
 			tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
 			tpLongKTV1: talker,
 		}
+		maps.Copy(fo.Phones, xferPhones) // real_asterisk_transfer_test.go
 		fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
 		// [test-phones-congested] answers Congestion to every number.
 		fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}

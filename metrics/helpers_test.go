@@ -175,6 +175,8 @@ func exercise(m *Metrics) {
 	m.BridgeFailed()
 	m.BridgeGivenUp()
 	m.AnnouncementFallback("press_one")
+	m.TransferRequested("province")
+	m.TransferEnded("connected")
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

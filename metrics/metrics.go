@@ -106,6 +106,7 @@ type Metrics struct {
 	coverageCafes *prometheus.GaugeVec
 	faults        faultMetrics    // faults.go
 	callbacks     callbackMetrics // callbacks.go
+	transfers     transferMetrics // transfers.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -140,6 +141,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerCoverage(f)
 	m.registerFaults(f)
 	m.registerCallbacks(f)
+	m.registerTransfers(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
@@ -210,7 +212,8 @@ func (m *Metrics) registerCalls(f promauto.Factory) {
 	}, []string{"region"})
 	m.active = f.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "calls_active",
-		Help: "Calls in progress now, by state: ivr (greeting, identification, survey), ringing, bridged.",
+		Help: "Calls in progress now, by state: ivr (greeting, identification, survey), ringing, bridged, " +
+			"transferring (the person who accepted passes the call on; the caller hears music).",
 	}, []string{"state"})
 	m.voicemailsWaiting = f.NewGauge(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "voicemails_waiting",
@@ -304,7 +307,7 @@ func (m *Metrics) registerSystem(f promauto.Factory) {
 // rejectedLabels are the labels whose unknown values are counted.
 var rejectedLabels = []string{
 	"outcome", "method", "region", "role", "carrier", "trunk", "result", "staff", "score",
-	"state", "kind", "op", "node", "type", "province", "problem", "reason", "fallback",
+	"state", "kind", "op", "node", "type", "province", "problem", "reason", "fallback", "to",
 }
 
 // precreate creates the series of every known label combination at 0.

@@ -420,23 +420,48 @@ func (s *Server) answerLeg(ch *channel, p Phone) {
 	if ch.originate {
 		s.enterStasis(ch, ch.app, ch.args)
 	}
-	tok := ch.dialToken
-	if p.Keys != "" {
-		for i, r := range p.Keys {
-			d := string(r)
-			s.after(p.KeysAfter+time.Duration(i)*s.opts.DTMFGap, func() {
-				if !ch.gone && ch.dialToken == tok {
-					s.deliverDTMF(ch, d, s.opts.DTMFDurationMS)
-				}
-			})
+	s.pressLater(ch, p.Keys, p.KeysAfter)
+	for _, k := range p.Later {
+		if !k.InBridge {
+			s.pressLater(ch, k.Digits, k.After)
 		}
 	}
+	tok := ch.dialToken
 	if p.HangupAfter > 0 {
 		s.after(p.HangupAfter, func() {
 			if !ch.gone && ch.dialToken == tok {
 				s.endChannel(ch, hangupFarEnd(ch.tech, CauseNormal))
 			}
 		})
+	}
+}
+
+// pressLater makes the far end of an answered leg press digits, the first
+// after delay, the next DTMFGap apart, while the leg lasts. Callers hold
+// s.mu.
+func (s *Server) pressLater(ch *channel, digits string, delay time.Duration) {
+	tok := ch.dialToken
+	for i, r := range digits {
+		d := string(r)
+		s.after(delay+time.Duration(i)*s.opts.DTMFGap, func() {
+			if !ch.gone && ch.dialToken == tok {
+				s.deliverDTMF(ch, d, s.opts.DTMFDurationMS)
+			}
+		})
+	}
+}
+
+// enteredBridge starts the keys a leg's phone presses once in a bridge
+// (Press.InBridge), the first time it enters one. Callers hold s.mu.
+func (s *Server) enteredBridge(ch *channel) {
+	if !ch.outgoing || ch.bridgedOnce {
+		return
+	}
+	ch.bridgedOnce = true
+	for _, k := range ch.phone.Later {
+		if k.InBridge {
+			s.pressLater(ch, k.Digits, k.After)
+		}
 	}
 }
 
