@@ -7,21 +7,30 @@ import (
 )
 
 // A scripted person types keys later in the call (Phone.Later): after the
-// answer, or once in a bridge. Each digit is the leg's own
-// ChannelDtmfReceived; the caller bridged with it hears the tone and gets
-// no event.
+// answer, or once in a bridge, in order, and hangs up after them when told
+// to (Press.HangupAfter, never before the last key). Each digit is the
+// leg's own ChannelDtmfReceived; the caller bridged with it hears the tone
+// and gets no event.
 func TestPhoneLaterKeys(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		phone  Phone
 		bridge bool
 		want   string // the leg's digits, in order
+		// hangsUp: the person hangs up after the last digit (the test
+		// reads the leg's events in order: the hangup comes after it).
+		hangsUp bool
 	}{
-		{"in a bridge: 1, then *0# once bridged", Transfers(0, 10*time.Millisecond, "*0#"), true, "1*0#"},
+		{"in a bridge: 1, then *0# once bridged", Transfers(0, 10*time.Millisecond, "*0#"), true, "1*0#", false},
 		{"after the answer, bridged or not", Phone{Outcome: OutcomeAnswer, Keys: "1",
-			Later: []Press{{Digits: "*5#", After: 30 * time.Millisecond}}}, false, "1*5#"},
+			Later: []Press{{Digits: "*5#", After: 30 * time.Millisecond}}}, false, "1*5#", false},
 		{"never bridged: the in-bridge keys never come", Phone{Outcome: OutcomeAnswer, Keys: "1",
-			Later: []Press{{Digits: "*0#", InBridge: true}, {Digits: "9", After: 40 * time.Millisecond}}}, false, "19"},
+			Later: []Press{{Digits: "*0#", InBridge: true}, {Digits: "9", After: 40 * time.Millisecond}}}, false, "19", false},
+		{"in a bridge: *0# then the hangup (a blind transfer)", Phone{Outcome: OutcomeAnswer, Keys: "1",
+			Later: []Press{{Digits: "*0#", After: 10 * time.Millisecond, InBridge: true, HangupAfter: time.Millisecond}}},
+			true, "1*0#", true},
+		{"a long code, digit after digit", Phone{Outcome: OutcomeAnswer,
+			Later: []Press{{Digits: "*02939#", HangupAfter: time.Millisecond}}}, false, "*02939#", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, c, st, ctx := setup(t, Options{})
@@ -67,7 +76,11 @@ func TestPhoneLaterKeys(t *testing.T) {
 					t.Fatalf("the caller heard %v", heard)
 				}
 			}
-			c.must(t, ctx, 204, "DELETE", "/channels/leg")
+			if tc.hangsUp {
+				st.want(t, ctx, "ChannelDestroyed", "leg")
+			} else {
+				c.must(t, ctx, 204, "DELETE", "/channels/leg")
+			}
 			_ = call.Hangup()
 			c.must(t, ctx, 204, "DELETE", "/bridges/b1")
 		})

@@ -153,7 +153,7 @@ type Phone struct {
 	KeysAfter time.Duration
 	// Later are keys the person presses later in the call (a technician
 	// who talks a while, then types *0# to pass the call on): each Press's
-	// Digits, DTMFGap apart, Press.After the answer, or with
+	// Digits, in order and DTMFGap apart, Press.After the answer, or with
 	// Press.InBridge, after the leg first entered a bridge. Like every
 	// digit from the far end, each is a ChannelDtmfReceived of this leg
 	// only; a bridge passes the tone on to the other channels in it,
@@ -172,6 +172,11 @@ type Press struct {
 	// the leg first entered a bridge.
 	After    time.Duration
 	InBridge bool
+	// HangupAfter, if positive, makes the person hang up that long after
+	// the last of these Digits was delivered (a technician who types *0#
+	// and hangs up: a blind transfer). It is counted on the keys' own
+	// timeline, so the hangup never overtakes them.
+	HangupAfter time.Duration
 }
 
 // Transfers returns a person who answers after ring, presses 1 at once,
