@@ -1,6 +1,7 @@
 package ivr_test
 
 import (
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -32,6 +33,20 @@ func (e *env) bridgedLeg(number string) aritest.Dialled {
 		return false, ""
 	})
 	return got
+}
+
+// waitDialled waits until the hotline has dialled a leg to number (its
+// POST /channels/{id}/dial was served) and returns it: from then on a
+// hangup of that leg is its person's, never a leg that could not be
+// dialled.
+func (e *env) waitDialled(number string) aritest.Dialled {
+	e.t.Helper()
+	d := e.waitDial(number)
+	require.NoError(e.t, e.fake.WaitFor(e.ctx(), func() bool {
+		return slices.ContainsFunc(e.requests("POST /ari/channels/"+d.ChannelID+"/dial"),
+			func(r aritest.Request) bool { return r.Status == http.StatusNoContent })
+	}), "%s never dialled; requests: %v", number, e.requests(d.ChannelID))
+	return d
 }
 
 // answeredLeg waits until a leg to number has answered (and is still up).
@@ -323,7 +338,7 @@ func TestTransferFirstGoneAndNobodyAcceptsVoicemail(t *testing.T) {
 	c := e.call(cafe1Phone)
 	first := e.bridgedLeg(ktv1Vina)
 	require.NoError(t, e.fake.PressOnLeg(first.ChannelID, "*0#"))
-	op := e.waitDial(op1)
+	op := e.waitDialled(op1) // rung: the operator's hangup is theirs, not a failed dial
 	require.NoError(t, e.fake.HangupLeg(first.ChannelID))
 	ctx := e.ctx()
 	waitLive(t, ctx, e, "transferring without KTV1", func(l ivr.LiveCall) bool {
