@@ -586,6 +586,24 @@ func (d *Directory) Province(code string) (*Province, bool) {
 	return p, ok
 }
 
+// ProvinceByAreaCode returns the province whose landline area code is code,
+// with or without its leading 0 ("0299" or "299": Sóc Trăng). Only digits
+// match; "0" alone is no province.
+func (d *Directory) ProvinceByAreaCode(code string) (*Province, bool) {
+	if len(code) < 2 || !allDigits(code) {
+		return nil, false
+	}
+	if code[0] != '0' {
+		code = "0" + code
+	}
+	for _, p := range d.provinces {
+		if p.AreaCode == code {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
 // Region returns a region by code.
 func (d *Directory) Region(code string) (*Region, bool) {
 	r, ok := d.regions[code]

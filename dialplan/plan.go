@@ -76,6 +76,12 @@ type PlanRequest struct {
 	// the call flow never rings more than its own limit, and people past
 	// it need not be examined. A note says how many were not examined.
 	MaxTargets int
+	// Province, when set, routes on this province (a code) instead of the
+	// caller's: a transfer to another area. Its technicians are rung (the
+	// café's assigned technician only when it is the café's own province),
+	// then its area and regional managers, then operators. The café still
+	// counts for refusals, and a terminated café still gets operators only.
+	Province string
 }
 
 // SkipReason says why a person was left out of a plan. The set is fixed.
@@ -153,6 +159,9 @@ type planner struct {
 	seen    bitset // staffEntry.idx of people already targeted or skipped
 	numbers bitset // dialPhone.id of numbers already targeted
 	cafe    *Cafe
+	// elsewhere: the plan is for another province than the café's
+	// (PlanRequest.Province): the café's assigned technician is not first.
+	elsewhere bool
 	// The directory's café of the same code, for refusals, once looked up.
 	dirCafe    *Cafe
 	cafeLooked bool
@@ -230,7 +239,7 @@ func (d *Directory) putPlanner(p *planner) {
 	clear(p.down)
 	clear(p.strs)
 	p.req, p.dec = PlanRequest{}, Decision{}
-	p.cafe, p.dirCafe, p.cafeLooked = nil, nil, false
+	p.cafe, p.dirCafe, p.cafeLooked, p.elsewhere = nil, nil, false, false
 	p.date, p.publicHoliday, p.dayHolidays, p.trunks = 0, "", nil, nil
 	p.ring = [5]time.Duration{}
 	p.targets, p.skips, p.strs, p.rankBuf = p.targets[:0], p.skips[:0], p.strs[:0], p.rankBuf[:0]
@@ -251,7 +260,9 @@ func (d *Directory) putPlanner(p *planner) {
 //  3. the manager of that area's region;
 //  4. every operator, rotated like technicians.
 //
-// Unknown callers, and terminated cafés, go to operators only. A person is
+// With PlanRequest.Province (a transfer) the route is that province's
+// instead of the café's. Unknown callers, and terminated cafés, go to
+// operators only. A person is
 // skipped (see SkipReason) when suspended or terminated, refusing the café,
 // on a holiday or a compensatory day off with non-24/7 hours (DayOffAt),
 // outside their hours, already on a call,
@@ -292,6 +303,12 @@ func (d *Directory) Plan(req PlanRequest) Decision {
 			p.cafe = c
 			province = c.Province
 		}
+	}
+	if req.Province != "" && (id.Cafe == nil || p.cafe != nil) {
+		if p.cafe != nil && p.cafe.Province != req.Province {
+			p.elsewhere = true
+		}
+		province = req.Province
 	}
 	var pr *provinceRoute
 	if province != "" {
@@ -385,7 +402,7 @@ func (p *planner) str(s string) int32 {
 
 // technicians adds the café's technician, else the province's technicians.
 func (p *planner) technicians(pr *provinceRoute) {
-	if c := p.cafe; c != nil && c.Technician != "" {
+	if c := p.cafe; c != nil && c.Technician != "" && !p.elsewhere {
 		if p.consider(p.d.staff[c.Technician], "assigned technician of café "+c.Code) {
 			return
 		}

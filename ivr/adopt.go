@@ -493,7 +493,7 @@ func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ar
 	c.mu.Lock()
 	c.rec.AcceptedAt, c.rec.AcceptedBy = acceptedAt, l.t.Staff
 	c.mu.Unlock()
-	defer l.finish()
+	defer func() { l.finish() }() // l: who talks with the caller at the end; a transfer changes it
 	c.holdAdopted(l.t)
 	c.releaseOld()
 	l.watch = time.AfterFunc(c.s.cfg.MaxCall+2*c.s.cfg.RequestTimeout, l.watchdog)
@@ -509,7 +509,12 @@ func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ar
 	inBridge := br != nil && slices.Contains(br.Channels, c.channelID) && slices.Contains(br.Channels, l.id)
 	if brKnown && legUp && !c.callerLeft() && !inBridge {
 		// The previous process died between creating the bridge and
-		// adding both: finish its work.
+		// adding both, or during a transfer (the caller on music outside
+		// the bridge, transfer.go): finish its work — a transfer is not
+		// carried over, the caller goes back to the person who accepted.
+		if err := c.s.ari.StopChannelMOH(ctx, c.channelID); err != nil && !ari.IsNotFound(err) && ctx.Err() == nil {
+			c.log.Warn("could not stop the music of a call taken over", "err", err)
+		}
 		if br == nil {
 			bctx, cancel := c.teardownCtx()
 			_, err := c.s.ari.CreateBridge(bctx, ari.CreateBridgeParams{ID: bridgeID, Type: ari.BridgeMixing, Name: "hotline " + c.id})
@@ -529,7 +534,7 @@ func (c *call) resumeTalk(ctx context.Context, sc savedCall, sl savedLeg, br *ar
 	left := c.s.cfg.MaxCall - c.now().Sub(talkStart)
 	c.log.Info("conversation taken over", "staff", l.t.Staff, "talking_for", c.now().Sub(talkStart).Round(time.Second),
 		"person_still_there", legUp)
-	c.converse(ctx, l, bridgeID, destroy, max(left, time.Millisecond))
+	l = c.converse(ctx, l, bridgeID, destroy, max(left, time.Millisecond))
 }
 
 // resumeRating asks the caller for the rating the previous process was

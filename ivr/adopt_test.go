@@ -289,6 +289,66 @@ func TestAdoptionKeepsABridgedCallTalking(t *testing.T) {
 	})
 }
 
+// A hotline killed while the person who accepted was transferring the call
+// (the caller on music outside the bridge, the operator ringing) does not
+// carry the transfer over: the new process hangs the operator's leg up, stops
+// the music and bridges the caller back with KTV1, who goes on talking; one
+// record, with the operator's leg kept as a transfer's. Before: the caller
+// stayed on music, alone, while KTV1 waited in the bridge.
+func TestAdoptionOfACallBeingTransferredGoesBackToTheFirstPerson(t *testing.T) {
+	a := newAdoptEnv(t, envOption{cfg: expect{tech: true, op: true, confirm: true, rate: true}.cfg(func(c *ivr.Config) {
+		c.CodeInterDigit = patient
+	}), fake: func(o *aritest.Options) {
+		o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond)}
+	}}) // OP1 rings until it gives up
+	c, err := a.fake.PlaceCall(aritest.CallSpec{Number: cafe1Phone})
+	require.NoError(t, err)
+	_, err = c.WaitHeard(ctxFor(t), "bridged", "")
+	require.NoError(t, err)
+	st := a.waitSaved(c, "the bridged call saved", func(s saved) bool { return s.Phase == "bridged" })
+	bridge, first := st.ID+"-br", st.Accepted
+	require.NotEmpty(t, first)
+	require.NoError(t, a.fake.PressOnLeg(first, "*0#"))
+	_, err = c.WaitHeard(ctxFor(t), "moh", "")
+	require.NoError(t, err)
+	st = a.waitSaved(c, "the operator's leg saved", func(s saved) bool { return len(s.Legs) == 2 })
+	var op string
+	for _, l := range st.Legs {
+		if l.ID != first {
+			op = l.ID
+		}
+	}
+	require.Equal(t, first, st.Accepted, "KTV1 still the one who accepted")
+
+	e := a.restart()
+	waitLive(t, ctxFor(t), e, "taken over, bridged back with KTV1", func(l ivr.LiveCall) bool {
+		return l.ID == st.ID && l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1" && l.Target.Bridged
+	})
+	eventually(t, "the caller back in the bridge with KTV1, the operator's leg gone", func() (bool, string) {
+		brs := a.fake.Bridges()
+		if len(brs) != 1 || brs[0].ID != bridge {
+			return false, fmt.Sprint(brs)
+		}
+		return slices.Contains(brs[0].Channels, c.ID()) && slices.Contains(brs[0].Channels, first) &&
+			len(brs[0].Channels) == 2 && e.hangups(op) > 0, fmt.Sprint(brs[0].Channels)
+	})
+	e.waitHeard(c, "moh-stop", "")
+	require.Zero(t, e.hangups(first))
+
+	require.NoError(t, a.fake.HangupLeg(first))
+	e.waitHeard(c, "playback", "vi/rate")
+	require.NoError(t, c.Press(e.ctx(), "4"))
+	e.waitEnded(c)
+	r := e.record(c.ID())
+	require.Equal(t, st.ID, r.ID)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, "KTV1", r.AcceptedBy.String)
+	require.Equal(t, []string{"KTV1/answered", "OP1/cancelled"}, r.results())
+	require.Equal(t, []string{"", "transfer"}, e.reasons(r))
+	require.NotNil(t, r.Rating)
+	require.Equal(t, "KTV1", r.Rating.Staff)
+}
+
 // A call whose KTV was ringing at the kill is rung again by the new
 // process: the old leg is hung up (and gone) before the new one is created,
 // the KTV answers this time, the call completes. Before: the caller went

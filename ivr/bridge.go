@@ -19,7 +19,7 @@ import (
 // goes on as after a missed target (bridgeFailed).
 func (c *call) talk(ctx context.Context, l *leg) bool {
 	c.acceptedBy = l
-	defer l.finish()
+	defer func() { l.finish() }() // l: who talks with the caller now; a transfer changes it
 	acc := l.rec.AcceptedAt
 	c.mu.Lock()
 	c.rec.AcceptedAt, c.rec.AcceptedBy = acc, l.t.Staff
@@ -47,15 +47,16 @@ func (c *call) talk(ctx context.Context, l *leg) bool {
 		return true
 	}
 	c.talkStart = c.now()
-	c.converse(ctx, l, bridgeID, destroy, c.s.cfg.MaxCall)
+	l = c.converse(ctx, l, bridgeID, destroy, c.s.cfg.MaxCall)
 	return true
 }
 
 // converse follows the bridged conversation of the caller with l's person
 // until either hangs up or maxCall passes, then, if the caller is still
 // there, takes them out of the bridge and asks for a rating. destroy
-// destroys the bridge (once).
-func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy func(), maxCall time.Duration) {
+// destroys the bridge (once). It returns the leg of the person talking at
+// the end: a transfer (transfer.go) may have changed it.
+func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy func(), maxCall time.Duration) *leg {
 	c.mu.Lock()
 	region := c.rec.Region
 	c.mu.Unlock()
@@ -72,6 +73,7 @@ func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy fu
 
 	maxT := newTimer(maxCall)
 	defer maxT.Stop()
+	xfer := c.newTransfers(bridgeID) // *<area code># of the person talking (transfer.go)
 	ctxDone := ctx.Done()
 	var grace <-chan time.Time
 	for !l.over {
@@ -82,6 +84,10 @@ func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy fu
 				break
 			}
 			switch e := ev.(type) {
+			case *ari.ChannelDTMFReceived:
+				if e.Channel.ID == l.id { // the person's keys only, never the caller's
+					l = xfer.key(ctx, l, e.Digit)
+				}
 			case *ari.ChannelHangupRequest:
 				if e.Channel.ID == l.id {
 					if !e.Soft && e.Cause > 0 && l.cause == 0 {
@@ -136,14 +142,19 @@ func (c *call) converse(ctx context.Context, l *leg, bridgeID string, destroy fu
 	c.s.met.TalkTime(region, string(l.t.Role), c.talkEnd.Sub(c.talkStart))
 	c.log.Info("conversation ended", "talk", c.talkEnd.Sub(c.talkStart).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		return
+		return l
 	}
-	if c.s.cfg.Prompts.Rate != "" {
+	if c.s.cfg.Prompts.Rate != "" && !xfer.voicemail {
 		c.save() // rating: a restart asks again
 	}
 	// The caller is alone for the rating.
 	c.leaveBridge(ctx, bridgeID, destroy)
+	if xfer.voicemail { // a transfer nobody took, its person gone (transfer.go)
+		c.voicemail(ctx)
+		return l
+	}
 	c.rate(ctx, l)
+	return l
 }
 
 // bridge creates the call's bridge and puts the caller and the leg in it.

@@ -103,6 +103,10 @@ type call struct {
 
 	// cb is set when the call is a callback try (callback_try.go).
 	cb *callbackTry
+	// Transfers (transfer.go): the one in progress (guarded by mu, the
+	// board reads it), and the reason recorded on the legs rung now.
+	xfer       *transfer
+	ringReason string
 }
 
 func (s *Server) newCall(parent context.Context, e *ari.StasisStart) *call {

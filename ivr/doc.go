@@ -95,6 +95,21 @@
 // If the caller hangs up at any point every outgoing leg is hung up at once
 // (result cancelled).
 //
+// # Transfer
+//
+// During the conversation the person who accepted may type '*', a
+// province's landline area code (or 0, the operators) and '#' (transfer.go;
+// only their leg's keys count, each within CodeInterDigit). The caller
+// leaves the bridge for music on hold (MOHClass), the province's plan (or
+// the operators') is rung as usual — hours at that moment, reservations,
+// press 1 — without anyone already rung in the call; the person asking stays
+// in the bridge and hears who is rung. The new person's 1 bridges the caller
+// with them and hangs up the person asking (or goes on without them if they
+// hung up: blind). Nobody: the caller is back with the person asking, or
+// offered voicemail when they are gone. The legs are the call's own, with
+// reason "transfer"; accepted_by and the rating are the last person's; the
+// call's state meanwhile is transferring.
+//
 // # Reservations
 //
 // A person is reserved before being rung — once for all their numbers — and

@@ -10,6 +10,9 @@ const (
 	StateIVR     = "ivr"     // greeting, identification, voicemail, rating
 	StateRinging = "ringing" // someone is being rung or is confirming
 	StateBridged = "bridged" // the caller talks with someone
+	// StateTransferring: the person who accepted passes the call on; the
+	// caller hears music while the new plan rings (transfer.go).
+	StateTransferring = "transferring"
 )
 
 // LiveCall is one call in progress, for the supervisors' live board.
@@ -29,6 +32,12 @@ type LiveCall struct {
 	// Callback: the hotline is calling the café back (Caller is the café's
 	// number being called).
 	Callback bool
+	// During a transfer (State transferring): the person who asked for it
+	// (TransferFromGone once they hung up: a blind transfer) and where to,
+	// the province's name or "operators".
+	TransferFrom     *LiveTarget
+	TransferFromGone bool
+	TransferTo       string
 }
 
 // LiveTarget is the person a live call is ringing or bridged with.
@@ -124,6 +133,10 @@ func (c *call) live() LiveCall {
 		t := *c.target
 		lc.Target = &t
 	}
+	if x := c.xfer; x != nil {
+		from := x.from
+		lc.TransferFrom, lc.TransferFromGone, lc.TransferTo = &from, x.fromGone, x.to
+	}
 	return lc
 }
 
@@ -137,6 +150,9 @@ func (c *call) callerShown() string {
 // setState moves the call to state, keeping the ActiveCalls gauge right.
 func (c *call) setState(state string) {
 	c.mu.Lock()
+	if state == StateRinging && c.xfer != nil {
+		state = StateTransferring // ringing for a transfer (transfer.go)
+	}
 	old := c.state
 	c.state = state
 	c.mu.Unlock()

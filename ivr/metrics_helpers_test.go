@@ -33,6 +33,9 @@ var callFamilies = []string{
 	"hotline_routing_decision_seconds",
 	"hotline_calls_adopted_total",
 	"hotline_adoption_fallbacks_total",
+	// Transfers: a call nobody transfers moves none of them.
+	"hotline_transfers_requested_total",
+	"hotline_transfers_ended_total",
 	// A label value outside its set is a wiring bug in the call flow.
 	"hotline_metrics_label_rejected_total",
 }

@@ -95,6 +95,7 @@ type savedLeg struct {
 	Result   string `json:"res,omitempty"` // "" while the leg is up
 	Cause    int    `json:"q,omitempty"`
 	Detail   string `json:"d,omitempty"`
+	Reason   string `json:"why,omitempty"` // store.LegReasonTransfer for a leg a transfer rang
 }
 
 // legVar is HOTLINE_LEG: the leg and its call as it was when the leg was
@@ -123,14 +124,14 @@ func saveLeg(r store.LegRecord) savedLeg {
 	return savedLeg{ID: r.ChannelID, Staff: r.Staff, Role: string(r.Role), Number: r.Number,
 		Carrier: string(r.Carrier), Trunk: r.Trunk, Ring: ms(r.RingAt), Answered: ms(r.AnsweredAt),
 		Accepted: ms(r.AcceptedAt), Ended: ms(r.EndedAt), Result: string(r.Result), Cause: r.HangupCause,
-		Detail: r.Detail}
+		Detail: r.Detail, Reason: r.Reason}
 }
 
 func (l savedLeg) record() store.LegRecord {
 	return store.LegRecord{Staff: l.Staff, Role: dialplan.Role(l.Role), Number: l.Number,
 		Carrier: dialplan.Carrier(l.Carrier), Trunk: l.Trunk, ChannelID: l.ID, RingAt: fromMS(l.Ring),
 		AnsweredAt: fromMS(l.Answered), AcceptedAt: fromMS(l.Accepted), EndedAt: fromMS(l.Ended),
-		Result: store.LegResult(l.Result), HangupCause: l.Cause, Detail: l.Detail}
+		Result: store.LegResult(l.Result), HangupCause: l.Cause, Detail: l.Detail, Reason: l.Reason}
 }
 
 // errBadState: a saved call or leg that cannot be used.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -202,6 +203,8 @@ func (d fakePhones) phones(fo *aritest.Options) {
 		tpNeverAM1: aritest.NeverAnswers(), tpNeverRM1: aritest.NeverAnswers(), tpNeverOP1: aritest.NeverAnswers(),
 		tpLongKTV1: talker, tpLongKTV1Restart: talker,
 	}
+	xferPhones, _ := fakeTransferPhones(u)
+	maps.Copy(fo.Phones, xferPhones) // real_asterisk_transfer_test.go
 	fo.DefaultPhone = aritest.AnswersAndPresses(2*u, "1", u)
 	// [test-phones-congested] answers Congestion to every number.
 	fo.Trunks = map[string]aritest.TrunkState{congestedContext: aritest.TrunkCongested}
@@ -217,8 +220,11 @@ func (d fakePhones) phones(fo *aritest.Options) {
 // the hotline).
 func (d fakePhones) talks() map[string]time.Duration {
 	u := d.u
-	return map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
+	talks := map[string]time.Duration{tpKTV1: max(3*u, time.Second), tpKTV1Viettel: 3 * u, tpAM1: 3 * u,
 		tpRM1: 3 * u, tpOP1: 3 * u, tpLongKTV1: max(12*u, 3*time.Second), tpLongKTV1Restart: max(12*u, 8*time.Second)}
+	_, xferTalks := fakeTransferPhones(u)
+	maps.Copy(talks, xferTalks) // real_asterisk_transfer_test.go
+	return talks
 }
 
 // hangUpAfterTalking hangs up every leg to a number of talks that long

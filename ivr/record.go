@@ -127,6 +127,7 @@ func (c *call) record() store.CallRecord {
 	rec := c.rec
 	rec.Legs = append([]store.LegRecord(nil), c.rec.Legs...)
 	c.mu.Unlock()
+	legsInRingOrder(rec.Legs) // a transfer's first leg ends after those it asked for (transfer.go)
 	rec.EndedAt = c.now()
 	if rec.EndedAt.Before(rec.StartedAt) {
 		rec.EndedAt = rec.StartedAt

@@ -182,7 +182,7 @@ func (l *leg) awaitStasis(limit time.Duration) bool {
 func (c *call) ringRoute(ctx context.Context, t dialplan.Target, r dialplan.Route, ring time.Duration, hold *reservation) *leg {
 	l := &leg{c: c, id: c.newID("leg"), t: t, gone: make(chan struct{}), hold: hold}
 	l.rec = store.LegRecord{Staff: t.Staff, Role: t.Role, Number: t.Number, Carrier: t.Carrier,
-		Trunk: r.Trunk, ChannelID: l.id}
+		Trunk: r.Trunk, ChannelID: l.id, Reason: c.ringReason}
 	log := c.log.With("leg", l.id, "staff", t.Staff, "role", string(t.Role), "trunk", r.Trunk)
 	l.log = log
 	c.s.ownLeg(l.id, c)

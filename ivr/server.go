@@ -73,6 +73,12 @@ type Prompts struct {
 	// (Announce when empty); CallbackNoAnswer tells the person who
 	// accepted that the café did not answer.
 	Callback, CallbackNoAnswer string
+	// Transfers by the person who accepted (transfer.go), to that person:
+	// Transfer ("transferring to") + RolePrefix + the role of the person
+	// rung ("vi/role-technician") [+ Province + the province]; TransferFailed
+	// ("nobody took it, the caller is back with you"); TransferInvalid (an
+	// area code of no province).
+	Transfer, RolePrefix, TransferFailed, TransferInvalid string
 }
 
 // Config is the call flow's configuration. Zero durations take the Default…
@@ -267,6 +273,7 @@ type ARI interface {
 	CreateBridge(ctx context.Context, p ari.CreateBridgeParams) (*ari.Bridge, error)
 	GetBridge(ctx context.Context, id string) (*ari.Bridge, error)
 	AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
+	RemoveChannels(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, id string) error
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
 	SetEventFilter(ctx context.Context, name string, f ari.EventFilter) (*ari.Application, error)

@@ -39,7 +39,7 @@
 //	hotline_fallbacks_total{from_role,to_role}             4 × 4
 //	hotline_ratings_total{region,score}                    (R+1) × 5
 //	hotline_complaints_total{region}                       R+1
-//	hotline_calls_active{state}                            ivr, ringing, bridged
+//	hotline_calls_active{state}                            ivr, ringing, bridged, transferring
 //	hotline_staff_legs_total{staff,result}                 S × 7
 //	hotline_staff_unanswered_streak{staff}                 S
 //	hotline_staff_complaints_total{staff}                  S
@@ -65,7 +65,9 @@
 //	hotline_ari_application_replaced{node}                 ≤ 8 nodes (+ other)
 //	hotline_coverage_gap_hours{region,province}            provinces with an active café (≤ 63)
 //	hotline_coverage_cafes{region,problem}                 (R+1) × 2 problems
-//	hotline_metrics_label_rejected_total{label}            16 label names
+//	hotline_transfers_requested_total{to}                  province, operators, invalid
+//	hotline_transfers_ended_total{result}                  6 results (TransferResults)
+//	hotline_metrics_label_rejected_total{label}            17 label names
 //	hotline_build_info{version}                            1, when Options.Version is set
 //
 // Per-staff series are bounded by the number of staff in the directory. The

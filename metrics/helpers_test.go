@@ -180,6 +180,8 @@ func exercise(m *Metrics) {
 	m.AdoptionFallback()
 	m.CallStateSaveFailed()
 	m.ApplicationReplaced("pbx-a", true)
+	m.TransferRequested("province")
+	m.TransferEnded("connected")
 	o := m.ARI()
 	o.RequestDone("pbx-a", "channels.create", 200, 3*time.Millisecond, nil)
 	o.EventReceived("pbx-a", "StasisStart")

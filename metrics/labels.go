@@ -33,7 +33,7 @@ var (
 	// Carriers are the mobile networks, plus Unknown for "".
 	Carriers = []string{"viettel", "vinaphone", "mobifone", "vietnamobile", "gmobile", "reddi", "itel", Unknown}
 	// States of a live call.
-	States = []string{"ivr", "ringing", "bridged"}
+	States = []string{"ivr", "ringing", "bridged", "transferring"}
 	// DirectoryKinds are the kinds of directory entries counted by
 	// SetDirectorySize.
 	DirectoryKinds = []string{"regions", "areas", "provinces", "staff", "cafes", "phones", "holidays", "refusals"}

@@ -45,7 +45,8 @@ func allowedValues() map[string]map[string]bool {
 		"to_role":   set(Roles),
 		"carrier":   set(Carriers),
 		"trunk":     set(Carriers, []string{DefaultTrunk}),
-		"result":    set(LegResults),
+		"result":    set(LegResults, TransferResults),
+		"to":        set(TransferTargets),
 		"staff":     set(testOptions.Staff),
 		"score":     set(Scores),
 		"state":     set(States),
@@ -80,6 +81,8 @@ func feedEverywhere(m *Metrics, v string) {
 	m.SetDirectorySize(v, 1)
 	m.DBError(v)
 	m.AnnouncementFallback(v)
+	m.TransferRequested(v)
+	m.TransferEnded(v)
 	m.SetCoverage([]ProvinceCoverage{{Region: v, Province: v, GapHours: 1}}, []CafeCoverage{{Region: v, Problem: v, Cafes: 1}})
 	m.CallbacksCancelled(v, 1)
 	o := m.ARI()
@@ -277,6 +280,7 @@ func TestSetRegionsReload(t *testing.T) {
 		"carrier": allowedValues()["carrier"], "trunk": allowedValues()["trunk"], "result": allowedValues()["result"],
 		"problem": allowedValues()["problem"], "reason": allowedValues()["reason"],
 		"fallback": allowedValues()["fallback"],
+		"to":       allowedValues()["to"],
 	})
 }
 

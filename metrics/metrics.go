@@ -107,6 +107,7 @@ type Metrics struct {
 	faults        faultMetrics    // faults.go
 	callbacks     callbackMetrics // callbacks.go
 	recovery      recoveryMetrics // recovery.go
+	transfers     transferMetrics // transfers.go
 }
 
 // New registers the hotline's metrics on reg and returns them. It panics
@@ -142,6 +143,7 @@ func New(reg prometheus.Registerer, opts Options) *Metrics {
 	m.registerFaults(f)
 	m.registerCallbacks(f)
 	m.registerRecovery(f)
+	m.registerTransfers(f)
 	if opts.Version != "" {
 		f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",
@@ -212,7 +214,8 @@ func (m *Metrics) registerCalls(f promauto.Factory) {
 	}, []string{"region"})
 	m.active = f.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "calls_active",
-		Help: "Calls in progress now, by state: ivr (greeting, identification, survey), ringing, bridged.",
+		Help: "Calls in progress now, by state: ivr (greeting, identification, survey), ringing, bridged, " +
+			"transferring (the person who accepted passes the call on; the caller hears music).",
 	}, []string{"state"})
 	m.voicemailsWaiting = f.NewGauge(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "voicemails_waiting",
@@ -306,7 +309,7 @@ func (m *Metrics) registerSystem(f promauto.Factory) {
 // rejectedLabels are the labels whose unknown values are counted.
 var rejectedLabels = []string{
 	"outcome", "method", "region", "role", "carrier", "trunk", "result", "staff", "score",
-	"state", "kind", "op", "node", "type", "province", "problem", "reason", "fallback",
+	"state", "kind", "op", "node", "type", "province", "problem", "reason", "fallback", "to",
 }
 
 // precreate creates the series of every known label combination at 0.

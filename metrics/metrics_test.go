@@ -240,6 +240,29 @@ func TestMethodsMoveExactlyTheirSeries(t *testing.T) {
 			want: map[string]float64{},
 		},
 		{
+			name: "transfer requested",
+			call: func(m *Metrics) { m.TransferRequested("operators") },
+			want: map[string]float64{`hotline_transfers_requested_total{to="operators"}`: 1},
+		},
+		{
+			name: "transfer ended",
+			call: func(m *Metrics) { m.TransferEnded("connected_blind") },
+			want: map[string]float64{`hotline_transfers_ended_total{result="connected_blind"}`: 1},
+		},
+		{
+			name: "transfer result outside the set",
+			call: func(m *Metrics) { m.TransferEnded("answered") },
+			want: map[string]float64{
+				`hotline_transfers_ended_total{result="other"}`:        1,
+				`hotline_metrics_label_rejected_total{label="result"}`: 1,
+			},
+		},
+		{
+			name: "a call transferring",
+			call: func(m *Metrics) { m.ActiveCalls("transferring", 1) },
+			want: map[string]float64{`hotline_calls_active{state="transferring"}`: 1},
+		},
+		{
 			name: "ari queue overflow",
 			call: func(m *Metrics) { m.ARI().QueueOverflow("pbx-a", "ChannelVarset") },
 			want: map[string]float64{`hotline_ari_event_queue_overflows_total{}`: 1},
@@ -304,6 +327,8 @@ func TestKnownCombinationsStartAtZero(t *testing.T) {
 		{m.directory, len(DirectoryKinds)},
 		{m.rejected, len(rejectedLabels)},
 		{m.faults.announceFalls, len(AnnouncementFallbacks)},
+		{m.transfers.requested, len(TransferTargets)},
+		{m.transfers.ended, len(TransferResults)},
 	}
 	for _, c := range counts {
 		require.Equal(t, c.want, testutil.CollectAndCount(c.c))

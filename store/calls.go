@@ -100,7 +100,14 @@ type LegRecord struct {
 	Result      LegResult        `json:"result"`
 	HangupCause int              `json:"hangup_cause"` // Q.850; 0 = unknown
 	Detail      string           `json:"detail"`
+	// Reason is why the person was rung: "" for the call itself,
+	// LegReasonTransfer for a transfer asked by the person who had
+	// accepted (call_legs.reason).
+	Reason string `json:"reason,omitempty"`
 }
+
+// LegReasonTransfer marks a leg rung for a transfer (`*<area code>#`).
+const LegReasonTransfer = "transfer"
 
 // Rating is the caller's verdict after the call: Score 1–5, and/or a
 // complaint (key 9), about Staff.
@@ -159,6 +166,8 @@ func (r *CallRecord) Validate() error {
 			return fmt.Errorf("call record %s: leg %d: ends before it rings", r.ID, seq)
 		case l.Number == "":
 			return fmt.Errorf("call record %s: leg %d: empty number", r.ID, seq)
+		case l.Reason != "" && l.Reason != LegReasonTransfer:
+			return fmt.Errorf("call record %s: leg %d: unknown reason %q", r.ID, seq, l.Reason)
 		}
 		seen[seq] = true
 	}

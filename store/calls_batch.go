@@ -105,7 +105,7 @@ RETURNING id`
 		for j, l := range rec.Legs {
 			legs = append(legs, []any{rec.ID, legSeq(l, j), l.Staff, string(l.Role), l.Number, string(l.Carrier),
 				l.Trunk, l.ChannelID, l.RingAt, nullTime(l.AnsweredAt), nullTime(l.AcceptedAt), l.EndedAt,
-				string(l.Result), nullInt(l.HangupCause), l.Detail})
+				string(l.Result), nullInt(l.HangupCause), l.Detail, l.Reason})
 		}
 		if rt := rec.Rating; rt != nil {
 			ratings = append(ratings, []any{rec.ID, rt.Staff, nullInt(rt.Score), rt.Complaint, rec.EndedAt})
@@ -120,7 +120,7 @@ RETURNING id`
 		rows       [][]any
 	}{
 		{"legs", `INSERT INTO call_legs (call_id, seq, staff_code, role, number, carrier, trunk, channel_id, ring_at,
-	answered_at, accepted_at, ended_at, result, hangup_cause, detail) VALUES `, legs},
+	answered_at, accepted_at, ended_at, result, hangup_cause, detail, reason) VALUES `, legs},
 		{"ratings", `INSERT INTO ratings (call_id, staff_code, score, complaint, created_at) VALUES `, ratings},
 		{"voicemails", `INSERT INTO voicemails (call_id, cafe_code, callback_number, recording, created_at,
 	length_seconds) VALUES `, voicemails},

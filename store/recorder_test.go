@@ -144,6 +144,7 @@ func TestValidateRejectsBadRecords(t *testing.T) {
 		"bad role":      func(r *CallRecord) { r.Legs[0].Role = "boss" },
 		"bad result":    func(r *CallRecord) { r.Legs[0].Result = "maybe" },
 		"bad carrier":   func(r *CallRecord) { r.Legs[0].Carrier = "Viettel" },
+		"bad reason":    func(r *CallRecord) { r.Legs[1].Reason = "callback" },
 		"dup seq":       func(r *CallRecord) { r.Legs[0].Seq, r.Legs[1].Seq = 1, 1 },
 		"rating 7":      func(r *CallRecord) { r.Rating.Score = 7 },
 		"empty vm":      func(r *CallRecord) { r.Voicemail = &Voicemail{} },

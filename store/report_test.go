@@ -290,8 +290,8 @@ func TestMonthlyReport(t *testing.T) {
 			require.Equal(t, people, rep.People)
 			require.Equal(t, noCallbacks(tc.total), rep.Total)
 			require.Equal(t, tc.region, rep.RegionName)
-			require.False(t, rep.TransfersRecorded, "call_legs has no reason column yet")
-			require.True(t, rep.CallbacksRecorded, "calls has a direction column (migration 7)")
+			require.True(t, rep.TransfersRecorded, "call_legs.reason (migration 9)")
+			require.True(t, rep.CallbacksRecorded, "calls.direction (migration 7)")
 			from, to := tc.filter.Month.Range()
 			require.Equal(t, from, rep.From)
 			require.Equal(t, to, rep.To)
@@ -363,50 +363,74 @@ func TestMonthlyReportRegion(t *testing.T) {
 	require.Equal(t, 1, rep.People[0].CallsHandled)
 }
 
-// TestMonthlyReportTransfersAndCallbacks adds the column the transfer
-// feature will add (call_legs.reason) the way a migration would, makes one
-// call a callback (calls.direction, migration 7) with its leg to the café,
-// and checks the report counts them.
+// TestMonthlyReportTransfersAndCallbacks counts transfers from the legs'
+// reason (call_legs.reason, written by WriteCall from LegRecord.Reason), and
+// callbacks once calls has a direction: it adds the column the way a
+// migration would when this schema has none yet.
 func TestMonthlyReportTransfersAndCallbacks(t *testing.T) {
 	t.Parallel()
 	db, _ := migratedDB(t)
 	seedReportDirectory(t, db)
 	ctx := testCtx(t)
 
+	xfer := func(l LegRecord) LegRecord {
+		l.Reason = LegReasonTransfer
+		return l
+	}
 	tr := vn(11, 12, 14, 0, 0)
 	// KTV01 took the call and passed it on: KTV02 did not answer, AM01
 	// accepted and passed it to OP01, who accepted.
 	transferred := reportCall("transferred", "MN", tr, "OP01", 90*time.Second,
 		leg("KTV01", tech, tr.Add(time.Second), LegAnswered, time.Second, 3*time.Second),
-		leg("KTV02", tech, tr.Add(30*time.Second), LegNoAnswer, none, none),
-		leg("AM01", am, tr.Add(60*time.Second), LegAnswered, time.Second, 4*time.Second),
-		leg("OP01", op, tr.Add(120*time.Second), LegAnswered, time.Second, 6*time.Second))
+		xfer(leg("KTV02", tech, tr.Add(30*time.Second), LegNoAnswer, none, none)),
+		xfer(leg("AM01", am, tr.Add(60*time.Second), LegAnswered, time.Second, 4*time.Second)),
+		xfer(leg("OP01", op, tr.Add(120*time.Second), LegAnswered, time.Second, 6*time.Second)))
 	cb := vn(11, 13, 9, 0, 0)
 	callback := reportCall("callback", "MN", cb, "KTV02", 40*time.Second,
 		leg("KTV02", tech, cb.Add(time.Second), LegAnswered, time.Second, 2*time.Second))
 	inbound := reportCall("inbound", "MN", cb.Add(time.Hour), "KTV02", 20*time.Second,
 		leg("KTV02", tech, cb.Add(time.Hour+time.Second), LegAnswered, time.Second, 2*time.Second))
 	writeCalls(t, db, transferred, callback, inbound)
+	require.Equal(t, 3, countRows(t, db, "SELECT count(*) FROM call_legs WHERE call_id = 'transferred' AND reason = 'transfer'"))
+	require.Equal(t, 3, countRows(t, db, "SELECT count(*) FROM call_legs WHERE reason = ''"))
+	_, err := db.ExecContext(ctx, `UPDATE call_legs SET reason = 'callback' WHERE call_id = 'transferred'`)
+	require.ErrorContains(t, err, "call_legs_reason_check", "the database knows the reasons too")
+
+	type xfers struct{ given, received int }
+	transfersOf := func(rep MonthlyReport) map[string]xfers {
+		got := map[string]xfers{}
+		for _, p := range append(rep.People, rep.Total) {
+			got[p.Staff] = xfers{p.TransfersGiven, p.TransfersReceived}
+		}
+		return got
+	}
+	wantTransfers := map[string]xfers{
+		"KTV01": {given: 1},              // to AM01
+		"KTV02": {},                      // a transfer leg not accepted is received by nobody
+		"AM01":  {given: 1, received: 1}, // from KTV01, to OP01
+		"OP01":  {received: 1},           // from AM01
+		"":      {given: 2, received: 2}, // the total
+	}
 
 	s := New(db)
 	nov := ReportFilter{Month: Month{2026, time.November}}
 	before, err := s.MonthlyReport(ctx, nov)
 	require.NoError(t, err)
-	require.False(t, before.TransfersRecorded)
-	require.True(t, before.CallbacksRecorded)
-	for _, p := range append(before.People, before.Total) {
-		require.Zero(t, p.TransfersGiven, p.Staff)
-		require.Zero(t, p.TransfersReceived, p.Staff)
-		require.NotNil(t, p.CallbacksMade, p.Staff)
-		require.Zero(t, *p.CallbacksMade, "%s: every call is inbound so far", p.Staff)
+	require.True(t, before.TransfersRecorded, "call_legs.reason (migration 9)")
+	require.Equal(t, wantTransfers, transfersOf(before))
+	if !before.CallbacksRecorded {
+		for _, p := range append(before.People, before.Total) {
+			require.Nil(t, p.CallbacksMade, "%s: unknown, not 0", p.Staff)
+		}
 	}
 
 	_, err = db.ExecContext(ctx, `
-ALTER TABLE call_legs ADD COLUMN reason text;
-UPDATE call_legs SET reason = 'transfer' WHERE call_id = 'transferred' AND staff_code IN ('KTV02', 'AM01', 'OP01');
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS direction text;
+UPDATE calls SET direction = 'inbound';
 UPDATE calls SET direction = 'callback' WHERE id = 'callback';
--- The callback's leg to the café itself (role cafe): nobody's leg, even if
--- it carried a code.
+-- The callback feature's leg to the café itself (role cafe): nobody's leg,
+-- even if it carried a code.
+ALTER TABLE call_legs DROP CONSTRAINT IF EXISTS call_legs_role_check;
 INSERT INTO call_legs (call_id, seq, staff_code, role, number, ring_at, answered_at, accepted_at, ended_at, result)
 	SELECT 'callback', 2, 'KG001', 'cafe', '+84945550201', ring_at, answered_at, accepted_at, ended_at, 'answered'
 	FROM call_legs WHERE call_id = 'callback' AND seq = 1`)
@@ -415,20 +439,12 @@ INSERT INTO call_legs (call_id, seq, staff_code, role, number, ring_at, answered
 	require.NoError(t, err)
 	require.True(t, after.TransfersRecorded)
 	require.True(t, after.CallbacksRecorded)
-	type xfer struct {
-		given, received, callbacks int
-	}
-	got := map[string]xfer{}
+	require.Equal(t, wantTransfers, transfersOf(after))
+	callbacks := map[string]int{}
 	for _, p := range append(after.People, after.Total) {
 		require.NotNil(t, p.CallbacksMade, p.Staff)
-		got[p.Staff] = xfer{p.TransfersGiven, p.TransfersReceived, *p.CallbacksMade}
+		callbacks[p.Staff] = *p.CallbacksMade
 	}
-	require.Equal(t, map[string]xfer{
-		"KTV01": {given: 1},                            // to AM01
-		"KTV02": {callbacks: 1},                        // a transfer leg not accepted is received by nobody
-		"AM01":  {given: 1, received: 1},               // from KTV01, to OP01
-		"OP01":  {received: 1},                         // from AM01
-		"":      {given: 2, received: 2, callbacks: 1}, // the total
-	}, got)
+	require.Equal(t, map[string]int{"KTV01": 0, "KTV02": 1, "AM01": 0, "OP01": 0, "": 1}, callbacks)
 	require.Equal(t, 6, after.Total.LegsOffered, "4 + 1 + 1: the café's leg is not counted")
 }

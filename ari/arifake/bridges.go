@@ -177,6 +177,7 @@ func (s *Server) addToBridge(q *req) {
 			s.emitVarset(a, "BRIDGEPEER", c.name)
 			s.emitVarset(c, "BRIDGEPEER", a.name)
 		}
+		s.enteredBridge(ch)
 	}
 	s.watchBridge(b)
 	s.notify()

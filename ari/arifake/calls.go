@@ -254,9 +254,6 @@ func (s *Server) PressOnLeg(channelID, digits string) error {
 	if ch == nil || !ch.outgoing {
 		return fmt.Errorf("arifake: press on leg %q: %w", channelID, ErrCallEnded)
 	}
-	for i, r := range digits {
-		d := string(r)
-		s.after(time.Duration(i)*s.opts.DTMFGap, func() { s.deliverDTMF(ch, d, s.opts.DTMFDurationMS) })
-	}
+	s.pressLater(ch, digits, 0, nil) // in order, DTMFGap apart
 	return nil
 }

@@ -235,9 +235,11 @@ func (s *Server) sendDTMF(q *req) {
 	if duration == 0 {
 		duration = 100
 	}
-	// The digits go out to the channel's far end. A phone bridged with it
-	// would hear them; the fake hands them to the other channels of its bridge
-	// as ChannelDtmfReceived (a simplification: a bridge passes DTMF through).
+	// The digits go out to the channel's far end, and only there: in a
+	// bridge Asterisk writes them to the channel's driver
+	// (res/stasis/control.c dtmf_in_bridge → ast_dtmf_stream_external),
+	// never into the bridge, so the other channels get nothing — no
+	// ChannelDtmfReceived (that is DTMF a channel receives from its far end).
 	delay := s.ms(before)
 	for _, r := range dtmf {
 		d := string(r)
@@ -250,13 +252,6 @@ func (s *Server) sendDTMF(q *req) {
 				return
 			}
 			ch.hear("dtmf", d)
-			if b := ch.bridge; b != nil {
-				for _, peer := range b.channels {
-					if peer != ch {
-						s.deliverDTMF(peer, d, duration)
-					}
-				}
-			}
 		})
 		delay += s.ms(between) + s.ms(duration)
 	}

@@ -26,7 +26,8 @@ type confDriver interface {
 	// placeCall places an incoming call from number into extension 2.
 	placeCall(t *testing.T, ctx context.Context, number string) confCaller
 	// phone is the endpoint of a test phone: answers (after ~2 s, then presses
-	// 1), busy, never (rings forever), congestion, rejects, voicemail.
+	// 1), busy, never (rings forever), congestion, rejects, voicemail,
+	// transfers (answers, presses 1, then *0# 3 s later).
 	phone(kind string) string
 	// dialTimeout is the dial timeout (seconds) used for phones that never answer.
 	dialTimeout() int
@@ -44,6 +45,8 @@ type confDriver interface {
 type confCaller interface {
 	press(ctx context.Context, digits string) error
 	hangup(ctx context.Context) error
+	// heardDTMF waits until the caller's far end received the digit.
+	heardDTMF(ctx context.Context, digit string) error
 }
 
 // --- the fake ---
@@ -64,6 +67,9 @@ func newFakeDriver(t *testing.T) *fakeDriver {
 			"0900000034": Congested(),
 			"0900000021": Rejects(sec),
 			"0900000099": Voicemail(2 * sec),
+			// test-phones 0913XXXXXX: presses 1, talks 3 s, presses *0#.
+			"0913000101": {Outcome: OutcomeAnswer, RingFor: 2 * sec, Keys: "1", KeysAfter: sec,
+				Later: []Press{{Digits: "*0#", After: 4 * sec}}},
 		},
 		// test-phones: 09XXXXXXXX rings 2 s, answers, presses 1 a second later.
 		DefaultPhone: AnswersAndPresses(2*sec, "1", sec),
@@ -82,6 +88,10 @@ type fakeCaller struct{ c *Call }
 
 func (f fakeCaller) press(ctx context.Context, digits string) error { return f.c.Press(ctx, digits) }
 func (f fakeCaller) hangup(context.Context) error                   { return f.c.Hangup() }
+func (f fakeCaller) heardDTMF(ctx context.Context, digit string) error {
+	_, err := f.c.WaitHeard(ctx, "dtmf", digit)
+	return err
+}
 
 func (d *fakeDriver) placeCall(t *testing.T, _ context.Context, number string) confCaller {
 	t.Helper()
@@ -94,7 +104,7 @@ func (d *fakeDriver) placeCall(t *testing.T, _ context.Context, number string) c
 
 func (d *fakeDriver) phone(kind string) string {
 	n := map[string]string{"answers": "0964512424", "busy": "0900000017", "never": "0900000019",
-		"congestion": "0900000034", "rejects": "0900000021", "voicemail": "0900000099"}[kind]
+		"congestion": "0900000034", "rejects": "0900000021", "voicemail": "0900000099", "transfers": "0913000101"}[kind]
 	return "Local/" + n + "@test-phones"
 }
 
@@ -174,6 +184,15 @@ func (r realCaller) press(ctx context.Context, digits string) error {
 	return nil
 }
 
+// heardDTMF: DTMF written to the hotline's half of Local/2@hotline comes
+// out of the harness's half as received.
+func (r realCaller) heardDTMF(ctx context.Context, digit string) error {
+	_, err := r.d.harness.next(ctx, func(e ev) bool {
+		return e.Type == "ChannelDtmfReceived" && e.chanID() == r.id && e.Digit == digit
+	})
+	return err
+}
+
 func (r realCaller) hangup(ctx context.Context) error {
 	res, err := r.d.c.do(ctx, "DELETE", "/channels/"+r.id)
 	if err != nil {
@@ -200,7 +219,7 @@ func (d *realDriver) placeCall(t *testing.T, ctx context.Context, number string)
 
 func (d *realDriver) phone(kind string) string {
 	n := map[string]string{"answers": "0964512424", "busy": "0900000017", "never": "0900000019",
-		"congestion": "0900000034", "rejects": "0900000021", "voicemail": "0900000099"}[kind]
+		"congestion": "0900000034", "rejects": "0900000021", "voicemail": "0900000099", "transfers": "0913000101"}[kind]
 	return "Local/" + n + "@test-phones"
 }
 
@@ -479,6 +498,46 @@ var confScenarios = []struct {
 		e.c.must(t, e.ctx, 204, "DELETE", "/bridges/"+br)
 		e.st.want(t, e.ctx, "BridgeDestroyed", "")
 		e.c.must(t, e.ctx, 404, "DELETE", "/bridges/"+br)
+	}},
+	{"DTMF while bridged: each side's own keys only", func(t *testing.T, e *confEnv) {
+		// A person bridged with the caller types *0# (to pass the call on):
+		// only their channel reports it. DTMF the application sends to the
+		// caller, and the caller's own keys, never show up as the person's.
+		caller, id := e.incoming(t, "0945551519")
+		e.answer(t, id)
+		br := confID("br")
+		e.c.must(t, e.ctx, 200, "POST", "/bridges/"+br, "type", "mixing")
+		leg := e.dialLeg(t, "transfers", id, 20)
+		for ev := e.st.want(t, e.ctx, "Dial", leg); *ev.DialStatus != "ANSWER"; ev = e.st.want(t, e.ctx, "Dial", leg) {
+		}
+		e.c.must(t, e.ctx, 204, "POST", "/bridges/"+br+"/addChannel", "channel", id+","+leg)
+		var got string
+		for !strings.HasSuffix(got, "#") {
+			ev := e.st.want(t, e.ctx, "ChannelDtmfReceived", "")
+			if ev.chanID() != leg {
+				t.Fatalf("DTMF of %s while only the person typed: %s", ev.chanID(), ev.raw)
+			}
+			got += ev.Digit
+		}
+		if got != "1*0#" {
+			t.Fatalf("the person's keys: %q, want 1*0#", got)
+		}
+		e.c.must(t, e.ctx, 204, "POST", "/channels/"+id+"/dtmf", "dtmf", "7")
+		if err := caller.heardDTMF(e.ctx, "7"); err != nil {
+			t.Fatalf("the caller did not get the 7: %v", err)
+		}
+		if err := caller.press(e.ctx, "9"); err != nil {
+			t.Fatal(err)
+		}
+		if ev := e.st.want(t, e.ctx, "ChannelDtmfReceived", ""); ev.chanID() != id || ev.Digit != "9" {
+			t.Fatalf("first DTMF after the 7 sent to the caller: %s; want the caller's own 9", ev.raw)
+		}
+		e.hangup(t, leg)
+		if err := caller.hangup(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.st.want(t, e.ctx, "StasisEnd", id)
+		e.c.must(t, e.ctx, 204, "DELETE", "/bridges/"+br)
 	}},
 	{"caller hangs up while the callee rings", func(t *testing.T, e *confEnv) {
 		caller, id := e.incoming(t, "0945551519")

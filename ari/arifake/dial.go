@@ -420,23 +420,74 @@ func (s *Server) answerLeg(ch *channel, p Phone) {
 	if ch.originate {
 		s.enterStasis(ch, ch.app, ch.args)
 	}
-	tok := ch.dialToken
-	if p.Keys != "" {
-		for i, r := range p.Keys {
-			d := string(r)
-			s.after(p.KeysAfter+time.Duration(i)*s.opts.DTMFGap, func() {
-				if !ch.gone && ch.dialToken == tok {
-					s.deliverDTMF(ch, d, s.opts.DTMFDurationMS)
-				}
-			})
+	s.pressLater(ch, p.Keys, p.KeysAfter, nil)
+	for _, k := range p.Later {
+		if !k.InBridge {
+			s.laterPress(ch, k)
 		}
 	}
+	tok := ch.dialToken
 	if p.HangupAfter > 0 {
 		s.after(p.HangupAfter, func() {
 			if !ch.gone && ch.dialToken == tok {
 				s.endChannel(ch, hangupFarEnd(ch.tech, CauseNormal))
 			}
 		})
+	}
+}
+
+// pressLater makes the far end of an answered leg press digits, the first
+// after delay, each next one DTMFGap after the previous one was delivered,
+// while the leg lasts: one timeline, so the digits arrive in order however
+// late the timers fire. then, if not nil, runs right after the last digit.
+// Callers hold s.mu.
+func (s *Server) pressLater(ch *channel, digits string, delay time.Duration, then func()) {
+	if digits == "" {
+		return
+	}
+	tok := ch.dialToken
+	s.after(delay, func() {
+		if ch.gone || ch.dialToken != tok {
+			return
+		}
+		s.deliverDTMF(ch, digits[:1], s.opts.DTMFDurationMS)
+		switch {
+		case len(digits) > 1:
+			s.pressLater(ch, digits[1:], s.opts.DTMFGap, then)
+		case then != nil:
+			then()
+		}
+	})
+}
+
+// laterPress starts one of a phone's later presses (Phone.Later), and the
+// hangup that follows its last digit (Press.HangupAfter). Callers hold s.mu.
+func (s *Server) laterPress(ch *channel, k Press) {
+	var then func()
+	if k.HangupAfter > 0 {
+		tok := ch.dialToken
+		then = func() {
+			s.after(k.HangupAfter, func() {
+				if !ch.gone && ch.dialToken == tok {
+					s.endChannel(ch, hangupFarEnd(ch.tech, CauseNormal))
+				}
+			})
+		}
+	}
+	s.pressLater(ch, k.Digits, k.After, then)
+}
+
+// enteredBridge starts the keys a leg's phone presses once in a bridge
+// (Press.InBridge), the first time it enters one. Callers hold s.mu.
+func (s *Server) enteredBridge(ch *channel) {
+	if !ch.outgoing || ch.bridgedOnce {
+		return
+	}
+	ch.bridgedOnce = true
+	for _, k := range ch.phone.Later {
+		if k.InBridge {
+			s.laterPress(ch, k)
+		}
 	}
 }
 

@@ -178,6 +178,17 @@ func (s *Server) deliverDTMF(ch *channel, digit string, durationMS int) {
 		return
 	}
 	s.emitChannel(ch, event{Type: "ChannelDtmfReceived", Digit: digit, DurationMS: intp(durationMS), Channel: ch.modelp()})
+	// A bridge passes the digit on: the other channels' far ends hear it.
+	// They get no event: Asterisk publishes DTMF a channel received
+	// (main/channel.c __ast_read), not DTMF written to it
+	// (stasis_channels.c keeps only direction "Received").
+	if b := ch.bridge; b != nil {
+		for _, peer := range b.channels {
+			if peer != ch {
+				peer.hear("dtmf", digit)
+			}
+		}
+	}
 	if r := ch.recording; r != nil && r.state == "recording" {
 		if r.terminateOn == "any" || r.terminateOn == digit {
 			s.finishRecording(r, "done")

@@ -151,10 +151,39 @@ type Phone struct {
 	// e.g. a voicemail box), starting KeysAfter after the answer.
 	Keys      string
 	KeysAfter time.Duration
+	// Later are keys the person presses later in the call (a technician
+	// who talks a while, then types *0# to pass the call on): each Press's
+	// Digits, in order and DTMFGap apart, Press.After the answer, or with
+	// Press.InBridge, after the leg first entered a bridge. Like every
+	// digit from the far end, each is a ChannelDtmfReceived of this leg
+	// only; a bridge passes the tone on to the other channels in it,
+	// which get no event (Asterisk publishes received DTMF only).
+	Later []Press
 	// HangupAfter, if positive, makes the phone hang up that long after answering.
 	HangupAfter time.Duration
 	// Cause overrides the hangup cause of a failing outcome (0 = the usual one).
 	Cause int
+}
+
+// Press is keys a scripted phone presses later in a call (Phone.Later).
+type Press struct {
+	Digits string
+	// After is counted from the answer, or with InBridge from the moment
+	// the leg first entered a bridge.
+	After    time.Duration
+	InBridge bool
+	// HangupAfter, if positive, makes the person hang up that long after
+	// the last of these Digits was delivered (a technician who types *0#
+	// and hangs up: a blind transfer). It is counted on the keys' own
+	// timeline, so the hangup never overtakes them.
+	HangupAfter time.Duration
+}
+
+// Transfers returns a person who answers after ring, presses 1 at once,
+// talks for talk once bridged with the caller, then types code (e.g. "*0#").
+func Transfers(ring, talk time.Duration, code string) Phone {
+	return Phone{Outcome: OutcomeAnswer, RingFor: ring, Keys: "1", KeysAfter: 10 * time.Millisecond,
+		Later: []Press{{Digits: code, After: talk, InBridge: true}}}
 }
 
 // Answers returns a phone that rings for after and answers without pressing anything.

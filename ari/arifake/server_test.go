@@ -323,10 +323,22 @@ func TestBridgeAndHangups(t *testing.T) {
 	if e := st.want(t, ctx, "ChannelEnteredBridge", "leg"); len(e.Bridge.Channels) != 2 {
 		t.Fatalf("entered %s", e.raw)
 	}
-	// DTMF sent to the caller reaches the other party of the bridge.
+	// DTMF sent to the caller goes to the caller's far end only: the other
+	// party of the bridge gets no event. The callee's own keys reach the
+	// application as the callee's ChannelDtmfReceived, and the caller's far
+	// end hears them through the bridge.
 	c.must(t, ctx, 204, "POST", "/channels/"+id+"/dtmf", "dtmf", "5")
-	if e := st.want(t, ctx, "ChannelDtmfReceived", "leg"); e.Digit != "5" {
-		t.Fatalf("dtmf %s", e.raw)
+	if _, err := call.WaitHeard(ctx, "dtmf", "5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PressOnLeg("leg", "7"); err != nil {
+		t.Fatal(err)
+	}
+	if e := st.want(t, ctx, "ChannelDtmfReceived", ""); e.Digit != "7" || e.chanID() != "leg" {
+		t.Fatalf("the first DTMF event is %s; want the callee's 7 (none for the 5 sent to the caller)", e.raw)
+	}
+	if _, err := call.WaitHeard(ctx, "dtmf", "7"); err != nil {
+		t.Fatal(err)
 	}
 	var app Application
 	c.must(t, ctx, 200, "GET", "/applications/hotline").decode(t, &app)

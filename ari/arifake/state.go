@@ -30,6 +30,7 @@ type channel struct {
 	originate    bool // POST /channels semantics: StasisStart only on answer
 	dialToken    int  // bumped when a dial flow must stop acting
 	answeredOnce bool
+	bridgedOnce  bool // entered a bridge at least once (Press.InBridge)
 
 	bridge *bridge
 	vars   map[string]string

@@ -30,6 +30,7 @@ type (
 	Outcome         = arifake.Outcome
 	Phone           = arifake.Phone
 	Playback        = arifake.Playback
+	Press           = arifake.Press
 	Request         = arifake.Request
 	SentEvent       = arifake.SentEvent
 	Server          = arifake.Server
@@ -86,6 +87,11 @@ func Answers(after time.Duration) Phone { return arifake.Answers(after) }
 // AnswersAndPresses is arifake.AnswersAndPresses.
 func AnswersAndPresses(ring time.Duration, keys string, delay time.Duration) Phone {
 	return arifake.AnswersAndPresses(ring, keys, delay)
+}
+
+// Transfers is arifake.Transfers.
+func Transfers(ring, talk time.Duration, code string) Phone {
+	return arifake.Transfers(ring, talk, code)
 }
 
 // Voicemail is arifake.Voicemail.

@@ -103,7 +103,7 @@ func TestDoctorCommand(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"trunk gw-vinaphone", "prompts", "coverage can-tho"}, failed)
-	require.Contains(t, out, "FAIL  prompts: 111 of 111 missing on Asterisk")
+	require.Contains(t, out, "FAIL  prompts: 118 of 118 missing on Asterisk")
 
 	code, out, _ = hotline(t, "doctor", "--json", "--at", "2026-11-23T10:00:00+07:00")
 	require.Equal(t, exitFail, code)

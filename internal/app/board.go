@@ -45,6 +45,13 @@ func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 				snap.OnCall = append(snap.OnCall, p)
 			}
 		}
+		if f := c.TransferFrom; f != nil {
+			p := board.Person{Staff: f.Staff, Name: f.Name, Role: f.Role, Number: f.Number, Since: f.Since}
+			bc.Transfer = &board.Transfer{From: p, FromGone: c.TransferFromGone, To: c.TransferTo}
+			if !c.TransferFromGone {
+				snap.OnCall = append(snap.OnCall, p) // still on the line, with the caller on hold
+			}
+		}
 		snap.Calls = append(snap.Calls, bc)
 	}
 

@@ -388,10 +388,15 @@ func (d *doctor) trunks(ctx context.Context, client *ari.Client) {
 }
 
 // promptNames are every sound the call flow can play with p: the prompts,
-// the digits and letters of café codes and every province's name.
+// the digits and letters of café codes, every province's name, and a
+// transfer's prompts with every role's name.
 func promptNames(p config.Prompts) []string {
 	names := []string{p.Greeting, p.EnterCode, p.Connecting, p.Announce, p.Province, p.PressOne, p.Rate,
-		p.Thanks, p.Voicemail, p.Goodbye, p.Callback, p.CallbackNoAnswer}
+		p.Thanks, p.Voicemail, p.Goodbye, p.Transfer, p.TransferFailed, p.TransferInvalid, p.Callback, p.CallbackNoAnswer}
+	for _, r := range []dialplan.Role{dialplan.RoleTechnician, dialplan.RoleAreaManager, dialplan.RoleRegionalManager,
+		dialplan.RoleOperator} {
+		names = append(names, p.RolePrefix+string(r))
+	}
 	for d := range 10 {
 		names = append(names, p.DigitPrefix+string(rune('0'+d)))
 	}

@@ -39,7 +39,7 @@ func TestDoctorAsterisk(t *testing.T) {
 	require.Contains(t, c["ari"].Message, "Asterisk 22.")
 	require.Equal(t, CheckOK, c["ari_app"].Status, c["ari_app"].Message)
 	require.Equal(t, CheckOK, c["prompts"].Status, c["prompts"].Message)
-	require.Equal(t, "all 111 found on Asterisk (language vi)", c["prompts"].Message)
+	require.Equal(t, "all 118 found on Asterisk (language vi)", c["prompts"].Message)
 	for _, ep := range []string{"gw-viettel", "gw-vinaphone"} {
 		_, ok := c["trunk "+ep]
 		require.True(t, ok, "no line for trunk %s", ep)

@@ -152,7 +152,7 @@ func TestDoctorCorrectSetup(t *testing.T) {
 	requireOnly(t, rep, nil)
 	require.Contains(t, c["ari"].Message, "Asterisk 22.10.1")
 	require.Contains(t, c["schema"].Message, "up to date")
-	require.Contains(t, c["prompts"].Message, "all 111 found on Asterisk (language vi)")
+	require.Contains(t, c["prompts"].Message, "all 118 found on Asterisk (language vi)")
 	require.Contains(t, c["trunk gw-viettel"].Message, "trunks default, viettel")
 	require.Contains(t, c["coverage"].Message, "every café rings a technician")
 	require.NotContains(t, text, "s3cret")
@@ -209,7 +209,7 @@ func TestDoctorNamesEachProblem(t *testing.T) {
 		rep, c, _ := s.run(t)
 		require.False(t, rep.OK)
 		requireOnly(t, rep, map[string]string{"prompts": CheckFail})
-		require.Equal(t, "2 of 111 missing on Asterisk: vi/greeting, vi/province-0292", c["prompts"].Message)
+		require.Equal(t, "2 of 118 missing on Asterisk: vi/greeting, vi/province-0292", c["prompts"].Message)
 		require.Contains(t, c["prompts"].Fix, "/var/lib/asterisk/sounds/vi/")
 	})
 	t.Run("prompts in another language only", func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestDoctorNamesEachProblem(t *testing.T) {
 		s := newDoctorSetup(t, shared, aritest.Options{SoundFiles: en})
 		rep, c, _ := s.run(t)
 		requireOnly(t, rep, map[string]string{"prompts": CheckFail})
-		require.Contains(t, c["prompts"].Message, "111 of 111 missing on Asterisk: vi/greeting,")
+		require.Contains(t, c["prompts"].Message, "118 of 118 missing on Asterisk: vi/greeting,")
 	})
 	t.Run("old schema", func(t *testing.T) {
 		s := newDoctorSetup(t, "", aritest.Options{})

@@ -198,6 +198,7 @@ func (a *App) ivrConfig(instance string) ivr.Config {
 			Province: p.Province, ProvincePrefix: p.ProvincePrefix, PressOne: p.PressOne, Rate: p.Rate,
 			Thanks: p.Thanks, Voicemail: p.Voicemail, Goodbye: p.Goodbye, DigitPrefix: p.DigitPrefix, LetterPrefix: p.LetterPrefix,
 			Callback: p.Callback, CallbackNoAnswer: p.CallbackNoAnswer,
+			Transfer: p.Transfer, RolePrefix: p.RolePrefix, TransferFailed: p.TransferFailed, TransferInvalid: p.TransferInvalid,
 		},
 		Instance: instance, Lease: ivrLease,
 		Callback: callbackConfig(a.cfg.Callback),

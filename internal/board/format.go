@@ -14,6 +14,8 @@ var states = map[string]stateText{
 	StateIVR:     {"Tổng đài tự động", "IVR", "ivr", "Người nhận"},
 	StateRinging: {"Đang đổ chuông", "Ringing", "ringing", "Đang gọi cho"},
 	StateBridged: {"Đang nói chuyện", "Talking", "bridged", "Đang nói chuyện với"},
+	// StateTransferring: the target is the person being rung for the transfer.
+	StateTransferring: {"Đang chuyển máy", "Transferring", "transferring", "Đang gọi cho"},
 }
 
 func stateOf(s string) stateText {

@@ -10,6 +10,9 @@ const (
 	StateIVR     = "ivr"     // answered by the hotline: greeting, identification, planning
 	StateRinging = "ringing" // a person's phone is ringing (or hearing who calls, before pressing 1)
 	StateBridged = "bridged" // the caller talks with a person
+	// StateTransferring: the person who accepted passes the call on (*<area
+	// code>#); the caller hears music while the new person is rung.
+	StateTransferring = "transferring"
 )
 
 // Staff roles, the fixed vocabulary shared with the directory.
@@ -26,8 +29,8 @@ const (
 type Call struct {
 	// ID identifies the call (the caller's channel ID or a call ID).
 	ID string `json:"id"`
-	// State is one of StateIVR, StateRinging, StateBridged; any other value
-	// is shown as it is.
+	// State is one of StateIVR, StateRinging, StateBridged,
+	// StateTransferring; any other value is shown as it is.
 	State string `json:"state"`
 	// CafeCode and CafeName are empty while the café is not identified.
 	CafeCode string `json:"cafe_code"`
@@ -42,11 +45,24 @@ type Call struct {
 	Started time.Time `json:"started,omitzero"`
 	// StateSince is when State began (Started when zero).
 	StateSince time.Time `json:"state_since,omitzero"`
-	// Target is the person being rung (ringing) or talked to (bridged).
+	// Target is the person being rung (ringing, transferring) or talked to
+	// (bridged).
 	Target *Person `json:"target,omitempty"`
 	// Callback: the hotline is calling the café back (Caller is the
 	// café's number being called).
 	Callback bool `json:"callback,omitempty"`
+	// Transfer is set while the call is being transferred.
+	Transfer *Transfer `json:"transfer,omitempty"`
+}
+
+// Transfer is a transfer in progress.
+type Transfer struct {
+	// From is the person who accepted the call and passes it on.
+	From Person `json:"from"`
+	// FromGone: they hung up; the transfer goes on without them.
+	FromGone bool `json:"from_gone"`
+	// To is the province's name, or "operators".
+	To string `json:"to"`
 }
 
 // Person is a member of staff on (or being rung for) a hotline call.

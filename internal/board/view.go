@@ -35,9 +35,17 @@ type callView struct {
 	Region, Caller                            string
 	TargetLabel                               string
 	Target                                    *personView
+	Transfer                                  *transferView
 	InState, Lasted                           string // clocks
 	Late                                      bool
 	Callback                                  bool // the hotline calls the café back
+}
+
+// transferView is a transfer in progress: from whom, to where.
+type transferView struct {
+	From     personView
+	FromGone bool
+	To       string // "Sóc Trăng", "Tổng đài viên"
 }
 
 type personView struct {
@@ -103,13 +111,22 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 			InState: sinceClock(since, now), Lasted: sinceClock(c.Started, now),
 			TargetLabel: st.target, Callback: c.Callback,
 		}
-		v.Late = c.State != StateBridged && o.WarnAfter > 0 && !c.Started.IsZero() && now.Sub(c.Started) >= o.WarnAfter
+		// A call being transferred was answered: never "waiting long".
+		v.Late = c.State != StateBridged && c.State != StateTransferring && o.WarnAfter > 0 && !c.Started.IsZero() &&
+			now.Sub(c.Started) >= o.WarnAfter
 		if c.Target != nil {
 			pv := personOf(*c.Target, now, number)
 			v.Target = &pv
 			if c.State == StateBridged && c.Target.Staff != "" {
 				withCafe[c.Target.Staff] = v.Cafe
 			}
+		}
+		if x := c.Transfer; x != nil {
+			to := x.To
+			if to == "operators" {
+				to = roleText(RoleOperator)
+			}
+			v.Transfer = &transferView{From: personOf(x.From, now, number), FromGone: x.FromGone, To: to}
 		}
 		p.Calls = append(p.Calls, v)
 	}

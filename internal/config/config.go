@@ -201,6 +201,15 @@ type Prompts struct {
 	// CallbackNoAnswer tells the person who accepted the café did not answer.
 	Callback         string `yaml:"callback"`
 	CallbackNoAnswer string `yaml:"callback_no_answer"`
+	// Transfers (`*<area code>#`), to the person who asked: Transfer
+	// ("transferring to") + RolePrefix + the role of the person rung
+	// (vi/role-technician …) + Province and the province; TransferFailed
+	// ("nobody took it, the caller is back with you"); TransferInvalid
+	// (an area code of no province).
+	Transfer        string `yaml:"transfer"`
+	RolePrefix      string `yaml:"role_prefix"`
+	TransferFailed  string `yaml:"transfer_failed"`
+	TransferInvalid string `yaml:"transfer_invalid"`
 }
 
 // Default returns the configuration used where neither file nor environment
@@ -264,6 +273,11 @@ func Default() Config {
 			// Callbacks (callback.*).
 			Callback:         "vi/callback",
 			CallbackNoAnswer: "vi/callback-no-answer",
+			// Transfers (ivr/transfer.go).
+			Transfer:        "vi/transfer",
+			RolePrefix:      "vi/role-",
+			TransferFailed:  "vi/transfer-failed",
+			TransferInvalid: "vi/transfer-invalid",
 		},
 	}
 }
