@@ -101,12 +101,19 @@ func (s *Server) adoptAll(ctx context.Context, app *ari.Application) int {
 		}
 	}
 	// Legs whose caller is not in the application: the caller hung up while
-	// no process was watching. The legs carry the call: record it.
+	// no process was watching (the legs carry the call: record it), or a
+	// callback try's (it has no caller).
 	for callID, legs := range legsOf {
 		if taken[callID] || s.stop.Load() || ctx.Err() != nil {
 			continue
 		}
 		sc, ok := s.callFromLegs(ctx, legs)
+		if ok && sc.CB != nil { // a callback try: no caller (callback_adopt.go)
+			if s.adoptTry(sc, legs) {
+				n++
+			}
+			continue
+		}
 		if !ok || present[sc.Chan] {
 			continue // unreadable, or its caller is a leftover: hung up after the grace
 		}

@@ -73,7 +73,8 @@ func TestHotlineChildProcess(t *testing.T) {
 	// New subscribes to StasisStart: before the client connects, so the
 	// test's first call (placed once it is connected) is not missed.
 	srv, err := ivr.New(spec.Config, ivr.Deps{ARI: client, Directory: func() *dialplan.Directory { return dir },
-		Reserver: store.New(db), Recorder: rec, Now: func() time.Time { return weekday10 }, Logger: log.With("process", "child")})
+		Reserver: store.New(db), Recorder: rec, Callbacks: store.New(db), Now: func() time.Time { return weekday10 },
+		Logger: log.With("process", "child")})
 	require.NoError(t, err)
 	go func() { _ = client.Run(ctx) }()
 	go func() { _ = srv.Run(ctx) }()

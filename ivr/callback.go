@@ -112,7 +112,7 @@ type CallbackStore interface {
 	ClaimCallback(ctx context.Context, instance string, lease time.Duration) (*store.Callback, error)
 	HoldCafeCallback(ctx context.Context, cafe, instance string, lease time.Duration) (int64, error)
 	ExtendCallbackLeases(ctx context.Context, instance string, ids []int64, lease time.Duration) (int, error)
-	ReleaseInstanceCallbacks(ctx context.Context, instance string) (int, error)
+	ReleaseInstanceCallbacks(ctx context.Context, instance string, except []int64) (int, error)
 	FinishCallback(ctx context.Context, id int64, instance string, t store.CallbackTry) (store.CallbackState, error)
 	CallbackStateOf(ctx context.Context, id int64) (store.CallbackState, error)
 	CancelCafeCallbacks(ctx context.Context, cafe, reason, exceptCall string) (int, error)
@@ -142,17 +142,26 @@ func newCallbacks(st CallbackStore) *callbacks {
 // errNoCallbacks: the worker is not running (no store, or stopped).
 var errNoCallbacks = errors.New("ivr: callbacks are not running (no database, or the server is stopping)")
 
-// runCallbacks is the callback worker: it runs until ctx ends, then ends
-// every try in progress and waits for them. With callbacks disabled it only
-// owns the tries of CallbackNow.
-func (s *Server) runCallbacks(ctx context.Context) {
-	cb := s.cb
+// begin lets tries start (goTry) from now on, owned by the worker that
+// runCallbacks(ctx) runs: Run calls it before anything else, so a try taken
+// over at start-up (callback_adopt.go) finds the worker running.
+func (cb *callbacks) begin(ctx context.Context) {
 	if cb.store == nil {
 		return
 	}
 	cb.mu.Lock()
 	cb.ctx, cb.running = ctx, true
 	cb.mu.Unlock()
+}
+
+// runCallbacks is the callback worker: it runs until ctx ends, then ends
+// every try in progress and waits for them. With callbacks disabled it only
+// owns the tries of CallbackNow. Run calls cb.begin(ctx) first.
+func (s *Server) runCallbacks(ctx context.Context) {
+	cb := s.cb
+	if cb.store == nil {
+		return
+	}
 	defer func() {
 		cb.mu.Lock()
 		cb.running = false
@@ -164,8 +173,8 @@ func (s *Server) runCallbacks(ctx context.Context) {
 	if cfg.Enabled {
 		// A previous run's try may still be up in Asterisk (it was killed
 		// mid-try): its request is not tried again, nor its people rung,
-		// until start-up reconciliation has hung that try's legs up and
-		// freed the previous run's reservations.
+		// until start-up reconciliation has taken that try over (or hung
+		// its legs up) and freed the previous run's reservations.
 		select {
 		case <-s.startupClear:
 		case <-ctx.Done():
@@ -199,12 +208,21 @@ func (s *Server) runCallbacks(ctx context.Context) {
 }
 
 // releaseCallbackPredecessor lets go of the requests a previous run of this
-// Instance held (it died trying them); their leases would end anyway.
+// Instance held (it died trying them), except those of the tries in
+// progress here (taken over at start-up); their leases would end anyway.
 func (s *Server) releaseCallbackPredecessor() {
+	var keep []int64
+	s.mu.Lock()
+	for _, c := range s.tries {
+		if c.cb.reqID != 0 {
+			keep = append(keep, c.cb.reqID)
+		}
+	}
+	s.mu.Unlock()
 	var n int
 	_, err := s.retry(0, func(ctx context.Context) error {
 		var err error
-		n, err = s.cb.store.ReleaseInstanceCallbacks(ctx, s.cfg.Instance)
+		n, err = s.cb.store.ReleaseInstanceCallbacks(ctx, s.cfg.Instance, keep)
 		return err
 	})
 	if err != nil {

@@ -89,19 +89,33 @@ func (c *call) talkCallback(ctx context.Context, staff, cafe *leg) {
 	c.talkStart = c.now()
 	t.connected = true
 	c.s.met.CallbackConnected()
+	c.bridgedCallback(staff, cafe, c.s.cfg.MaxCall)
+	c.log.Info("callback bridged", "staff", staff.t.Staff, "bridge", bridgeID)
+	c.converseCallback(ctx, staff, cafe, c.s.cfg.MaxCall)
+}
+
+// bridgedCallback shows the try as talking (Snapshot) and sets both legs'
+// hard limit to left (the conversation's time left) plus a margin.
+func (c *call) bridgedCallback(staff, cafe *leg, left time.Duration) {
 	c.setState(StateBridged)
 	c.setTarget(&LiveTarget{Staff: staff.t.Staff, Name: staff.t.Name, Role: string(staff.t.Role),
 		Number: staff.t.Number, Carrier: string(staff.t.Carrier), Since: c.talkStart, Bridged: true})
 	for _, l := range []*leg{staff, cafe} {
 		if l.watch != nil {
-			l.watch.Reset(c.s.cfg.MaxCall + 2*c.s.cfg.RequestTimeout)
+			l.watch.Reset(left + 2*c.s.cfg.RequestTimeout)
+		} else {
+			l.watch = time.AfterFunc(left+2*c.s.cfg.RequestTimeout, l.watchdog)
 		}
 	}
-	c.log.Info("callback bridged", "staff", staff.t.Staff, "bridge", bridgeID)
+}
 
+// converseCallback follows a callback's conversation until either side
+// hangs up (the other is then hung up), ctx ends or left (the time left of
+// MaxCall) runs out.
+func (c *call) converseCallback(ctx context.Context, staff, cafe *leg, left time.Duration) {
 	sides := []*talkSide{{l: staff, events: staff.sub.Events(), gone: staff.gone},
 		{l: cafe, events: cafe.sub.Events(), gone: cafe.gone}}
-	maxT := newTimer(c.s.cfg.MaxCall)
+	maxT := newTimer(left)
 	defer maxT.Stop()
 	ctxDone := ctx.Done()
 	hangupBoth := func() {

@@ -46,6 +46,13 @@ type callbackTry struct {
 
 // newTryCall builds the call of a callback try; nothing is rung yet.
 func (s *Server) newTryCall(t *callbackTry) *call {
+	start := s.now()
+	return s.buildTryCall(t, ulid.Make().String(), start, time.Until(start))
+}
+
+// buildTryCall makes the call of a callback try of this id; start is on
+// the call's clock, offset is that clock minus the wall clock.
+func (s *Server) buildTryCall(t *callbackTry, id string, start time.Time, offset time.Duration) *call {
 	s.cb.mu.Lock()
 	parent := s.cb.ctx
 	s.cb.mu.Unlock()
@@ -53,11 +60,9 @@ func (s *Server) newTryCall(t *callbackTry) *call {
 		parent = context.Background()
 	}
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
-	id := ulid.Make().String()
-	start := s.now()
 	c := &call{
 		s: s, id: id, callerRaw: t.number.E164, number: t.number,
-		seq: s.seq.Add(1), offset: time.Until(start),
+		seq: s.seq.Add(1), offset: offset,
 		ctx: ctx, cancel: cancel, dtmf: make(chan string, 1),
 		started: start, legs: map[string]*leg{}, resync: make(chan struct{}), cb: t,
 	}
@@ -412,7 +417,7 @@ func (c *call) callbackRecord() store.CallRecord {
 		rec.EndedAt = rec.StartedAt
 	}
 	cause := context.Cause(c.ctx)
-	interrupted := errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone)
+	interrupted := tryInterrupted(cause)
 	detail := t.detail
 	switch {
 	case t.connected:
@@ -424,8 +429,11 @@ func (c *call) callbackRecord() store.CallRecord {
 		}
 		rec.Talk = end.Sub(c.talkStart)
 		detail = ""
-		if interrupted {
+		switch {
+		case interrupted:
 			detail = "ended early: " + cause.Error()
+		case c.adopted != nil:
+			detail = "taken over by a new hotline process after a restart"
 		}
 	case c.failure != "":
 		rec.Outcome, detail = store.OutcomeFailed, c.failure
@@ -454,6 +462,13 @@ func (c *call) callbackRecord() store.CallRecord {
 	return rec
 }
 
+// tryInterrupted reports whether a try's end cause is a stop (this
+// process's, the link's, or a restart that cut the try before it talked):
+// recorded interrupted, not counted against the café's tries.
+func tryInterrupted(cause error) bool {
+	return errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone) || errors.Is(cause, errRestartCut)
+}
+
 // finishRequest records the try on the request this instance holds (if
 // any) and lets go of it, retrying; should the database not answer, the
 // lease ends and another try follows.
@@ -462,8 +477,7 @@ func (c *call) finishRequest() {
 	if t.reqID == 0 || c.s.cb.store == nil {
 		return
 	}
-	cause := context.Cause(c.ctx)
-	interrupted := errors.Is(cause, errShutdown) || errors.Is(cause, errCallerGone)
+	interrupted := tryInterrupted(context.Cause(c.ctx))
 	cfg := c.s.cfg.Callback
 	try := store.CallbackTry{Connected: t.connected, MaxTries: cfg.Tries, Retry: cfg.Retry, CafeClosed: t.cafeClosed,
 		// A "call back now", a try cut short by a stop, or one that rang

@@ -78,6 +78,17 @@ type savedCall struct {
 	TalkEnd    int64  `json:"end_t,omitempty"`
 	// Rating is the digit the caller gave (1–5, 9), "" when none yet.
 	Rating string `json:"rt,omitempty"`
+	// CB is set for a callback try (callback_adopt.go): it has no
+	// caller's channel (Chan is empty, From is the café's number) and
+	// lives in its legs' HOTLINE_LEG only.
+	CB *savedTry `json:"cb,omitempty"`
+}
+
+// savedTry is what a callback try keeps besides a call's fields.
+type savedTry struct {
+	Req       int64  `json:"req,omitempty"` // the request held (0: a "call back now" with none pending)
+	Manual    string `json:"by,omitempty"`  // who asked for a "call back now"
+	Voicemail int64  `json:"vm,omitempty"`  // and from which voicemail
 }
 
 // savedLeg is one outgoing leg as Asterisk keeps it.
@@ -155,7 +166,7 @@ func (sc savedCall) check() error {
 		return fmt.Errorf("%w: call id %q", errBadState, sc.ID)
 	case sc.Start <= 0:
 		return fmt.Errorf("%w: no start time", errBadState)
-	case sc.Chan == "":
+	case sc.Chan == "" && sc.CB == nil:
 		return fmt.Errorf("%w: no caller's channel", errBadState)
 	}
 	switch sc.Phase {
@@ -164,11 +175,16 @@ func (sc savedCall) check() error {
 		return fmt.Errorf("%w: phase %q", errBadState, sc.Phase)
 	}
 	for _, l := range sc.Legs {
-		if !isLegID(l.ID) || l.Staff == "" {
+		if !l.usable() {
 			return fmt.Errorf("%w: leg %q", errBadState, l.ID)
 		}
 	}
 	return nil
+}
+
+// usable: a leg of ours to a person, or a callback's leg to the café.
+func (l savedLeg) usable() bool {
+	return isLegID(l.ID) && (l.Staff != "" || l.Role == string(store.RoleCafe))
 }
 
 // decodeLeg reads HOTLINE_LEG.
@@ -177,7 +193,7 @@ func decodeLeg(raw string) (legVar, error) {
 	if err := json.Unmarshal([]byte(raw), &lv); err != nil {
 		return lv, fmt.Errorf("%w: %w", errBadState, err)
 	}
-	if lv.V != savedVersion || !isLegID(lv.Leg.ID) || lv.Leg.Staff == "" {
+	if lv.V != savedVersion || !lv.Leg.usable() {
 		return lv, fmt.Errorf("%w: leg variable", errBadState)
 	}
 	return lv, lv.Call.check()
@@ -215,6 +231,9 @@ func (c *call) snapshot() savedCall {
 	case len(c.legs) > 0 || c.state == StateRinging:
 		sc.Phase = phaseRinging
 	}
+	if t := c.cb; t != nil {
+		sc.CB = &savedTry{Req: t.reqID, Manual: t.manual, Voicemail: t.voicemail}
+	}
 	if r := c.rec.Rating; r != nil {
 		if r.Complaint {
 			sc.Rating = "9"
@@ -225,9 +244,10 @@ func (c *call) snapshot() savedCall {
 	return sc
 }
 
-// persisted reports whether the call keeps its state in Asterisk: a café's
-// call (a caller's channel). A callback try has none; its request is kept in
-// the database, and a restart leaves its legs to the leftover handling.
+// persisted reports whether the call keeps HOTLINE_CALL in Asterisk: a
+// café's call (a caller's channel). A callback try has no such channel: it
+// lives in its legs' HOTLINE_LEG (legVariable) and its request in the
+// database (callback_adopt.go).
 func (c *call) persisted() bool { return c.cb == nil && c.channelID != "" }
 
 // save hands the call's current state to its saver (the flow's goroutine
@@ -340,10 +360,10 @@ func (c *call) saver(stop <-chan struct{}) {
 	}
 }
 
-// legVariable is HOTLINE_LEG for a leg about to be created ("" for a
-// callback try's).
+// legVariable is HOTLINE_LEG for a leg about to be created, a café's call's
+// or a callback try's.
 func (c *call) legVariable(l *leg) string {
-	if !c.persisted() {
+	if !c.persisted() && c.cb == nil {
 		return ""
 	}
 	b, _ := json.Marshal(legVar{V: savedVersion, Leg: saveLeg(l.rec), Call: c.snapshot()})

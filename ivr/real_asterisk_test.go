@@ -473,6 +473,7 @@ var phoneScenarios = []phoneScenario{
 	{"MissedCallCalledBack", scenarioMissedCallCalledBack}, // real_asterisk_callback_test.go
 	{"KilledWhileBridgedTakenOverByANewProcess", scenarioKilledWhileBridgedTakenOver},
 	{"KilledWhileRingingRungAgainByANewProcess", scenarioKilledWhileRingingRungAgain}, // restart_scenario_test.go
+	{"KilledWhileCallbackTalkingTakenOverByANewProcess", scenarioKilledWhileCallbackTalkingTakenOver},
 }
 
 func TestPhoneScenariosFake(t *testing.T) {

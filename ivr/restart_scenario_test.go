@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -249,4 +250,76 @@ func scenarioKilledWhileRingingRungAgain(t *testing.T, d phoneDriver) {
 		talks("MN", "area_manager"):                                1,
 		routed:                                                     1,
 	})
+}
+
+// waitCallbackBridged waits until a callback try's two legs are in its
+// bridge and returns the try's id and its legs.
+func waitCallbackBridged(t *testing.T, ctx context.Context, rest *ari.Client) (tryID string, legs []string) {
+	t.Helper()
+	for {
+		brs, err := rest.ListBridges(ctx)
+		require.NoError(t, err)
+		for _, b := range brs {
+			id, ok := strings.CutSuffix(b.ID, "-br")
+			if ok && len(b.Channels) == 2 && strings.HasPrefix(b.Channels[0], id+"-leg") &&
+				strings.HasPrefix(b.Channels[1], id+"-leg") {
+				return id, b.Channels
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no callback try bridged; bridges %+v", brs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// The hotline is killed (SIGKILL) while a callback try's café and KTV1 talk;
+// a new one takes the try over: the conversation goes on in its bridge, and
+// when KTV1 hangs up the café is hung up, the try is recorded once,
+// answered, under its first id, and the request is done.
+func scenarioKilledWhileCallbackTalkingTakenOver(t *testing.T, d phoneDriver) {
+	ctx := scenarioCtx(t, d)
+	u := d.unit()
+	ktv1 := []string{tpLongKTV1Restart}
+	o := envOption{dir: phoneDirectory(t, phonePlan{ktv1: ktv1}),
+		cfg: expect{tech: true, confirm: true}.cfg(phoneConfig(u), func(c *ivr.Config) {
+			c.MaxCall = 60 * u
+			c.Callback = ivr.CallbackConfig{Enabled: true, MinWait: time.Millisecond, Tries: 1, Retry: time.Hour,
+				Poll: 100 * time.Millisecond, Ring: 4 * u}
+			c.Prompts.Callback, c.Prompts.CallbackNoAnswer = "vi/callback", "vi/callback-no-answer"
+		})}
+	first := d.startKillable(t, o, ktv1)
+	reqID := missedCallRequest(t, first.db)
+	tryID, legs := waitCallbackBridged(t, ctx, first.killable.rest)
+
+	e := d.restart(t, first)
+	waitLive(t, ctx, e, "the callback taken over, bridged with KTV1", func(l ivr.LiveCall) bool {
+		return l.ID == tryID && l.Callback && l.State == "bridged" && l.Target != nil && l.Target.Staff == "KTV1"
+	})
+	br, err := first.killable.rest.GetBridge(ctx, tryID+"-br")
+	require.NoError(t, err, "the bridge survived the restart")
+	require.ElementsMatch(t, legs, br.Channels)
+	// KTV1 hangs up on their own; the café is hung up with them.
+	done := e.waitCallback("the callback done", func(r callbackRow) bool { return r.State == "done" })
+	require.Equal(t, reqID, done.ID)
+	require.Equal(t, 1, done.Tries)
+	require.Equal(t, tryID, done.LastCallID.String)
+	var recs []callRow
+	eventually(t, "the try's record", func() (bool, string) {
+		recs = e.callbackRecords()
+		return len(recs) == 1, fmt.Sprint(len(recs))
+	})
+	r := recs[0]
+	require.Equal(t, tryID, r.ID)
+	require.Equal(t, "answered", r.Outcome, "%+v", r.Legs)
+	require.Equal(t, "KTV1", r.AcceptedBy.String)
+	require.Contains(t, r.Detail, "taken over")
+	require.Equal(t, []string{"KTV1/answered", "/answered"}, r.results())
+	require.ElementsMatch(t, legs, []string{r.Legs[0].ChannelID, r.Legs[1].ChannelID})
+	require.Equal(t, "cafe", r.Legs[1].Role)
+	require.Greater(t, r.Talk, 0.0)
+	d.checkClean(t, ctx, e)
+	require.Len(t, e.callbackRecords(), 1, "recorded once")
+	require.Equal(t, 1.0, e.metric("hotline_calls_adopted_total", "state", "bridged"))
 }

@@ -442,6 +442,7 @@ func (s *Server) Run(ctx context.Context) error {
 			s.releasePredecessor(r)
 		} // else once start-up reconciliation took over what it could (releasePredecessorExcept)
 	}
+	s.cb.begin(ctx) // (before the first reconciliation: it may take callback tries over)
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	if ext, ok := s.res.(leaseExtender); ok {

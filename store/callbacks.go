@@ -188,10 +188,15 @@ WHERE holder = $1 AND id = ANY($2) AND state = 'pending'`, instance, pq.Array(id
 }
 
 // ReleaseInstanceCallbacks lets go of every callback instance holds (a
-// previous run of the same instance died trying them); no try is counted.
-func (s *Store) ReleaseInstanceCallbacks(ctx context.Context, instance string) (int, error) {
+// previous run of the same instance died trying them) except those named
+// (tries the new run took over); no try is counted.
+func (s *Store) ReleaseInstanceCallbacks(ctx context.Context, instance string, except []int64) (int, error) {
+	if except == nil {
+		except = []int64{}
+	}
 	res, err := s.db.ExecContext(ctx,
-		"UPDATE callbacks SET holder = NULL, held_until = NULL WHERE holder = $1", instance)
+		"UPDATE callbacks SET holder = NULL, held_until = NULL WHERE holder = $1 AND NOT (id = ANY($2))",
+		instance, pq.Array(except))
 	if err != nil {
 		return 0, fmt.Errorf("store: release callbacks of %s: %w", instance, err)
 	}

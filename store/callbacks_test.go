@@ -268,7 +268,11 @@ func TestFinishCallbackTriesAndOutcomes(t *testing.T) {
 	id2, err := st.HoldCafeCallback(ctx, "KG002", "b", time.Minute)
 	require.NoError(t, err)
 	require.Zero(t, id2, "no request pending for KG002")
-	n, err := st.ReleaseInstanceCallbacks(context.WithoutCancel(ctx), "b")
+	// A request whose try a restarted run took over stays held.
+	n, err := st.ReleaseInstanceCallbacks(context.WithoutCancel(ctx), "b", []int64{id})
+	require.NoError(t, err)
+	require.Zero(t, n)
+	n, err = st.ReleaseInstanceCallbacks(context.WithoutCancel(ctx), "b", nil)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	pending, err := st.CallbacksPending(ctx)
