@@ -543,7 +543,10 @@ var confScenarios = []struct {
 		caller, id := e.incoming(t, "0945551519")
 		e.answer(t, id)
 		leg := e.dialLeg(t, "never", id, 60)
-		if ev := e.st.want(t, e.ctx, "Dial", leg); *ev.DialStatus != "RINGING" {
+		// The dial's second event: RINGING, or its start ("") when a loaded
+		// Asterisk published RINGING first (dialLeg took that one): either
+		// way the leg rings now.
+		if ev := e.st.want(t, e.ctx, "Dial", leg); *ev.DialStatus != "RINGING" && *ev.DialStatus != "" {
 			t.Fatalf("dialstatus %q", *ev.DialStatus)
 		}
 		if err := caller.hangup(e.ctx); err != nil {
