@@ -228,10 +228,13 @@ func newTransport(dialTimeout time.Duration) *http.Transport {
 	}
 }
 
+// newHTTPClient has no overall Timeout: do bounds each request, its body
+// included, by its context (RequestTimeout). http.Client.Timeout would do
+// the same again with a timer and a goroutine of its own per request.
 func newHTTPClient(requestTimeout, dialTimeout time.Duration) *http.Client {
 	t := newTransport(dialTimeout)
 	t.ResponseHeaderTimeout = requestTimeout
-	return &http.Client{Timeout: requestTimeout, Transport: t}
+	return &http.Client{Transport: t}
 }
 
 // request is one REST call.

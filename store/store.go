@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/csm-vn/hotline/store/pgconn"
 	_ "github.com/lib/pq" // the postgres driver
 )
 
@@ -43,7 +45,7 @@ const (
 // Open connects to the database at url (a postgres:// URL or a lib/pq
 // key=value string), sets the pool limits and pings it.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := pgconn.Open(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open database: %w", err)
 	}

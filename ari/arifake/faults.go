@@ -150,8 +150,8 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, body []byte
 		s.logRequest(r, body, 0)
 		return true
 	case f.Status != 0:
+		s.logRequest(r, body, f.Status) // before the answer, as serveREST
 		writeErr(w, f.Status, http.StatusText(f.Status)+" (injected fault)")
-		s.logRequest(r, body, f.Status)
 		return true
 	}
 	return false

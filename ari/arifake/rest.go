@@ -267,8 +267,11 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, tree *routeNo
 	}
 	q := &req{s: s, r: r, status: http.StatusNoContent}
 	defer func() {
-		q.write(w)
+		// Logged before the answer is written: once the app has an
+		// answer (and may send its next request), this request is in
+		// the log, so the log's order is the app's.
 		s.logRequest(r, raw, q.status)
+		q.write(w)
 	}()
 	if !q.readParams(raw) {
 		return

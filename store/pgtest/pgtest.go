@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/csm-vn/hotline/store/pgconn"
 	_ "github.com/lib/pq" // the postgres driver
 )
 
@@ -84,7 +86,10 @@ func Open(t testing.TB) (*sqlx.DB, string) {
 	dbURL := New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	db, err := sqlx.ConnectContext(ctx, "postgres", dbURL)
+	db, err := pgconn.Open(dbURL) // as serve opens it (store.Open)
+	if err == nil {
+		err = db.PingContext(ctx)
+	}
 	if err != nil {
 		t.Fatalf("pgtest: connect: %v", err)
 	}
