@@ -114,7 +114,7 @@ func (c Config) validate(online bool) error {
 		"prompts.digit_prefix": c.Prompts.DigitPrefix, "prompts.province_prefix": c.Prompts.ProvincePrefix,
 		"prompts.letter_prefix": c.Prompts.LetterPrefix,
 		"prompts.callback":      c.Prompts.Callback, "prompts.callback_no_answer": c.Prompts.CallbackNoAnswer,
-		"prompts.transfer":      c.Prompts.Transfer, "prompts.role_prefix": c.Prompts.RolePrefix,
+		"prompts.transfer": c.Prompts.Transfer, "prompts.role_prefix": c.Prompts.RolePrefix,
 		"prompts.transfer_failed": c.Prompts.TransferFailed, "prompts.transfer_invalid": c.Prompts.TransferInvalid,
 	} {
 		if v == "" || strings.ContainsAny(v, " \t,") {
