@@ -14,6 +14,9 @@ import (
 
 func (g *generator) run(ctx context.Context) (Report, error) {
 	start := time.Now()
+	// Duration bounds placing calls only: settling and Finish come after
+	// it, and get the caller's ctx (ended only by an interrupt).
+	runCtx := ctx
 	if g.opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, g.opts.Duration)
@@ -65,10 +68,10 @@ loop:
 	g.rep.Elapsed = time.Since(start)
 	g.matchSetups()
 	g.rep.ARIRequests, g.rep.Rings = g.opts.track.count(), g.opts.people.counts()
-	g.settle(ctx)
+	g.settle(runCtx)
 	g.rep.Chaos.REST500s = g.srv.FaultHits()
 	if g.opts.Finish != nil {
-		g.opts.Finish(ctx, g.rep)
+		g.opts.Finish(runCtx, g.rep)
 	}
 	return g.rep, nil
 }

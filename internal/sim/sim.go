@@ -144,6 +144,9 @@ type Options struct {
 	Rest500    float64
 	Settle     time.Duration
 	AloneLimit time.Duration
+	// Faults are scripted on the fake from the start (arifake.Fault: e.g.
+	// a held DELETE, to give the app's clean-up a known delay).
+	Faults []arifake.Fault
 	// Finish, when set, runs once the calls are over and the fake has
 	// settled, while it still serves: the app still hears the last hangups
 	// (e.g. to wait for its call records there).
@@ -261,6 +264,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	})
 	if opts.Rest500 > 0 {
 		srv.AddFault(arifake.Fault{Status: http.StatusInternalServerError, Rate: opts.Rest500})
+	}
+	for _, f := range opts.Faults {
+		srv.AddFault(f)
 	}
 	if err := srv.Listen(opts.Listen); err != nil {
 		return Report{}, err
