@@ -371,7 +371,11 @@ func TestAdoptionRingsARingingCallAgain(t *testing.T) {
 	var newLeg aritest.Dialled
 	require.NoError(t, a.fake.WaitFor(e.ctx(), func() bool {
 		for _, d := range a.fake.Dials() {
-			if d.ChannelID != oldLeg && d.Number == ktv1Vina {
+			// Dialled: its dial request is logged, so its create (a dial
+			// listing has the leg from the create's handling on, the
+			// request log only once the create is answered).
+			if d.ChannelID != oldLeg && d.Number == ktv1Vina &&
+				len(requestsOf(a.fake, "POST /ari/channels/"+d.ChannelID+"/dial")) == 1 {
 				newLeg = d
 				return true
 			}
