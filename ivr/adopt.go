@@ -289,21 +289,9 @@ func (c *call) resume(ctx context.Context) {
 			c.cancel(errCallerGoneRestart)
 		}
 	}
-	c.mu.Lock()
-	for _, l := range sc.Legs {
-		if l.Result != "" {
-			c.rec.Legs = append(c.rec.Legs, l.record())
-		}
-	}
-	c.mu.Unlock()
 	// Legs up in Asterisk, with what they say of themselves when the
 	// saved call does not know them (saved before they were created).
-	up := map[string]savedLeg{}
-	for _, l := range sc.Legs {
-		if l.Result == "" {
-			up[l.ID] = l
-		}
-	}
+	up := c.savedLegs(sc)
 	present := map[string]bool{}
 	for _, id := range c.oldLegs {
 		present[id] = true
@@ -376,6 +364,22 @@ func (c *call) resume(ctx context.Context) {
 		}
 		c.ringAgain(ctx)
 	}
+}
+
+// savedLegs adds the saved call's ended legs to the record and returns
+// those it saved as still up, by channel id.
+func (c *call) savedLegs(sc savedCall) map[string]savedLeg {
+	up := map[string]savedLeg{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range sc.Legs {
+		if l.Result != "" {
+			c.rec.Legs = append(c.rec.Legs, l.record())
+		} else {
+			up[l.ID] = l
+		}
+	}
+	return up
 }
 
 func sortedLegs(m map[string]savedLeg) []savedLeg {

@@ -91,19 +91,7 @@ func (c *call) resumeTry() {
 	defer c.endCallback()
 	sc := *c.adopted
 	c.keepRequest()
-	c.mu.Lock()
-	for _, l := range sc.Legs {
-		if l.Result != "" {
-			c.rec.Legs = append(c.rec.Legs, l.record())
-		}
-	}
-	c.mu.Unlock()
-	up := map[string]savedLeg{}
-	for _, l := range sc.Legs {
-		if l.Result == "" {
-			up[l.ID] = l
-		}
-	}
+	up := c.savedLegs(sc)
 	present := map[string]bool{}
 	for _, id := range c.oldLegs {
 		present[id] = true
