@@ -690,7 +690,9 @@ func (c *call) ringAgain(ctx context.Context) {
 // releaseOld frees the reservations the previous process made for this
 // call (kept at start-up: releasePredecessorExcept) except those of the
 // people the call holds now: the one it talks with, or one whose old leg
-// is not confirmed gone. One try each, made before the call reserves
+// is not confirmed gone. The previous process may have been another
+// instance (this one took its node over): its rows for this call are this
+// call's too. One try each, made before the call reserves
 // anyone anew; a failure is logged (the row then lasts as long as the call).
 func (c *call) releaseOld() {
 	l, ok := c.s.res.(reservationLister)
@@ -710,7 +712,7 @@ func (c *call) releaseOld() {
 		held[r.staff] = true
 	}
 	for _, r := range rows {
-		if r.CallID != c.id || r.Instance != c.s.cfg.Instance || held[r.Staff] {
+		if r.CallID != c.id || held[r.Staff] {
 			continue
 		}
 		ctx, cancel := c.teardownCtx()
@@ -724,11 +726,46 @@ func (c *call) releaseOld() {
 }
 
 // holdAdopted reserves the person a taken-over call is talking with (the
-// previous run's reservation of them, kept at start-up, is renewed).
+// previous run's reservation of them, kept at start-up, is renewed). When
+// the previous process was another instance (this one took its node over),
+// its reservation of the person for this call is let go and made again
+// under this instance, so the person stays held as long as the call.
 func (c *call) holdAdopted(t dialplan.Target) {
-	if _, err := c.reserve(t); err != nil {
+	_, err := c.reserve(t)
+	if errors.Is(err, errReservedElsewhere) && c.dropPredecessorHold(t.Staff) {
+		_, err = c.reserve(t)
+	}
+	if err != nil {
 		c.log.Warn("the person of a call taken over is held by another call", "staff", t.Staff, "err", err)
 	}
+}
+
+// dropPredecessorHold releases another instance's reservation of staff for
+// this call; false when there is none (or it cannot be read or released).
+func (c *call) dropPredecessorHold(staff string) bool {
+	l, ok := c.s.res.(reservationLister)
+	if !ok {
+		return false
+	}
+	ctx, cancel := c.teardownCtx()
+	defer cancel()
+	rows, err := l.Reservations(ctx)
+	if err != nil {
+		return false
+	}
+	for _, r := range rows {
+		if r.Staff == staff && r.CallID == c.id && r.Instance != c.s.cfg.Instance {
+			if err := c.s.res.Release(ctx, staff, c.id); err != nil {
+				c.log.Warn("could not take over the previous instance's reservation of the person", "staff", staff,
+					"previous_instance", r.Instance, "err", err)
+				return false
+			}
+			c.log.Info("took over the previous instance's reservation of the person", "staff", staff,
+				"previous_instance", r.Instance)
+			return true
+		}
+	}
+	return false
 }
 
 // readLeg reads a leg's HOTLINE_LEG.

@@ -112,6 +112,7 @@ type CallbackStore interface {
 	ClaimCallback(ctx context.Context, instance string, lease time.Duration) (*store.Callback, error)
 	HoldCafeCallback(ctx context.Context, cafe, instance string, lease time.Duration) (int64, error)
 	ExtendCallbackLeases(ctx context.Context, instance string, ids []int64, lease time.Duration) (int, error)
+	TakeOverCallback(ctx context.Context, id int64, instance, prev string, lease time.Duration) (bool, error)
 	ReleaseInstanceCallbacks(ctx context.Context, instance string, except []int64) (int, error)
 	FinishCallback(ctx context.Context, id int64, instance string, t store.CallbackTry) (store.CallbackState, error)
 	CallbackStateOf(ctx context.Context, id int64) (store.CallbackState, error)

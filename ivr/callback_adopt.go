@@ -35,7 +35,9 @@ import (
 //
 // The request stays held by this Instance throughout (the start-up release
 // of the previous run's requests skips it), so no other try of the café
-// starts meanwhile.
+// starts meanwhile. A try made by another process (its Instance saved with
+// the try), whose node this process took over, has its request taken over
+// from that process the same way.
 
 // errRestartCut: a callback try that was not talking yet when the process
 // died; the new process hung its legs up.
@@ -134,25 +136,34 @@ func (c *call) resumeTry() {
 	c.resumeCallbackTalk(*staff, *cafe, br, present)
 }
 
-// keepRequest renews this Instance's hold of the try's request (the
-// previous process's lease may have run out while no process ran).
+// keepRequest makes this Instance the holder of the try's request: its own
+// previous run's hold is renewed (its lease may have run out while no
+// process ran), and another process's — the one that made the try, which
+// no longer serves this node — is taken over, so the request is finished
+// by this try and not tried again by anyone when that hold's lease ends.
 func (c *call) keepRequest() {
 	t := c.cb
 	if t.reqID == 0 || c.s.cb.store == nil {
 		return
 	}
-	var n int
+	var prev string
+	if c.adopted != nil && c.adopted.CB != nil {
+		prev = c.adopted.CB.Holder
+	}
+	var held bool
 	_, err := c.s.retryCtx(c.ctx, func(ctx context.Context) error {
 		var err error
-		n, err = c.s.cb.store.ExtendCallbackLeases(ctx, c.s.cfg.Instance, []int64{t.reqID}, c.s.cfg.Lease)
+		held, err = c.s.cb.store.TakeOverCallback(ctx, t.reqID, c.s.cfg.Instance, prev, c.s.cfg.Lease)
 		return err
 	})
 	switch {
 	case err != nil:
 		c.s.met.DBError("extend_callbacks")
 		c.log.Warn("could not renew the hold of the callback request of a try taken over", "err", err)
-	case n == 0:
+	case !held:
 		c.log.Warn("the callback request of a try taken over is no longer held by this instance (done, cancelled or taken by another); the try is recorded, the request left as it is")
+	case prev != "" && prev != c.s.cfg.Instance:
+		c.log.Info("took the callback request over from the process that made the try", "previous_holder", prev)
 	}
 }
 

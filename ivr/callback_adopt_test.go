@@ -55,12 +55,32 @@ func (a *adoptEnv) dialTo(number string) aritest.Dialled {
 // its two legs) and the request is done with one try counted. Before: the
 // new process hung both legs up about 2 s after it started (leftovers) and
 // the try had no record.
+//
+// The new process may be another instance (issue 12: a second serve takes
+// a node over once the first died): it takes the request over from the
+// instance that made the try, whose lease is still running, and finishes
+// it. Before, that request stayed pending under the dead instance's name,
+// and once its lease ended the café was called back again although it had
+// been reached.
 func TestAdoptionKeepsACallbackTryTalking(t *testing.T) {
+	for _, tc := range []struct{ name, instance string }{
+		{"same instance", "test-1"},
+		{"another instance took the node over", "serve-2@node-a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { adoptCallbackTalking(t, tc.instance) })
+	}
+}
+
+func adoptCallbackTalking(t *testing.T, instance string) {
 	a := newAdoptEnv(t, envOption{cfg: expect{tech: true, confirm: true}.cfg(callbackConfig),
 		fake: func(o *aritest.Options) {
 			o.Phones = map[string]aritest.Phone{ktv1Vina: aritest.AnswersAndPresses(20*time.Millisecond, "1", 10*time.Millisecond),
 				cafe1Phone: aritest.Answers(30 * time.Millisecond)}
 		}})
+	a.o.cfg = func(c *ivr.Config) {
+		expect{tech: true, confirm: true}.cfg(callbackConfig)(c)
+		c.Instance = instance
+	}
 	reqID := missedCallRequest(t, a.db)
 	var br aritest.Bridge
 	require.NoError(t, a.fake.WaitFor(ctxFor(t), func() bool {
@@ -94,7 +114,7 @@ func TestAdoptionKeepsACallbackTryTalking(t *testing.T) {
 	require.Len(t, e.dialsTo(cafe1Phone), 1)
 	held := e.waitCallback("held", func(callbackRow) bool { return true })
 	require.Equal(t, "pending", held.State)
-	require.Equal(t, "test-1", held.Holder.String, "the request stays held while the try talks")
+	require.Equal(t, instance, held.Holder.String, "the request stays held (by the new process) while the try talks")
 
 	require.NoError(t, a.fake.HangupLeg(cafeLeg.ChannelID))
 	done := e.waitCallback("the request done", func(r callbackRow) bool { return r.State == "done" })

@@ -89,6 +89,10 @@ type savedTry struct {
 	Req       int64  `json:"req,omitempty"` // the request held (0: a "call back now" with none pending)
 	Manual    string `json:"by,omitempty"`  // who asked for a "call back now"
 	Voicemail int64  `json:"vm,omitempty"`  // and from which voicemail
+	// Holder is the Instance that held the request for this try: a
+	// process taking the try over (another one, after it took the node
+	// over) takes the request from it (store.TakeOverCallback).
+	Holder string `json:"h,omitempty"`
 }
 
 // savedLeg is one outgoing leg as Asterisk keeps it.
@@ -232,7 +236,7 @@ func (c *call) snapshot() savedCall {
 		sc.Phase = phaseRinging
 	}
 	if t := c.cb; t != nil {
-		sc.CB = &savedTry{Req: t.reqID, Manual: t.manual, Voicemail: t.voicemail}
+		sc.CB = &savedTry{Req: t.reqID, Manual: t.manual, Voicemail: t.voicemail, Holder: c.s.cfg.Instance}
 	}
 	if r := c.rec.Rating; r != nil {
 		if r.Complaint {

@@ -187,6 +187,29 @@ WHERE holder = $1 AND id = ANY($2) AND state = 'pending'`, instance, pq.Array(id
 	return int(n), nil
 }
 
+// TakeOverCallback makes instance the holder of callback id, for a try it
+// took over from a previous process (found from the try's legs on a node
+// it now serves). prev is the instance that held the request for that try
+// ("" when unknown): it is taken from prev whatever its lease says (prev's
+// process no longer serves the node the try's legs are on), and from
+// nobody or a holder whose lease has ended; never from another holder
+// still within its lease. It reports whether instance holds it now.
+func (s *Store) TakeOverCallback(ctx context.Context, id int64, instance, prev string, lease time.Duration) (bool, error) {
+	if instance == "" || lease <= 0 {
+		return false, errors.New("store: take over callback: instance and a positive lease are required")
+	}
+	res, err := s.db.ExecContext(ctx, `
+UPDATE callbacks SET holder = $2, held_until = clock_timestamp() + $4 * interval '1 microsecond'
+WHERE id = $1 AND state = 'pending'
+  AND (holder IS NULL OR holder = $2 OR (holder = $3 AND $3 <> '') OR held_until < clock_timestamp())`,
+		id, instance, prev, lease.Microseconds())
+	if err != nil {
+		return false, fmt.Errorf("store: take over callback %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // ReleaseInstanceCallbacks lets go of every callback instance holds (a
 // previous run of the same instance died trying them) except those named
 // (tries the new run took over); no try is counted.

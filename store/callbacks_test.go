@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"testing"
 	"time"
@@ -293,4 +294,50 @@ func TestVoicemailForCallback(t *testing.T) {
 	require.Equal(t, VoicemailCallback{VoicemailID: id, CallID: "v1", Cafe: "KG002", CallbackNumber: "+842973555001"}, v)
 	_, err = st.VoicemailForCallback(ctx, id+100)
 	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// A process that took a callback try over (after it took the try's node
+// over) takes the request from the instance that made the try, whatever
+// that one's lease says, and from an ended lease or nobody; never from
+// another holder within its lease, nor a request no longer pending.
+func TestTakeOverCallback(t *testing.T) {
+	t.Parallel()
+	db, _ := migratedDB(t)
+	ctx := testCtx(t)
+	st := New(db)
+	writeCall(t, db, missedCall("m1", t0))
+	var id int64
+	require.NoError(t, db.GetContext(ctx, &id, "SELECT id FROM callbacks"))
+	for _, tc := range []struct {
+		name   string
+		holder any // nil: nobody
+		until  string
+		state  string
+		prev   string
+		want   bool
+	}{
+		{"from the instance that made the try, within its lease", "serve-1@a", "now() + interval '1 minute'", "pending", "serve-1@a", true},
+		{"own hold renewed", "serve-2@a", "now() + interval '1 minute'", "pending", "", true},
+		{"held by nobody", nil, "NULL", "pending", "serve-1@a", true},
+		{"lease ended", "serve-3@b", "now() - interval '1 second'", "pending", "serve-1@a", true},
+		{"another holder within its lease", "serve-3@b", "now() + interval '1 minute'", "pending", "serve-1@a", false},
+		{"unknown previous holder", "serve-3@b", "now() + interval '1 minute'", "pending", "", false},
+		{"done meanwhile", "serve-1@a", "now() + interval '1 minute'", "done", "serve-1@a", false},
+	} {
+		_, err := db.ExecContext(ctx, "UPDATE callbacks SET holder = $1, held_until = "+tc.until+", state = $2, "+
+			"closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END WHERE id = $3", tc.holder, tc.state, id)
+		require.NoError(t, err, tc.name)
+		got, err := st.TakeOverCallback(ctx, id, "serve-2@a", tc.prev, time.Minute)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, got, tc.name)
+		var holder sql.NullString
+		require.NoError(t, db.GetContext(ctx, &holder, "SELECT holder FROM callbacks WHERE id = $1", id))
+		if tc.want {
+			require.Equal(t, "serve-2@a", holder.String, tc.name)
+		} else {
+			require.NotEqual(t, "serve-2@a", holder.String, tc.name)
+		}
+	}
+	_, err := st.TakeOverCallback(ctx, id, "", "x", time.Minute)
+	require.Error(t, err)
 }
