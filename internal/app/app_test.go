@@ -169,8 +169,9 @@ func TestServeWholeCall(t *testing.T) {
 	// The board, as JSON and in Chromium, while the call is bridged.
 	var snap struct {
 		Calls []struct {
-			State    string `json:"state"`
-			CafeCode string `json:"cafe_code"`
+			State    string  `json:"state"`
+			CafeCode string  `json:"cafe_code"`
+			Node     *string `json:"node"`
 			Target   *struct {
 				Staff string `json:"staff"`
 			} `json:"target"`
@@ -184,6 +185,7 @@ func TestServeWholeCall(t *testing.T) {
 	}, 20*time.Second, 20*time.Millisecond, "board never showed the bridged call: %s", body)
 	require.Equal(t, "KG001", snap.Calls[0].CafeCode)
 	require.Equal(t, "KTV01", snap.Calls[0].Target.Staff)
+	require.Nil(t, snap.Calls[0].Node, "one node: the board does not name it")
 	boardtest.Chromium(t)
 	dom, err := boardtest.DumpDOM(ctxFor(t, 60*time.Second), h.base+"/")
 	require.NoError(t, err)

@@ -16,19 +16,37 @@ import (
 // boardSource assembles the live board from the call flow (calls now), the
 // store (today's totals, voicemails) and the directory (region names).
 type boardSource struct {
-	calls func() []*ivr.Server // every node's
+	calls func() []nodeServer // every node's being served
+	// nodes: the hotline serves more than one node (each call shows its own).
+	nodes bool
 	store *store.Store
 	dir   func() *dialplan.Directory
+}
+
+// nodeServer is a node's call flow and the node's name.
+type nodeServer struct {
+	node  string
+	calls *ivr.Server
 }
 
 func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 	now := time.Now()
 	snap := board.Snapshot{Now: now}
-	var live []ivr.LiveCall
-	for _, srv := range s.calls() {
-		live = append(live, srv.Snapshot()...)
+	type liveCall struct {
+		ivr.LiveCall
+		node string
 	}
-	slices.SortFunc(live, func(x, y ivr.LiveCall) int {
+	var live []liveCall
+	for _, ns := range s.calls() {
+		for _, c := range ns.calls.Snapshot() {
+			lc := liveCall{LiveCall: c}
+			if s.nodes {
+				lc.node = ns.node
+			}
+			live = append(live, lc)
+		}
+	}
+	slices.SortFunc(live, func(x, y liveCall) int {
 		if c := x.Started.Compare(y.Started); c != 0 {
 			return c
 		}
@@ -37,7 +55,7 @@ func (s boardSource) Snapshot(ctx context.Context) (board.Snapshot, error) {
 	for _, c := range live {
 		bc := board.Call{ID: c.ID, State: c.State, CafeCode: c.CafeCode, CafeName: c.CafeName,
 			Province: c.Province, Region: c.Region, Caller: c.Caller, Started: c.Started, StateSince: c.Started,
-			Callback: c.Callback}
+			Callback: c.Callback, Node: c.node}
 		if t := c.Target; t != nil {
 			p := board.Person{Staff: t.Staff, Name: t.Name, Role: t.Role, Number: t.Number, Since: t.Since}
 			bc.Target, bc.StateSince = &p, t.Since

@@ -285,6 +285,18 @@ func (a *App) servers() []*ivr.Server {
 	return out
 }
 
+// nodeServers are the call flows of the nodes being served now, with
+// their nodes' names.
+func (a *App) nodeServers() []nodeServer {
+	var out []nodeServer
+	for _, n := range a.nodes {
+		if st := n.state(); st.calls != nil {
+			out = append(out, nodeServer{node: n.cfg.Name, calls: st.calls})
+		}
+	}
+	return out
+}
+
 // connectedServer is the call flow of the first node (in configuration
 // order) being served with its events socket up: where a supervisor's
 // "call back now" is dialled. Nil when none.

@@ -85,6 +85,7 @@ func TestServeTwoNodes(t *testing.T) {
 	require.Empty(t, astB.Dials(), "nothing created on node B for a call of node A")
 	require.Empty(t, channelCreations(astB), "no leg created on node B")
 	require.NotEmpty(t, channelCreations(astA), "the legs are created on node A")
+	require.Equal(t, map[string]string{"KG001": "node-a"}, h.boardNodes(), "the board names the call's node")
 
 	// HG001 (Hậu Giang, KTV01's too) calls through node B while KTV01 is
 	// on the call of node A: node B rings the next people, never KTV01.
@@ -92,6 +93,10 @@ func TestServeTwoNodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(astB.Dials()) >= 2 || dialled(astB, ktv01) }, 30*time.Second,
 		20*time.Millisecond, "node B rang nobody")
+	require.Eventually(t, func() bool {
+		nodes := h.boardNodes()
+		return nodes["KG001"] == "node-a" && nodes["HG001"] == "node-b"
+	}, 20*time.Second, 20*time.Millisecond, "the board never named each call's node: %v", h.boardNodes())
 	for _, d := range astB.Dials() {
 		require.NotEqual(t, ktv01, d.Number, "KTV01, busy on node A, rung through node B: %+v", astB.Dials())
 		require.NotEqual(t, "0965550102", d.Number, "KTV01's second number rung through node B")
@@ -123,6 +128,25 @@ func TestServeTwoNodes(t *testing.T) {
 	require.True(t, dialled(astB, ktv11))
 	require.NoError(t, callB.Hangup())
 	<-callB.Done()
+}
+
+// boardNodes are the live calls' nodes on /board.json, by café.
+func (h *harness) boardNodes() map[string]string {
+	h.t.Helper()
+	code, body := h.get("/board.json")
+	require.Equal(h.t, http.StatusOK, code, body)
+	var b struct {
+		Calls []struct {
+			CafeCode string `json:"cafe_code"`
+			Node     string `json:"node"`
+		} `json:"calls"`
+	}
+	require.NoError(h.t, json.Unmarshal([]byte(body), &b), body)
+	out := map[string]string{}
+	for _, c := range b.Calls {
+		out[c.CafeCode] = c.Node
+	}
+	return out
 }
 
 // channelCreations are the fake's requests that create a channel.

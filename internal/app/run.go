@@ -124,7 +124,7 @@ func (a *App) Run(ctx context.Context, drain <-chan struct{}) error {
 		Metrics:   m,
 		Callbacks: st,
 	}
-	a.setBoard(board.Handler(boardSource{calls: a.servers, store: st, dir: watcher.Current}, board.Options{
+	a.setBoard(board.Handler(boardSource{calls: a.nodeServers, nodes: len(a.nodes) > 1, store: st, dir: watcher.Current}, board.Options{
 		Token: a.cfg.HTTP.BoardToken, RequireToken: board.RequireTokenFor(a.cfg.HTTP.Addr),
 		Logger: a.log.With("component", "board"),
 		Inbox:  boardInbox{app: a, store: st, clients: a.clients, dir: watcher.Current, trunks: dialplan.Trunks(a.cfg.Trunks)},

@@ -53,6 +53,9 @@ type Call struct {
 	Callback bool `json:"callback,omitempty"`
 	// Transfer is set while the call is being transferred.
 	Transfer *Transfer `json:"transfer,omitempty"`
+	// Node is the Asterisk node (ari.nodes name) the call is on; set only
+	// when the hotline serves more than one node.
+	Node string `json:"node,omitempty"`
 }
 
 // Transfer is a transfer in progress.

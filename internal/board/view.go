@@ -38,7 +38,8 @@ type callView struct {
 	Transfer                                  *transferView
 	InState, Lasted                           string // clocks
 	Late                                      bool
-	Callback                                  bool // the hotline calls the café back
+	Callback                                  bool   // the hotline calls the café back
+	Node                                      string // the Asterisk node ("" with one node)
 }
 
 // transferView is a transfer in progress: from whom, to where.
@@ -109,7 +110,7 @@ func buildPage(s Snapshot, now time.Time, o Options) page {
 			Province: c.Province, Region: cmp.Or(regionNames[c.Region], c.Region),
 			Caller:  cmp.Or(number(c.Caller), "Không rõ số"),
 			InState: sinceClock(since, now), Lasted: sinceClock(c.Started, now),
-			TargetLabel: st.target, Callback: c.Callback,
+			TargetLabel: st.target, Callback: c.Callback, Node: c.Node,
 		}
 		// A call being transferred was answered: never "waiting long".
 		v.Late = c.State != StateBridged && c.State != StateTransferring && o.WarnAfter > 0 && !c.Started.IsZero() &&
