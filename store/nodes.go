@@ -15,6 +15,9 @@ type NodeOwner struct {
 	Instance  string    `db:"instance_id"`
 	ClaimedAt time.Time `db:"claimed_at"`
 	ExpiresAt time.Time `db:"expires_at"`
+	// Expired: the lease has run out (by the database's clock); filled by
+	// NodeOwnerOf only.
+	Expired bool `db:"expired"`
 }
 
 // ClaimNode makes instanceID the owner of the node key (an application and
@@ -79,4 +82,21 @@ WHERE expires_at >= clock_timestamp() ORDER BY node_key`); err != nil {
 		return nil, fmt.Errorf("store: list node owners: %w", err)
 	}
 	return out, nil
+}
+
+// NodeOwnerOf returns the claim of the node key, expired or not (Expired
+// says which, by the database's clock); false when nobody has claimed it
+// (or the last owner released it).
+func (s *Store) NodeOwnerOf(ctx context.Context, key string) (NodeOwner, bool, error) {
+	var o NodeOwner
+	err := s.db.GetContext(ctx, &o, `
+SELECT node_key, node_name, instance_id, claimed_at, expires_at, expires_at < clock_timestamp() AS expired
+FROM node_owners WHERE node_key = $1`, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, false, nil
+	}
+	if err != nil {
+		return o, false, fmt.Errorf("store: node %s's owner: %w", key, err)
+	}
+	return o, true, nil
 }

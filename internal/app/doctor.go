@@ -129,9 +129,11 @@ type doctor struct {
 	// node is the Asterisk node being checked; with ari.nodes its name
 	// follows the name of each of its checks ("ari node-a").
 	node config.Node
-	// perNode: the checks of ari (ari, ari_app, trunks, prompts) carry the
-	// node's name.
+	// perNode: the checks of ari (ari, ari_app, node_owner, trunks,
+	// prompts) carry the node's name.
 	perNode bool
+	// dbOK: the database answered (node_owner reads it).
+	dbOK bool
 }
 
 func (d *doctor) add(check, status, msg, fix string) {
@@ -174,6 +176,7 @@ func (d *doctor) database(ctx context.Context) *dialplan.Directory {
 		return nil
 	}
 	defer db.Close()
+	d.dbOK = true
 	var version string
 	_ = db.GetContext(octx, &version, "SHOW server_version")
 	d.add("database", CheckOK, fmt.Sprintf("reachable at %s (PostgreSQL %s)", redact(d.cfg.Database.URL), version), "")
@@ -247,6 +250,7 @@ func (d *doctor) ari(ctx context.Context) {
 	}
 	if err != nil {
 		d.add("ari_app", CheckWarn, "not checked: ARI is not reachable", "")
+		d.add("node_owner", CheckWarn, "not checked: ARI is not reachable (a node is known by its Asterisk's entity id)", "")
 		d.add("trunks", CheckWarn, "not checked: ARI is not reachable", "")
 		d.add("prompts", CheckWarn, "not checked: ARI is not reachable", "")
 		return
@@ -260,6 +264,7 @@ func (d *doctor) ari(ctx context.Context) {
 	}
 	d.add("ari", CheckOK, fmt.Sprintf("Asterisk %s at %s, user %s", version, url, c.User), "")
 	d.application(ctx, client)
+	d.nodeOwner(ctx, info)
 	d.trunks(ctx, client)
 	d.prompts(ctx, client, lang)
 }
@@ -515,5 +520,53 @@ func (d *doctor) coverage(dir *dialplan.Directory) {
 	}
 	if lines == 0 {
 		d.add("coverage", CheckOK, fmt.Sprintf("every café rings a technician at every hour of the next 7 days (%d provinces)", len(cv.Provinces)), "")
+	}
+}
+
+// nodeOwner says which process serves d.node (node_owners): a serve claims
+// its node — the application on this Asterisk, known by its entity id —
+// before it connects, and another serve for the same node waits. Nobody,
+// or this configuration's instance: ok. Another instance within its lease
+// (a serve with this configuration would wait), or a claim whose lease has
+// run out (its process died without letting go): warn.
+func (d *doctor) nodeOwner(ctx context.Context, info *ari.AsteriskInfo) {
+	if info.System == nil || info.System.EntityID == "" {
+		d.add("node_owner", CheckWarn, "not checked: Asterisk did not say its entity id (GET /asterisk/info)", "")
+		return
+	}
+	if !d.dbOK {
+		d.add("node_owner", CheckWarn, "not checked: the database is not reachable", "")
+		return
+	}
+	key := d.node.App + "@" + info.System.EntityID
+	octx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	db, err := store.Open(octx, d.cfg.Database.URL)
+	if err != nil {
+		d.add("node_owner", CheckWarn, fmt.Sprintf("not checked: %v", rootCause(err)), "")
+		return
+	}
+	defer db.Close()
+	o, found, err := store.New(db).NodeOwnerOf(octx, key)
+	if err != nil {
+		d.add("node_owner", CheckWarn, "not checked: "+err.Error(), "run: hotline migrate")
+		return
+	}
+	mine := d.cfg.NodeInstanceID(d.node.Name)
+	at := func(t time.Time) string { return t.In(dialplan.Location()).Format("Mon 02/01 15:04:05") }
+	held := fmt.Sprintf("%s is served by instance %q (its node %s) since %s", key, o.Instance, o.Node, at(o.ClaimedAt))
+	switch {
+	case !found:
+		d.add("node_owner", CheckOK, fmt.Sprintf("%s is served by nobody: a serve starting now takes it at once", key), "")
+	case o.Expired:
+		d.add("node_owner", CheckWarn, fmt.Sprintf("%s; its lease ran out at %s: that process stopped without letting go "+
+			"(killed, crashed or cut from the database)", held, at(o.ExpiresAt)),
+			"nothing to do: the next serve for this node takes it over within seconds")
+	case o.Instance == mine:
+		d.add("node_owner", CheckOK, fmt.Sprintf("%s, lease until %s: this configuration's instance", held, at(o.ExpiresAt)), "")
+	default:
+		d.add("node_owner", CheckWarn, fmt.Sprintf("%s, lease until %s: a serve with this configuration (instance %q) "+
+			"waits until that one stops", held, at(o.ExpiresAt), mine),
+			fmt.Sprintf("expected for a standby serve; otherwise stop instance %q (a clean stop frees the node at once)", o.Instance))
 	}
 }

@@ -181,7 +181,8 @@ func TestDoctorNamesEachProblem(t *testing.T) {
 		s.cfg.ARI.Password = "not-the-password"
 		rep, c, text := s.run(t)
 		require.False(t, rep.OK)
-		requireOnly(t, rep, map[string]string{"ari": CheckFail, "ari_app": CheckWarn, "trunks": CheckWarn, "prompts": CheckWarn})
+		requireOnly(t, rep, map[string]string{"ari": CheckFail, "ari_app": CheckWarn, "node_owner": CheckWarn,
+			"trunks": CheckWarn, "prompts": CheckWarn})
 		require.Contains(t, c["ari"].Message, `user "hotline" rejected by `+s.ast.URL()+` (401 Unauthorized)`)
 		require.Contains(t, c["ari"].Fix, "ari.conf")
 		require.NotContains(t, text, "not-the-password")
@@ -191,7 +192,8 @@ func TestDoctorNamesEachProblem(t *testing.T) {
 		s.cfg.ARI.URL = "http://" + freeAddr(t)
 		rep, c, _ := s.run(t)
 		require.False(t, rep.OK)
-		requireOnly(t, rep, map[string]string{"ari": CheckFail, "ari_app": CheckWarn, "trunks": CheckWarn, "prompts": CheckWarn})
+		requireOnly(t, rep, map[string]string{"ari": CheckFail, "ari_app": CheckWarn, "node_owner": CheckWarn,
+			"trunks": CheckWarn, "prompts": CheckWarn})
 		require.Contains(t, c["ari"].Message, "connection refused")
 	})
 	t.Run("trunk endpoint missing, another offline", func(t *testing.T) {
@@ -237,7 +239,8 @@ func TestDoctorNamesEachProblem(t *testing.T) {
 		s.cfg.Database.URL = "postgres://hotline:dbsecret@" + freeAddr(t) + "/hotline?sslmode=disable"
 		rep, c, text := s.run(t)
 		require.False(t, rep.OK)
-		requireOnly(t, rep, map[string]string{"database": CheckFail})
+		requireOnly(t, rep, map[string]string{"database": CheckFail, "node_owner": CheckWarn})
+		require.Equal(t, "not checked: the database is not reachable", c["node_owner"].Message)
 		require.Contains(t, c["database"].Message, "connection refused")
 		require.NotContains(t, text, "dbsecret")
 		_, hasCoverage := c["coverage"]
@@ -325,4 +328,58 @@ func TestTrunkEndpoint(t *testing.T) {
 	require.Equal(t, [2]string{"province-0297", "vi"}, [2]string{id, lang})
 	id, lang = soundOf("beep", "en")
 	require.Equal(t, [2]string{"beep", "en"}, [2]string{id, lang})
+}
+
+// The doctor says who serves each configured node (node_owners): nobody,
+// this configuration's instance, another instance (why a second serve
+// waits: warn), or a claim whose lease ran out (warn).
+func TestDoctorNodeOwner(t *testing.T) {
+	dbURL := correctDatabase(t)
+	const key = "hotline@02:fc:00:00:00:01" // the fake's entity id
+	for _, tc := range []struct {
+		name     string
+		instance string // the claim's ("" none)
+		expired  bool
+		status   string
+		message  []string
+		fix      string
+	}{
+		{"nobody", "", false, CheckOK, []string{key + " is served by nobody: a serve starting now takes it at once"}, ""},
+		{"this configuration's instance", "serve-1@node-a", false, CheckOK,
+			[]string{key + ` is served by instance "serve-1@node-a" (its node node-a) since `, "this configuration's instance"}, ""},
+		{"another instance", "serve-2@node-a", false, CheckWarn,
+			[]string{key + ` is served by instance "serve-2@node-a" (its node node-a) since `,
+				`a serve with this configuration (instance "serve-1@node-a") waits until that one stops`},
+			`stop instance "serve-2@node-a"`},
+		{"lease ran out", "serve-2@node-a", true, CheckWarn,
+			[]string{`served by instance "serve-2@node-a"`, "its lease ran out at ", "stopped without letting go"},
+			"takes it over within seconds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newDoctorSetup(t, dbURL, aritest.Options{})
+			s.cfg.ARI.URL, s.cfg.Instance = "", "serve-1"
+			s.cfg.ARI.Nodes = []config.Node{{Name: "node-a", URL: s.ast.URL(), User: "hotline", Password: "s3cret", App: "hotline"}}
+			ctx := ctxFor(t, 20*time.Second)
+			_, err := s.db.ExecContext(ctx, "DELETE FROM node_owners")
+			require.NoError(t, err)
+			if tc.instance != "" {
+				ok, _, err := store.New(s.db).ClaimNode(ctx, key, "node-a", tc.instance, time.Minute)
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			if tc.expired {
+				_, err := s.db.ExecContext(ctx, "UPDATE node_owners SET claimed_at = now() - interval '1 minute', expires_at = now() - interval '1 second'")
+				require.NoError(t, err)
+			}
+			rep, c, _ := s.run(t)
+			got, ok := c["node_owner node-a"]
+			require.True(t, ok, "no node_owner line for node-a: %+v", rep.Checks)
+			require.Equal(t, tc.status, got.Status, got.Message)
+			for _, m := range tc.message {
+				require.Contains(t, got.Message, m)
+			}
+			require.Contains(t, got.Fix, tc.fix)
+			require.True(t, rep.OK, "a node's owner is never a failure")
+		})
+	}
 }
