@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Defaults for the zero values of Config.
@@ -325,7 +327,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 	if out == nil || status == http.StatusNoContent {
 		return nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err := fastjson.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("ari %s: %s %s: decode %d response: %w", r.op, r.method, r.path, status, err)
 	}
 	return nil
