@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Defaults for the zero values of Config.
@@ -87,6 +89,8 @@ type Client struct {
 	node     string
 
 	hc             *http.Client
+	rest           *conns // REST requests' own transport (plain http, no HTTPClient given); nil: hc
+	basePath       string // path of base, for rest's request lines
 	wsClient       *http.Client
 	requestTimeout time.Duration
 	dialTimeout    time.Duration
@@ -176,6 +180,10 @@ func New(cfg Config) (*Client, error) {
 	c.hc = cfg.HTTPClient
 	if c.hc == nil {
 		c.hc = newHTTPClient(c.requestTimeout, c.dialTimeout)
+		if u.Scheme == "http" && !proxied(c.base) {
+			c.rest = newConns(u.Host, c.user, c.password, c.dialTimeout, maxResponseBody)
+			c.basePath = u.Path + "/ari"
+		}
 	}
 	c.wsClient = &http.Client{Timeout: c.dialTimeout, Transport: newTransport(c.dialTimeout)}
 	ws := *u
@@ -237,6 +245,18 @@ func newHTTPClient(requestTimeout, dialTimeout time.Duration) *http.Client {
 	return &http.Client{Transport: t}
 }
 
+// proxied says whether the environment (HTTP_PROXY, NO_PROXY) sends
+// requests to base through a proxy: then net/http's transport, which knows
+// proxies, carries them.
+func proxied(base string) bool {
+	req, err := http.NewRequest(http.MethodGet, base, nil)
+	if err != nil {
+		return true
+	}
+	u, err := http.ProxyFromEnvironment(req)
+	return err != nil || u != nil
+}
+
 // request is one REST call.
 type request struct {
 	op     string // fixed operation name for metrics, e.g. "channels.answer"
@@ -254,10 +274,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 	defer func() {
 		c.obs.RequestDone(c.node, r.op, status, time.Since(start), err)
 	}()
-	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
-	defer cancel()
-
-	full := c.base + r.path
+	full := r.path
 	if len(r.query) > 0 {
 		qs, err := encodeQuery(r.query)
 		if err != nil {
@@ -274,27 +291,27 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 		}
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, full, body)
-	if err != nil {
-		return fmt.Errorf("ari %s: %w", r.op, err)
-	}
-	req.SetBasicAuth(c.user, c.password)
-	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	if c.debug {
-		c.log.Info("ari wire request", "method", r.method, "url", full, "body", string(payload))
+		c.log.Info("ari wire request", "method", r.method, "url", c.base+full, "body", string(payload))
 	}
-	resp, err := c.hc.Do(req)
+	var raw []byte
+	if c.rest != nil {
+		deadline := time.Now().Add(c.requestTimeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		status, raw, err = c.rest.exchange(ctx, r.method, c.basePath+full, payload, deadline)
+	} else {
+		status, raw, err = c.httpDo(ctx, r.method, c.base+full, body, payload != nil)
+	}
 	if err != nil {
 		return fmt.Errorf("ari %s: %s %s: %w", r.op, r.method, r.path, err)
 	}
-	defer resp.Body.Close()
-	status = resp.StatusCode
 
 	if status < 200 || status > 299 {
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if len(raw) > maxErrorBody {
+			raw = raw[:maxErrorBody]
+		}
 		if c.debug {
 			c.log.Info("ari wire response", "method", r.method, "path", r.path, "status", status, "body", string(raw))
 		}
@@ -304,20 +321,45 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 		}
 		return e
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		return fmt.Errorf("ari %s: %s %s: read body: %w", r.op, r.method, r.path, err)
-	}
 	if c.debug {
 		c.log.Info("ari wire response", "method", r.method, "path", r.path, "status", status, "body", string(raw))
 	}
 	if out == nil || status == http.StatusNoContent {
 		return nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err := fastjson.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("ari %s: %s %s: decode %d response: %w", r.op, r.method, r.path, status, err)
 	}
 	return nil
+}
+
+// httpDo makes a request through net/http (an HTTPClient given, https, a
+// proxy) and reads its whole answer, at most maxResponseBody bytes.
+func (c *Client) httpDo(ctx context.Context, method, url string, body io.Reader, isJSON bool) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.SetBasicAuth(c.user, c.password)
+	req.Header.Set("Accept", "application/json")
+	if isJSON {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(raw) > maxResponseBody {
+		return 0, nil, fmt.Errorf("answer longer than %d bytes", maxResponseBody)
+	}
+	return resp.StatusCode, raw, nil
 }
 
 // encodeQuery encodes q the way Asterisk reads a query string: every key

@@ -188,8 +188,13 @@ func (c *Client) session(ctx context.Context, onUp func()) (err error) {
 		cancel(nil)
 		<-pinger
 	}()
+	// The session's end (ctx, or the pinger finding the peer dead) closes
+	// the connection, which ends the read below. Reading with sctx itself
+	// would set up and tear down the same watch for every message.
+	stopClose := context.AfterFunc(sctx, func() { _ = conn.CloseNow() })
+	defer stopClose()
 	for {
-		typ, data, rerr := conn.Read(sctx)
+		typ, data, rerr := conn.Read(context.Background())
 		if rerr != nil {
 			if cause := context.Cause(sctx); cause != nil && ctx.Err() == nil {
 				return cause

@@ -774,6 +774,14 @@ func TestAdoptionRecordsACallerWhoLeftTheMenuWhileNoProcessRan(t *testing.T) {
 	st := a.waitSaved(c, "the call saved in the menu", func(s saved) bool { return s.Phase == "ivr" })
 	_, err = c.WaitHeard(ctxFor(t), "playback", "vi/enter-code")
 	require.NoError(t, err)
+	// The journal's row is written alongside the state in Asterisk, not
+	// before it: wait for it too (a process killed before either is
+	// written leaves nothing to record the call from).
+	eventually(t, "the call in the journal", func() (bool, string) {
+		var n int
+		err := a.db.Get(&n, "SELECT count(*) FROM live_calls WHERE channel_id = $1", c.ID())
+		return err == nil && n == 1, fmt.Sprint(n, err)
+	})
 	a.child.kill()
 	require.NoError(t, c.Hangup())
 	e := a.restart()
