@@ -49,9 +49,11 @@ type Config struct {
 	// the URL's host when empty.
 	Node string
 
-	// HTTPClient is used for REST calls; when nil a client with
-	// RequestTimeout and DialTimeout is built. Never pass a client without
-	// timeouts.
+	// HTTPClient is used for REST calls when given; never pass a client
+	// without timeouts. When nil, REST calls to an http:// URL (no proxy in
+	// the environment) go over the client's own kept connections
+	// (conns.go), and net/http with RequestTimeout and DialTimeout carries
+	// the rest (https, a proxy, a recording's file).
 	HTTPClient *http.Client
 	// RequestTimeout bounds each REST call (also applied through the
 	// context when HTTPClient is given). DefaultRequestTimeout when zero.
