@@ -72,6 +72,8 @@ type call struct {
 	saveMu   sync.Mutex
 	toSave   string
 	saveKick chan struct{}
+	written  string        // the state last written (saver), under saveMu
+	wrote    chan struct{} // closed and replaced by each write, under saveMu
 	// firstSaved is closed once the first write ended (or failed): the
 	// caller hears nothing before, since on Asterisk a write waits while a
 	// prompt plays.
@@ -129,6 +131,7 @@ func (s *Server) buildCall(parent context.Context, id, channelID, raw string, st
 		legs:     map[string]*leg{},
 		resync:   make(chan struct{}),
 		saveKick: make(chan struct{}, 1),
+		wrote:    make(chan struct{}),
 
 		firstSaved: make(chan struct{}),
 		noted:      make(chan struct{}),

@@ -297,6 +297,35 @@ func (c *call) awaitFirstSave(ctx context.Context) {
 	}
 }
 
+// awaitSaved waits (within RequestTimeout) until the state last given to
+// the saver is written in Asterisk. A write made while the caller hears a
+// prompt waits on Asterisk for the prompt's end, and one that reaches
+// Asterisk after a recording was asked for waits for the whole recording:
+// what must be saved before a recording starts is waited for first.
+func (c *call) awaitSaved(ctx context.Context) {
+	if !c.persisted() {
+		return
+	}
+	t := time.NewTimer(c.s.cfg.RequestTimeout)
+	defer t.Stop()
+	for {
+		c.saveMu.Lock()
+		done, wrote := c.written == c.toSave, c.wrote
+		c.saveMu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-wrote:
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.log.Warn("recording before the call's state was saved in Asterisk (a restart during it could not take it over)")
+			return
+		}
+	}
+}
+
 // saver writes HOTLINE_CALL on the caller's channel whenever the flow saved
 // a new state, until the call's context ends or stop is closed. A failed
 // write is logged, counted and tried again with backoff (a newer state, if
@@ -341,6 +370,11 @@ func (c *call) saver(stop <-chan struct{}) {
 			switch {
 			case err == nil:
 				written = v
+				c.saveMu.Lock()
+				c.written = v
+				close(c.wrote)
+				c.wrote = make(chan struct{})
+				c.saveMu.Unlock()
 				if failures > 0 {
 					c.log.Info("call state saved in Asterisk after failures", "failures", failures)
 					failures = 0

@@ -20,6 +20,9 @@ func (c *call) voicemail(ctx context.Context) {
 	} else if err != nil && len(sounds(c.s.cfg.Prompts.Voicemail)) > 0 {
 		c.log.Warn("voicemail prompt failed; recording anyway", "err", err)
 	}
+	// The state saying "voicemail" is written before the recording is
+	// asked for: behind it, the write would wait for the whole message.
+	c.awaitSaved(ctx)
 	c.drainDigits()
 	name := "hotline-vm-" + c.id
 	sub := c.s.ari.Subscribe(ari.RecordingKey(name))

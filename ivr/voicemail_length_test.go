@@ -2,11 +2,13 @@ package ivr_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/csm-vn/hotline/ari/aritest"
 	"github.com/csm-vn/hotline/ivr"
 )
 
@@ -41,4 +43,26 @@ func TestVoicemailLengthRecorded(t *testing.T) {
 	require.NoError(t, e.db.Get(&length, "SELECT length_seconds FROM voicemails WHERE call_id = $1", r.ID))
 	require.NotNil(t, length, "the length is stored")
 	require.InDelta(t, float64(*asterisk), *length, 1e-9)
+}
+
+// The state saying "voicemail" is in Asterisk before the message is
+// recorded: a restart during the message must find it. A write of
+// HOTLINE_CALL that reaches Asterisk after the recording was asked for
+// waits on the channel's thread for the whole message (here the writes are
+// held longer than the prompt, so they arrive late); the recording is asked
+// for only once the write is done.
+func TestVoicemailStateSavedBeforeTheRecording(t *testing.T) {
+	e := newEnv(t, envOption{cfg: expect{}.cfg(func(c *ivr.Config) { c.VoicemailMax = 3 * time.Second })})
+	e.fake.AddFault(aritest.Fault{Method: http.MethodPost, Path: "/ari/channels/*/variable", Delay: 700 * time.Millisecond})
+	c := e.call(cafe1Phone)
+	e.waitHeard(c, "recording", "")
+	raw, err := e.client.GetChannelVar(e.ctx(), c.ID(), "HOTLINE_CALL")
+	require.NoError(t, err)
+	var st struct {
+		Phase string `json:"st"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &st), raw)
+	require.Equal(t, "voicemail", st.Phase, "the state when the recording started: %s", raw)
+	e.waitEnded(c)
+	require.Equal(t, "voicemail", e.record(c.ID()).Outcome)
 }
