@@ -163,9 +163,6 @@ func (p *conns) dropIdle() {
 	}
 }
 
-// closeIdle closes the idle connections (the client is done).
-func (p *conns) closeIdle() { p.dropIdle() }
-
 // staleError is a request on a kept connection that Asterisk had closed:
 // the request was written (or not) and not a byte came back.
 type staleError struct{ err error }
