@@ -348,7 +348,6 @@ func (c *call) saver(stop <-chan struct{}) {
 		case <-ctx.Done():
 		}
 	}()
-	written := ""
 	failures := 0
 	for {
 		select {
@@ -358,9 +357,9 @@ func (c *call) saver(stop <-chan struct{}) {
 		}
 		for {
 			c.saveMu.Lock()
-			v := c.toSave
+			v, done := c.toSave, c.toSave == c.written
 			c.saveMu.Unlock()
-			if v == written {
+			if done {
 				break
 			}
 			rctx, rcancel := context.WithTimeout(ctx, c.s.saveTimeout())
@@ -369,7 +368,6 @@ func (c *call) saver(stop <-chan struct{}) {
 			firstDone()
 			switch {
 			case err == nil:
-				written = v
 				c.saveMu.Lock()
 				c.written = v
 				close(c.wrote)

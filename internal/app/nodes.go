@@ -277,10 +277,8 @@ func (a *App) keepNode(ctx context.Context, n *node, st *store.Store, key string
 // servers are the call flows of the nodes being served now.
 func (a *App) servers() []*ivr.Server {
 	var out []*ivr.Server
-	for _, n := range a.nodes {
-		if st := n.state(); st.calls != nil {
-			out = append(out, st.calls)
-		}
+	for _, ns := range a.nodeServers() {
+		out = append(out, ns.calls)
 	}
 	return out
 }
